@@ -1,0 +1,121 @@
+// Encoding: a pre-tokenizer, a vocabulary of mergeable ranks and a set of special tokens, with tiktoken's
+// API and exactly tiktoken's ids.
+//
+//   auto enc = tokenmill::Encoding::load("cl100k_base");       // rank file from the cache, fetched once
+//   if (!enc.ok()) { std::cerr << enc.error() << "\n"; return 1; }
+//   std::vector<Rank> ids = enc->encode_ordinary("hello world");            // [15339, 1917]
+//   auto with_special = enc->encode("<|endoftext|>", SpecialSet::all());    // Result: ok, [100257]
+//   auto refused = enc->encode("<|endoftext|>");                            // error names the token
+//   auto text = enc->decode(ids);                                           // Result<std::string>
+//
+// An Encoding is immutable and cheap to copy (its tables are shared), so one instance serves any number of
+// threads. Errors are values: calls that can fail return Result<T>.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tokenmill/pretokenize.h"
+#include "tokenmill/status.h"
+#include "tokenmill/vocab.h"
+
+namespace tokenmill {
+
+// A set of special tokens, or "all" of them (tiktoken's allowed_special / disallowed_special).
+struct SpecialSet {
+  bool all_tokens = false;
+  std::vector<std::string> tokens;
+
+  static SpecialSet all() { return SpecialSet{true, {}}; }
+  static SpecialSet none() { return SpecialSet{}; }
+  static SpecialSet of(std::vector<std::string> tokens) { return SpecialSet{false, std::move(tokens)}; }
+};
+
+// What an encoding is made of; how a user defines their own (tiktoken's Encoding constructor).
+struct EncodingSpec {
+  std::string name;
+  std::string pattern;
+  Vocabulary ranks;
+  std::vector<std::pair<std::string, Rank>> special_tokens;
+  // If set, checked like tiktoken's explicit_n_vocab: ranks + special tokens == n_vocab, max id == n-1.
+  std::optional<uint32_t> explicit_n_vocab;
+};
+
+struct LoadOptions {
+  // Where rank files live; empty = TOKENMILL_CACHE_DIR, else $XDG_CACHE_HOME/tokenmill, else ~/.cache/tokenmill.
+  std::string cache_dir;
+  // Like tiktoken: fetch (and verify) a missing rank file on first use. Off: a missing file is an error.
+  bool fetch_if_missing = true;
+};
+
+class Encoding {
+ public:
+  // A built-in encoding: gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, o200k_harmony.
+  static Result<Encoding> load(std::string_view name, const LoadOptions& options = {});
+  static Result<Encoding> create(EncodingSpec spec);
+  static std::vector<std::string> builtin_names();
+  // tiktoken's model -> encoding table (exact names and prefixes such as "gpt-4o-").
+  static std::optional<std::string> encoding_name_for_model(std::string_view model);
+
+  // Text -> ids, ignoring special tokens (their text is encoded as ordinary text). Any bytes are accepted:
+  // valid UTF-8 is split by the pattern; input that is not valid UTF-8 follows tiktoken's _encode_bytes
+  // (the valid prefix is split, the rest joins the last piece), so decode_bytes always round-trips.
+  std::vector<Rank> encode_ordinary(std::string_view text) const;
+  void encode_ordinary(std::string_view text, std::vector<Rank>& out) const;
+
+  // tiktoken's encode: text of a special token in `allowed` becomes that token; text of one in
+  // `disallowed` (default: all not allowed) is an error naming the token; others are ordinary text.
+  Result<std::vector<Rank>> encode(std::string_view text, const SpecialSet& allowed = SpecialSet::none(),
+                                   const SpecialSet& disallowed = SpecialSet::all()) const;
+
+  // tiktoken's _encode_bytes, for byte strings that may not be valid UTF-8.
+  std::vector<Rank> encode_bytes(std::string_view bytes) const;
+
+  // Batch over a thread pool; results are identical to calling encode_ordinary on each text.
+  // threads = 0 means hardware concurrency.
+  std::vector<std::vector<Rank>> encode_ordinary_batch(std::span<const std::string_view> texts,
+                                                       unsigned threads = 0) const;
+  Result<std::vector<std::vector<Rank>>> encode_batch(std::span<const std::string_view> texts,
+                                                      const SpecialSet& allowed = SpecialSet::none(),
+                                                      const SpecialSet& disallowed = SpecialSet::all(),
+                                                      unsigned threads = 0) const;
+
+  // Number of tokens encode_ordinary would return, without materialising them.
+  size_t count(std::string_view text) const;
+
+  Result<std::string> decode_bytes(std::span<const Rank> ids) const;
+  // UTF-8 with invalid sequences replaced by U+FFFD, exactly as Python's bytes.decode("utf-8", "replace").
+  Result<std::string> decode(std::span<const Rank> ids) const;
+  Result<std::string> decode_single_token_bytes(Rank id) const;
+
+  // Token <-> id. encode_single_token also finds special tokens; it is an error if the bytes are no token.
+  Result<Rank> encode_single_token(std::string_view token_bytes) const;
+  bool is_special_token(Rank id) const;
+
+  const std::string& name() const;
+  const std::string& pattern() const;
+  const Pretokenizer& pretokenizer() const;
+  const Vocabulary& ranks() const;
+  // tiktoken's n_vocab: max token id + 1.
+  uint32_t n_vocab() const;
+  uint32_t max_token_value() const { return n_vocab() - 1; }
+  // <|endoftext|>'s id, if this encoding has it.
+  std::optional<Rank> eot_token() const;
+  const std::vector<std::pair<std::string, Rank>>& special_tokens() const;
+
+ private:
+  struct Impl;
+  explicit Encoding(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+// UTF-8 decoding with replacement, as Python's bytes.decode("utf-8", errors="replace").
+std::string utf8_replace_invalid(std::string_view bytes);
+
+}  // namespace tokenmill

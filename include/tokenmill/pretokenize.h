@@ -1,0 +1,75 @@
+// Pre-tokenization: cutting text into the pieces that BPE then encodes one by one.
+//
+//   auto pre = tokenmill::Pretokenizer::create(tokenmill::kCl100kPattern);
+//   pre->for_each_piece("Hello world", [](std::string_view piece) { ... });   // "Hello", " world"
+//
+// tiktoken and HF tokenizers define pieces with a regular expression and spend most of their time in a
+// backtracking regex engine. tokenmill recognises the OpenAI patterns (exact strings) and runs a
+// hand-written scanner for each that gives the same pieces in one forward pass, without backtracking
+// (see src/pretokenize/splitters.h for how each alternative is decided). Any other pattern runs on
+// PCRE2 with JIT, with the semantics of tiktoken's regex crate: leftmost-first alternation, `$` only at
+// the end of the text, characters no alternative matches are dropped.
+//
+// Character classes (\p{L}, \p{N}, \s, case classes) follow the Unicode version in unicode_version(),
+// generated at build time from the UCD; this is the version tiktoken and HF tokenizers use. The PCRE2
+// path uses PCRE2's own tables (the system library's Unicode version).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tokenmill/status.h"
+
+namespace tokenmill {
+
+// The split patterns of tiktoken 0.14.0 (tiktoken_ext/openai_public.py), character for character.
+inline constexpr std::string_view kR50kPattern =
+    R"('(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s)";
+inline constexpr std::string_view kCl100kPattern =
+    R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s)";
+inline constexpr std::string_view kO200kPattern =
+    R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+// rustbpe's default (GPT4_PATTERN) and nanochat's variant with \p{N}{1,2}: same pieces as cl100k's
+// pattern family, used by the trainer.
+inline constexpr std::string_view kGpt4Pattern =
+    R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+)";
+inline constexpr std::string_view kNanochatPattern =
+    R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+)";
+
+const char* unicode_version();
+
+class Pretokenizer {
+ public:
+  enum class Kind { kR50k, kCl100k, kO200k, kGpt4, kNanochat, kRegex };
+
+  // Specialised scanner for a known pattern, PCRE2 otherwise. Fails if the pattern does not compile.
+  static Result<Pretokenizer> create(std::string_view pattern);
+  // Always PCRE2, even for a known pattern: the reference the scanners are tested against.
+  static Result<Pretokenizer> create_regex(std::string_view pattern);
+
+  Kind kind() const { return kind_; }
+  const std::string& pattern() const { return pattern_; }
+
+  // Calls on_piece(std::string_view) for each piece of `text`, in order. For the built-in patterns the
+  // pieces tile the text exactly. `text` should be valid UTF-8; invalid bytes are taken one at a time as
+  // characters of no class (never read past the end, never crash).
+  template <class OnPiece>
+  void for_each_piece(std::string_view text, OnPiece&& on_piece) const;
+
+  // Where the piece starting at text[pos] ends (built-in kinds only; pos < text.size()).
+  size_t next_piece_end(std::string_view text, size_t pos) const;
+
+  // Regex kind: finds the next match at or after pos; returns false if none. Thread-safe.
+  bool regex_find(std::string_view text, size_t pos, size_t* match_begin, size_t* match_end) const;
+
+ private:
+  struct RegexImpl;
+  Kind kind_ = Kind::kRegex;
+  std::string pattern_;
+  std::shared_ptr<const RegexImpl> regex_;
+};
+
+}  // namespace tokenmill
+
+#include "tokenmill/detail/pretokenize_inl.h"

@@ -1,0 +1,60 @@
+// Errors as values. The library never throws across its public API: every call that can fail returns a
+// Status or a Result<T>; the CLI and the Python layer turn them into exit codes and exceptions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace tokenmill {
+
+enum class ErrorCode {
+  kOk = 0,
+  kInvalidArgument,    // a malformed call: bad option, pattern that does not compile, ...
+  kNotFound,           // unknown encoding name, missing cache file
+  kIoError,            // a file could not be read or written
+  kParseError,         // a rank file (or other input) is malformed; the message names file and line
+  kDisallowedSpecial,  // text contains a special token the caller did not allow; the message names it
+  kUnknownToken,       // decoding an id the vocabulary does not have; the message names the id
+  kIntegrityError,     // a downloaded file does not have the expected sha256
+};
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  bool ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+// A value or the Status explaining why there is none.
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose, like std::optional
+  Result(Status status) : status_(std::move(status)) {}  // NOLINT
+
+  bool ok() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+  const std::string& error() const { return status_.message(); }
+
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  T& operator*() & { return *value_; }
+  const T& operator*() const& { return *value_; }
+
+ private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+}  // namespace tokenmill

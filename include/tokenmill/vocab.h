@@ -1,0 +1,123 @@
+// Vocabulary: the mergeable ranks of a byte-level BPE model (token bytes <-> rank), and its file formats.
+//
+//   auto vocab = tokenmill::Vocabulary::load_tiktoken_file("cl100k_base.tiktoken");
+//   if (!vocab.ok()) { std::cerr << vocab.error() << "\n"; return 1; }   // names file and line
+//   std::optional<Rank> r = vocab->find("hello");                       // rank of those bytes
+//   std::string_view bytes = vocab->token_bytes(*r);                      // and back
+//
+// A rank is both the token id and the merge priority (lower merges first), as in tiktoken.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tokenmill/status.h"
+
+namespace tokenmill {
+
+using Rank = uint32_t;
+inline constexpr Rank kNoRank = UINT32_MAX;
+
+class Vocabulary {
+ public:
+  Vocabulary() = default;
+
+  // Parses tiktoken's `.tiktoken` format: one `base64(token bytes) SPACE rank` per line; empty lines are
+  // skipped. Rejects bad base64, empty tokens, non-numeric ranks, duplicate tokens or ranks, and gaps in
+  // the ranks; each error names `source_name` and the line.
+  static Result<Vocabulary> parse_tiktoken(std::string_view contents, std::string_view source_name);
+  static Result<Vocabulary> load_tiktoken_file(const std::string& path);
+
+  // From (bytes, rank) pairs, e.g. a trained model or a Python dict. Same checks as the parser.
+  static Result<Vocabulary> from_ranks(std::vector<std::pair<std::string, Rank>> ranks);
+
+  // The `.tiktoken` text for this vocabulary, in rank order (byte-identical to OpenAI's files).
+  std::string to_tiktoken() const;
+
+  // Rank of exactly these bytes, if they are a token. This is the BPE hot path: one hash, usually one
+  // probe, and for tokens of up to 8 bytes a compare that never leaves the slot.
+  std::optional<Rank> find(std::string_view bytes) const {
+    Rank r = find_or_none(bytes);
+    return r == kNoRank ? std::nullopt : std::optional<Rank>(r);
+  }
+  inline Rank find_or_none(std::string_view bytes) const;
+
+  bool contains_rank(Rank r) const { return r < offsets_.size() - 1 && offsets_[r] != offsets_[r + 1]; }
+  // Precondition: contains_rank(r).
+  std::string_view token_bytes(Rank r) const {
+    return std::string_view(arena_.data() + offsets_[r], offsets_[r + 1] - offsets_[r]);
+  }
+  size_t size() const { return size_; }
+  // One past the highest rank (what tiktoken's n_vocab counts before special tokens).
+  Rank rank_limit() const { return offsets_.empty() ? 0 : Rank(offsets_.size() - 1); }
+
+ private:
+  // Open addressing, linear probing. `head` holds up to the first 8 bytes of the token (see key_head), so
+  // for short tokens (most of them) equality is `head == && len ==` without touching the arena.
+  struct Slot {
+    uint64_t head;
+    uint32_t len;  // 0 = empty slot (tokens are never empty)
+    Rank rank;
+  };
+
+  static uint64_t key_head(const char* p, size_t n) {
+    uint64_t h = 0;
+    if (n >= 8) {
+      std::memcpy(&h, p, 8);
+    } else if (n >= 4) {  // two overlapping 4-byte loads cover every byte exactly once or twice
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      h = lo | (uint64_t(hi) << 32);
+    } else if (n > 0) {
+      h = uint64_t(uint8_t(p[0])) | (uint64_t(uint8_t(p[n / 2])) << 8) | (uint64_t(uint8_t(p[n - 1])) << 16);
+    }
+    return h;
+  }
+  static uint64_t hash_bytes(const char* p, size_t n, uint64_t head) {
+    uint64_t h = head ^ (uint64_t(n) * 0x9E3779B97F4A7C15ull);
+    for (size_t i = 8; i < n; i += 8) {  // tokens longer than 8 bytes: mix in the rest, 8 at a time
+      uint64_t w = 0;
+      size_t take = n - i < 8 ? n - i : 8;
+      std::memcpy(&w, p + i, take);
+      h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+      h ^= h >> 29;
+    }
+    h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 32);
+  }
+
+  Status insert_all(std::vector<std::pair<std::string, Rank>>& ranks, std::string_view source,
+                    const std::vector<size_t>* lines);
+
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  std::string arena_;              // all token bytes, in rank order
+  std::vector<uint32_t> offsets_;  // rank -> start in arena_; offsets_[r+1]-offsets_[r] = length (0 = no such rank)
+  size_t size_ = 0;
+};
+
+inline Rank Vocabulary::find_or_none(std::string_view bytes) const {
+  const size_t n = bytes.size();
+  if (n == 0 || slots_.empty()) return kNoRank;
+  const uint64_t head = key_head(bytes.data(), n);
+  for (uint64_t i = hash_bytes(bytes.data(), n, head) & mask_;; i = (i + 1) & mask_) {
+    const Slot& s = slots_[i];
+    if (s.len == 0) return kNoRank;
+    if (s.head == head && s.len == n &&
+        (n <= 8 || std::memcmp(arena_.data() + offsets_[s.rank] + 8, bytes.data() + 8, n - 8) == 0)) {
+      return s.rank;
+    }
+  }
+}
+
+// Standard base64 (RFC 4648, with padding), as tiktoken files use.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+
+}  // namespace tokenmill

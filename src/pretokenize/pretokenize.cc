@@ -1,0 +1,173 @@
+#include "tokenmill/pretokenize.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <cstring>
+#include <string>
+
+#include "tokenmill/detail/unicode_class.h"
+
+namespace tokenmill {
+
+namespace detail {
+
+#include "unicode_tables.inc"
+
+const uint16_t* const kUnicodeStage1Ptr = kUnicodeStage1;
+const uint8_t* const kUnicodeStage2Ptr = kUnicodeStage2;
+static_assert(kUnicodeBlockShift == kBlockShift);
+
+// ASCII classes, from the same generated table plus the \r \n flag the patterns single out.
+static constexpr auto make_ascii_class() {
+  struct Table {
+    uint8_t v[128];
+  } t{};
+  for (int c = 0; c < 128; ++c) {
+    t.v[c] = kUnicodeStage2[(size_t(kUnicodeStage1[0]) << kUnicodeBlockShift) | size_t(c)];
+  }
+  t.v[size_t('\r')] |= kNewline;
+  t.v[size_t('\n')] |= kNewline;
+  return t;
+}
+static constexpr auto kAsciiTable = make_ascii_class();
+const uint8_t kAsciiClass[128] = {
+#define R(i) kAsciiTable.v[i], kAsciiTable.v[i + 1], kAsciiTable.v[i + 2], kAsciiTable.v[i + 3]
+    R(0),   R(4),   R(8),   R(12),  R(16),  R(20),  R(24),  R(28),  R(32),  R(36),  R(40),
+    R(44),  R(48),  R(52),  R(56),  R(60),  R(64),  R(68),  R(72),  R(76),  R(80),  R(84),
+    R(88),  R(92),  R(96),  R(100), R(104), R(108), R(112), R(116), R(120), R(124),
+#undef R
+};
+
+size_t valid_utf8_prefix(const unsigned char* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    // ASCII runs dominate real text: check 8 bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    class_at(p + i, p + n, &len);
+    if (len == 1) return i;  // a non-ASCII byte decoded alone is invalid UTF-8
+    i += len;
+  }
+  return n;
+}
+
+}  // namespace detail
+
+const char* unicode_version() { return TOKENMILL_UNICODE_VERSION; }
+
+struct Pretokenizer::RegexImpl {
+  pcre2_code* code = nullptr;
+  ~RegexImpl() { pcre2_code_free(code); }
+};
+
+namespace {
+
+// tiktoken's regex crate defines \s as White_Space; PCRE2 (with UCP) as Z categories plus \t-\r, which
+// lacks U+0085. Rewrite \s and \S so both engines agree.
+std::string rewrite_for_pcre2(std::string_view pattern) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      char n = pattern[i + 1];
+      if (n == 's') {
+        out += in_class ? "\\p{Xps}\\x{85}" : "[\\p{Xps}\\x{85}]";
+      } else if (n == 'S' && !in_class) {
+        out += "[^\\p{Xps}\\x{85}]";
+      } else {
+        out += c;
+        out += n;
+      }
+      ++i;
+      continue;
+    }
+    if (c == '[' && !in_class) {
+      in_class = true;
+      out += c;
+      // A ']' right after '[' or '[^' is a literal, not the end of the class.
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];
+      continue;
+    }
+    if (c == ']' && in_class) in_class = false;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Pretokenizer> Pretokenizer::create_regex(std::string_view pattern) {
+  std::string rewritten = rewrite_for_pcre2(pattern);
+  int error_code = 0;
+  PCRE2_SIZE error_offset = 0;
+  // UTF + UCP: Unicode properties for \p, \w, \d and case folding. DOLLAR_ENDONLY: `$` is the end of the
+  // text only, as in the regex crate (PCRE2 would otherwise also match before a final newline).
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(rewritten.data()), rewritten.size(),
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY | PCRE2_NO_UTF_CHECK,
+                                   &error_code, &error_offset, nullptr);
+  if (code == nullptr) {
+    PCRE2_UCHAR buffer[256];
+    pcre2_get_error_message(error_code, buffer, sizeof(buffer));
+    return Status(ErrorCode::kInvalidArgument, "split pattern does not compile at offset " +
+                                                   std::to_string(error_offset) + ": " +
+                                                   reinterpret_cast<char*>(buffer) + " (pattern: " +
+                                                   std::string(pattern) + ")");
+  }
+  // JIT is an optimisation: if the platform lacks it, the interpreter gives the same matches.
+  (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  auto impl = std::make_shared<RegexImpl>();
+  impl->code = code;
+  Pretokenizer p;
+  p.kind_ = Kind::kRegex;
+  p.pattern_ = std::string(pattern);
+  p.regex_ = std::move(impl);
+  return p;
+}
+
+Result<Pretokenizer> Pretokenizer::create(std::string_view pattern) {
+  Kind kind = Kind::kRegex;
+  if (pattern == kR50kPattern) kind = Kind::kR50k;
+  else if (pattern == kCl100kPattern) kind = Kind::kCl100k;
+  else if (pattern == kO200kPattern) kind = Kind::kO200k;
+  else if (pattern == kGpt4Pattern) kind = Kind::kGpt4;
+  else if (pattern == kNanochatPattern) kind = Kind::kNanochat;
+  // Compile the regex for every kind: it validates the pattern and lets callers cross-check.
+  auto regex = create_regex(pattern);
+  if (!regex.ok()) return regex.status();
+  Pretokenizer p = std::move(regex).value();
+  p.kind_ = kind;
+  return p;
+}
+
+bool Pretokenizer::regex_find(std::string_view text, size_t pos, size_t* match_begin, size_t* match_end) const {
+  if (!regex_) return false;
+  // Match data is per thread: pcre2 needs scratch space per concurrent match, and allocating it per call
+  // would cost more than the match itself on short pieces.
+  struct MatchData {
+    pcre2_match_data* data = pcre2_match_data_create(1, nullptr);
+    ~MatchData() { pcre2_match_data_free(data); }
+  };
+  thread_local MatchData md;
+  int rc = pcre2_match(regex_->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos,
+                       PCRE2_NO_UTF_CHECK, md.data, nullptr);
+  if (rc < 0) return false;
+  PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.data);
+  *match_begin = ov[0];
+  *match_end = ov[1];
+  return true;
+}
+
+}  // namespace tokenmill

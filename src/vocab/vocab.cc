@@ -1,0 +1,230 @@
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "tokenmill/vocab.h"
+
+namespace tokenmill {
+
+namespace {
+
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+constexpr auto make_decode_table() {
+  struct T {
+    int8_t v[256];
+  } t{};
+  for (auto& x : t.v) x = -1;
+  for (int i = 0; i < 64; ++i) t.v[uint8_t(kBase64Alphabet[i])] = int8_t(i);
+  return t;
+}
+constexpr auto kBase64Decode = make_decode_table();
+
+std::string describe_bytes(std::string_view bytes) {
+  std::string out = "'";
+  for (unsigned char c : bytes) {
+    if (c >= 0x20 && c < 0x7F && c != '\'' && c != '\\') {
+      out += char(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
+    out += kBase64Alphabet[v >> 18];
+    out += kBase64Alphabet[(v >> 12) & 63];
+    out += kBase64Alphabet[(v >> 6) & 63];
+    out += kBase64Alphabet[v & 63];
+  }
+  if (i < bytes.size()) {
+    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+    if (i + 1 < bytes.size()) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    out += kBase64Alphabet[v >> 18];
+    out += kBase64Alphabet[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? kBase64Alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = text[i + k];
+      if (c == '=' && i + 4 == text.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+        continue;
+      }
+      if (pad) return std::nullopt;  // data after padding
+      v[k] = kBase64Decode.v[uint8_t(c)];
+      if (v[k] < 0) return std::nullopt;
+    }
+    uint32_t w = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
+    out += char(w >> 16);
+    if (pad < 2) out += char((w >> 8) & 0xFF);
+    if (pad < 1) out += char(w & 0xFF);
+  }
+  return out;
+}
+
+Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, std::string_view source,
+                              const std::vector<size_t>* lines) {
+  auto where = [&](size_t i) {
+    std::string s(source);
+    if (lines) s += ":" + std::to_string((*lines)[i]);
+    return s;
+  };
+  if (ranks.empty()) return Status(ErrorCode::kParseError, std::string(source) + ": no tokens");
+  Rank max_rank = 0;
+  for (size_t i = 0; i < ranks.size(); ++i) {
+    if (ranks[i].first.empty()) return Status(ErrorCode::kParseError, where(i) + ": empty token");
+    if (ranks[i].second == kNoRank) return Status(ErrorCode::kParseError, where(i) + ": rank too large");
+    max_rank = std::max(max_rank, ranks[i].second);
+  }
+  if (max_rank >= ranks.size()) {
+    // Ranks must be 0..n-1: find the first gap (or the duplicate that made one) to name it.
+    std::vector<int64_t> seen(size_t(max_rank) + 1, -1);
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      int64_t& s = seen[ranks[i].second];
+      if (s >= 0) {
+        return Status(ErrorCode::kParseError, where(i) + ": duplicate rank " + std::to_string(ranks[i].second) +
+                                                  " (first at " + where(size_t(s)) + ")");
+      }
+      s = int64_t(i);
+    }
+    for (size_t r = 0; r < seen.size(); ++r) {
+      if (seen[r] < 0) {
+        return Status(ErrorCode::kParseError, std::string(source) + ": missing rank " + std::to_string(r) +
+                                                  " (ranks go up to " + std::to_string(max_rank) + ")");
+      }
+    }
+  }
+  // Ranks are exactly 0..n-1 if no duplicate: check duplicates of ranks when max_rank == n-1.
+  std::vector<uint32_t> index(ranks.size(), UINT32_MAX);
+  for (size_t i = 0; i < ranks.size(); ++i) {
+    uint32_t& slot = index[ranks[i].second];
+    if (slot != UINT32_MAX) {
+      return Status(ErrorCode::kParseError, where(i) + ": duplicate rank " + std::to_string(ranks[i].second) +
+                                                " (first at " + where(slot) + ")");
+    }
+    slot = uint32_t(i);
+  }
+  size_t total = 0;
+  for (auto& [bytes, rank] : ranks) total += bytes.size();
+  if (total >= UINT32_MAX) return Status(ErrorCode::kParseError, std::string(source) + ": vocabulary too large");
+  arena_.clear();
+  arena_.reserve(total);
+  offsets_.assign(ranks.size() + 1, 0);
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    offsets_[r] = uint32_t(arena_.size());
+    arena_ += ranks[index[r]].first;
+  }
+  offsets_[ranks.size()] = uint32_t(arena_.size());
+  // Load factor <= 1/2 keeps probe chains short; 16-byte slots make that ~4 MB for cl100k.
+  size_t capacity = 16;
+  while (capacity < ranks.size() * 2) capacity *= 2;
+  slots_.assign(capacity, Slot{0, 0, 0});
+  mask_ = capacity - 1;
+  for (Rank r = 0; r < ranks.size(); ++r) {
+    std::string_view bytes = token_bytes(r);
+    uint64_t head = key_head(bytes.data(), bytes.size());
+    if (find_or_none(bytes) != kNoRank) {
+      Rank first = find_or_none(bytes);
+      return Status(ErrorCode::kParseError, where(index[r]) + ": duplicate token " + describe_bytes(bytes) +
+                                                " (first at " + where(index[first]) + ")");
+    }
+    uint64_t i = hash_bytes(bytes.data(), bytes.size(), head) & mask_;
+    while (slots_[i].len != 0) i = (i + 1) & mask_;
+    slots_[i] = Slot{head, uint32_t(bytes.size()), r};
+  }
+  size_ = ranks.size();
+  return Status();
+}
+
+Result<Vocabulary> Vocabulary::parse_tiktoken(std::string_view contents, std::string_view source_name) {
+  std::vector<std::pair<std::string, Rank>> ranks;
+  std::vector<size_t> lines;
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos < contents.size()) {
+    size_t eol = contents.find('\n', pos);
+    if (eol == std::string_view::npos) eol = contents.size();
+    std::string_view line = contents.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    auto where = [&] { return std::string(source_name) + ":" + std::to_string(line_no); };
+    size_t space = line.find(' ');
+    if (space == std::string_view::npos || space == 0 || space + 1 == line.size()) {
+      return Status(ErrorCode::kParseError, where() + ": expected 'base64-token rank', got '" +
+                                                std::string(line.substr(0, 80)) + "'");
+    }
+    std::string_view token_text = line.substr(0, space);
+    std::string_view rank_text = line.substr(space + 1);
+    auto bytes = base64_decode(token_text);
+    if (!bytes) {
+      return Status(ErrorCode::kParseError,
+                    where() + ": invalid base64 token '" + std::string(token_text.substr(0, 80)) + "'");
+    }
+    uint64_t rank = 0;
+    auto [end, ec] = std::from_chars(rank_text.data(), rank_text.data() + rank_text.size(), rank);
+    if (ec != std::errc() || end != rank_text.data() + rank_text.size() || rank >= kNoRank) {
+      return Status(ErrorCode::kParseError,
+                    where() + ": rank is not a number below 2^32-1: '" + std::string(rank_text.substr(0, 40)) + "'");
+    }
+    ranks.emplace_back(std::move(*bytes), Rank(rank));
+    lines.push_back(line_no);
+  }
+  Vocabulary vocab;
+  Status s = vocab.insert_all(ranks, source_name, &lines);
+  if (!s.ok()) return s;
+  return vocab;
+}
+
+Result<Vocabulary> Vocabulary::load_tiktoken_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kIoError, path + ": cannot open rank file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return Status(ErrorCode::kIoError, path + ": read error");
+  return parse_tiktoken(buffer.str(), path);
+}
+
+Result<Vocabulary> Vocabulary::from_ranks(std::vector<std::pair<std::string, Rank>> ranks) {
+  Vocabulary vocab;
+  Status s = vocab.insert_all(ranks, "ranks", nullptr);
+  if (!s.ok()) return s;
+  return vocab;
+}
+
+std::string Vocabulary::to_tiktoken() const {
+  std::string out;
+  for (Rank r = 0; r < rank_limit(); ++r) {
+    out += base64_encode(token_bytes(r));
+    out += ' ';
+    out += std::to_string(r);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace tokenmill
