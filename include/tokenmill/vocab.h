@@ -28,8 +28,9 @@ class Vocabulary {
   Vocabulary() = default;
 
   // Parses tiktoken's `.tiktoken` format: one `base64(token bytes) SPACE rank` per line; empty lines are
-  // skipped. Rejects bad base64, empty tokens, non-numeric ranks, duplicate tokens or ranks, and gaps in
-  // the ranks; each error names `source_name` and the line.
+  // skipped. Rejects bad base64, empty tokens, non-numeric ranks, duplicate tokens or ranks; each error
+  // names `source_name` and the line. Gaps in the ranks are allowed here (OpenAI's p50k_base skips 50256,
+  // the id of <|endoftext|>); Encoding requires special tokens to fill them.
   static Result<Vocabulary> parse_tiktoken(std::string_view contents, std::string_view source_name);
   static Result<Vocabulary> load_tiktoken_file(const std::string& path);
 
@@ -53,6 +54,8 @@ class Vocabulary {
     return std::string_view(arena_.data() + offsets_[r], offsets_[r + 1] - offsets_[r]);
   }
   size_t size() const { return size_; }
+  // Where the ranks came from (file name), for error messages.
+  const std::string& source() const { return source_; }
   // One past the highest rank (what tiktoken's n_vocab counts before special tokens).
   Rank rank_limit() const { return offsets_.empty() ? 0 : Rank(offsets_.size() - 1); }
 
@@ -100,6 +103,7 @@ class Vocabulary {
   std::string arena_;              // all token bytes, in rank order
   std::vector<uint32_t> offsets_;  // rank -> start in arena_; offsets_[r+1]-offsets_[r] = length (0 = no such rank)
   size_t size_ = 0;
+  std::string source_;
 };
 
 inline Rank Vocabulary::find_or_none(std::string_view bytes) const {

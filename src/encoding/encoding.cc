@@ -216,6 +216,12 @@ Result<Encoding> Encoding::create(EncodingSpec spec) {
     if (text == kEndOfText) impl->eot = id;
   }
   std::sort(impl->special_lengths.rbegin(), impl->special_lengths.rend());
+  for (Rank r = 0; r < impl->ranks.rank_limit(); ++r) {
+    if (!impl->ranks.contains_rank(r) && !impl->special_by_id.count(r)) {
+      return Status(ErrorCode::kInvalidArgument, spec.name + ": rank " + std::to_string(r) + " is missing from " +
+                                                     impl->ranks.source() + " and no special token has that id");
+    }
+  }
   impl->n_vocab = max_id + 1;
   if (spec.explicit_n_vocab) {
     if (impl->ranks.size() + impl->specials.size() != *spec.explicit_n_vocab || impl->n_vocab != *spec.explicit_n_vocab) {

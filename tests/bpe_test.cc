@@ -1,0 +1,102 @@
+// byte_pair_encode against an obviously-right reference (merge the lowest-ranked adjacent pair, leftmost
+// on ties, on a vector of strings), and its two algorithms against each other.
+#include "tokenmill/bpe.h"
+
+#include <random>
+
+#include "test_util.h"
+
+namespace tokenmill {
+namespace {
+
+std::vector<Rank> reference_bpe(const Vocabulary& vocab, std::string_view piece) {
+  std::vector<std::string> parts;
+  for (char c : piece) parts.emplace_back(1, c);
+  while (parts.size() > 1) {
+    Rank best = kNoRank;
+    size_t at = 0;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      auto r = vocab.find(parts[i] + parts[i + 1]);
+      if (r && *r < best) {
+        best = *r;
+        at = i;
+      }
+    }
+    if (best == kNoRank) break;
+    parts[at] += parts[at + 1];
+    parts.erase(parts.begin() + long(at) + 1);
+  }
+  std::vector<Rank> ids;
+  for (const auto& p : parts) ids.push_back(*vocab.find(p));
+  return ids;
+}
+
+std::string random_piece(std::mt19937& rng, size_t len, std::string_view alphabet) {
+  std::uniform_int_distribution<size_t> pick(0, alphabet.size() - 1);
+  std::string s;
+  for (size_t i = 0; i < len; ++i) s += alphabet[pick(rng)];
+  return s;
+}
+
+TEST(BytePairEncode, MatchesReferenceOnRealVocabularies) {
+  for (const char* name : {"cl100k_base", "o200k_base", "r50k_base"}) {
+    const Vocabulary& vocab = testing::builtin(name).ranks();
+    std::mt19937 rng(42);
+    std::uniform_int_distribution<size_t> len(1, 300);
+    for (int i = 0; i < 1500; ++i) {
+      // Small alphabets make long merge chains; the byte alphabet makes unmergeable junk.
+      std::string_view alphabet = i % 3 == 0 ? "ab" : i % 3 == 1 ? "etaoin shrdlu" : "";
+      std::string piece = alphabet.empty() ? testing::random_bytes(rng, 200) : random_piece(rng, len(rng), alphabet);
+      if (piece.empty()) continue;
+      std::vector<Rank> got;
+      byte_pair_encode(vocab, piece, got);
+      ASSERT_EQ(got, reference_bpe(vocab, piece)) << name << " piece: " << ::testing::PrintToString(piece);
+    }
+  }
+}
+
+TEST(BytePairEncode, SmallAndLargeAlgorithmsAgree) {
+  const Vocabulary& vocab = testing::builtin("cl100k_base").ranks();
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<size_t> len(1, 400);
+  for (int i = 0; i < 3000; ++i) {
+    std::string piece = i % 2 ? random_piece(rng, len(rng), "aab c.\xe4\xb8") : testing::random_bytes(rng, 400);
+    if (piece.empty()) continue;
+    std::vector<Rank> small, large;
+    byte_pair_encode_small(vocab, piece, small);
+    byte_pair_encode_large(vocab, piece, large);
+    ASSERT_EQ(small, large) << ::testing::PrintToString(piece);
+  }
+}
+
+TEST(BytePairEncode, TiesGoToTheLeftmostPair) {
+  // "abab" with ranks ab=256 only: both "ab" pairs tie; the leftmost merges first, then the other.
+  std::vector<std::pair<std::string, Rank>> ranks;
+  for (int b = 0; b < 256; ++b) ranks.emplace_back(std::string(1, char(b)), Rank(b));
+  ranks.emplace_back("ab", 256);
+  ranks.emplace_back("ba", 257);
+  auto vocab = Vocabulary::from_ranks(ranks);
+  ASSERT_TRUE(vocab.ok());
+  for (std::string piece : {"aba", "abab", "bab", "ababa"}) {
+    std::vector<Rank> small, large;
+    byte_pair_encode_small(*vocab, piece, small);
+    byte_pair_encode_large(*vocab, piece, large);
+    EXPECT_EQ(small, reference_bpe(*vocab, piece)) << piece;
+    EXPECT_EQ(large, reference_bpe(*vocab, piece)) << piece;
+  }
+}
+
+TEST(BytePairEncode, LongPiecesRoundTrip) {
+  const Vocabulary& vocab = testing::builtin("o200k_base").ranks();
+  for (std::string piece : {std::string(1 << 20, 'a'), std::string(1 << 20, ' '), std::string(300000, '7')}) {
+    std::vector<Rank> ids;
+    byte_pair_encode(vocab, piece, ids);
+    std::string back;
+    for (Rank r : ids) back += vocab.token_bytes(r);
+    EXPECT_EQ(back, piece);
+    EXPECT_LE(ids.size(), piece.size() / 2);  // each of these bytes doubled is a token: merged, not left as bytes
+  }
+}
+
+}  // namespace
+}  // namespace tokenmill

@@ -1,0 +1,203 @@
+// Properties of Encoding that hold for every built-in encoding; exact ids against tiktoken are checked by
+// the differential suite in tests/differential/.
+#include "tokenmill/encoding.h"
+
+#include <random>
+
+#include "test_util.h"
+
+namespace tokenmill {
+namespace {
+
+class EveryEncoding : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryEncoding, DecodeBytesInvertsEncodeOnAnyBytes) {
+  const Encoding& enc = testing::builtin(GetParam());
+  std::mt19937 rng(99);
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = i % 2 ? testing::random_text(rng, 40) : testing::random_bytes(rng, 60);
+    auto ids = enc.encode_ordinary(text);
+    auto back = enc.decode_bytes(ids);
+    ASSERT_TRUE(back.ok()) << back.error();
+    ASSERT_EQ(*back, text);
+    ASSERT_EQ(enc.count(text), ids.size());
+  }
+}
+
+TEST_P(EveryEncoding, BatchEqualsSerialForAnyThreadCount) {
+  const Encoding& enc = testing::builtin(GetParam());
+  std::mt19937 rng(5);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 400; ++i) texts.push_back(testing::random_text(rng, 200));
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::vector<std::vector<Rank>> serial;
+  for (auto v : views) serial.push_back(enc.encode_ordinary(v));
+  for (unsigned threads : {1u, 2u, 3u, 8u}) EXPECT_EQ(enc.encode_ordinary_batch(views, threads), serial) << threads;
+}
+
+TEST_P(EveryEncoding, EmptyInputEncodesToNoIds) {
+  const Encoding& enc = testing::builtin(GetParam());
+  EXPECT_TRUE(enc.encode_ordinary("").empty());
+  EXPECT_TRUE(enc.encode("")->empty());
+  EXPECT_TRUE(enc.encode_bytes("").empty());
+  EXPECT_EQ(enc.count(""), 0u);
+}
+
+TEST_P(EveryEncoding, SpecialTokensFollowAllowedAndDisallowed) {
+  const Encoding& enc = testing::builtin(GetParam());
+  ASSERT_TRUE(enc.eot_token().has_value());
+  const std::string eot = "<|endoftext|>";
+  const std::string text = "a" + eot + "b";
+  // Default: every special is disallowed -> an error that names the token.
+  auto refused = enc.encode(text);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kDisallowedSpecial);
+  EXPECT_NE(refused.error().find(eot), std::string::npos);
+  // Allowed (as a set or "all"): the special id, between the encodings of its neighbours.
+  std::vector<Rank> expected = enc.encode_ordinary("a");
+  expected.push_back(*enc.eot_token());
+  for (Rank r : enc.encode_ordinary("b")) expected.push_back(r);
+  EXPECT_EQ(*enc.encode(text, SpecialSet::of({eot})), expected);
+  EXPECT_EQ(*enc.encode(text, SpecialSet::all()), expected);
+  // Disallowed set emptied: encoded as ordinary text.
+  EXPECT_EQ(*enc.encode(text, SpecialSet::none(), SpecialSet::none()), enc.encode_ordinary(text));
+  // encode_single_token finds it; the id decodes back to the text.
+  EXPECT_EQ(*enc.encode_single_token(eot), *enc.eot_token());
+  EXPECT_EQ(*enc.decode(std::vector<Rank>{*enc.eot_token()}), eot);
+  EXPECT_TRUE(enc.is_special_token(*enc.eot_token()));
+  // Every special round-trips through encode(allowed=all) and decode.
+  for (const auto& [token, id] : enc.special_tokens()) {
+    auto ids = enc.encode(token, SpecialSet::all());
+    ASSERT_TRUE(ids.ok());
+    ASSERT_EQ(ids->size(), 1u) << token;
+    EXPECT_EQ(*enc.decode_bytes(*ids), enc.decode_bytes(std::vector<Rank>{(*ids)[0]}).value());
+  }
+}
+
+TEST_P(EveryEncoding, UnknownIdIsAnErrorNamingIt) {
+  const Encoding& enc = testing::builtin(GetParam());
+  const Rank bad = enc.n_vocab() + 5;
+  auto r = enc.decode(std::vector<Rank>{1, bad});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnknownToken);
+  EXPECT_NE(r.error().find(std::to_string(bad)), std::string::npos) << r.error();
+  EXPECT_FALSE(enc.decode_single_token_bytes(bad).ok());
+  EXPECT_FALSE(enc.decode_single_token_bytes(UINT32_MAX).ok());
+}
+
+TEST_P(EveryEncoding, EveryTokenIsItsOwnEncodingOfItsBytes) {
+  // decode_single_token_bytes and encode_single_token are inverse over the whole vocabulary.
+  const Encoding& enc = testing::builtin(GetParam());
+  for (Rank r = 0; r < enc.ranks().rank_limit(); ++r) {
+    auto bytes = enc.decode_single_token_bytes(r);
+    ASSERT_TRUE(bytes.ok());
+    ASSERT_EQ(*enc.encode_single_token(*bytes), r);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Builtin, EveryEncoding, ::testing::ValuesIn(Encoding::builtin_names()));
+
+TEST(Encoding, UnknownNameListsKnownOnes) {
+  auto enc = Encoding::load("cl200k_base");
+  ASSERT_FALSE(enc.ok());
+  EXPECT_EQ(enc.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(enc.error().find("cl200k_base"), std::string::npos);
+  EXPECT_NE(enc.error().find("o200k_base"), std::string::npos);
+}
+
+TEST(Encoding, ModelNamesMapLikeTiktoken) {
+  EXPECT_EQ(Encoding::encoding_name_for_model("gpt-4o-2024-05-13"), "o200k_base");
+  EXPECT_EQ(Encoding::encoding_name_for_model("gpt-4"), "cl100k_base");
+  EXPECT_EQ(Encoding::encoding_name_for_model("gpt-oss-120b"), "o200k_harmony");
+  EXPECT_EQ(Encoding::encoding_name_for_model("not-a-model"), std::nullopt);
+}
+
+EncodingSpec byte_spec() {
+  std::vector<std::pair<std::string, Rank>> ranks;
+  for (int b = 0; b < 256; ++b) ranks.emplace_back(std::string(1, char(b)), Rank(b));
+  EncodingSpec spec;
+  spec.name = "bytes";
+  spec.pattern = std::string(kCl100kPattern);
+  spec.ranks = *Vocabulary::from_ranks(ranks);
+  return spec;
+}
+
+TEST(EncodingCreate, RejectsInconsistentSpecs) {
+  {
+    EncodingSpec spec = byte_spec();
+    spec.special_tokens = {{"<|x|>", 7}};
+    auto e = Encoding::create(std::move(spec));
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().find("already an ordinary token"), std::string::npos) << e.error();
+  }
+  {
+    EncodingSpec spec = byte_spec();
+    spec.special_tokens = {{"<|x|>", 300}, {"<|x|>", 301}};
+    EXPECT_FALSE(Encoding::create(std::move(spec)).ok());
+  }
+  {
+    EncodingSpec spec = byte_spec();
+    spec.explicit_n_vocab = 300;
+    auto e = Encoding::create(std::move(spec));
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().find("explicit_n_vocab"), std::string::npos);
+  }
+  {
+    EncodingSpec spec = byte_spec();
+    spec.pattern = "[";
+    EXPECT_EQ(Encoding::create(std::move(spec)).status().code(), ErrorCode::kInvalidArgument);
+  }
+  {
+    std::vector<std::pair<std::string, Rank>> ranks = {{"a", 0}, {"b", 1}};
+    EncodingSpec spec;
+    spec.name = "ab";
+    spec.pattern = "\\w+";
+    spec.ranks = *Vocabulary::from_ranks(ranks);
+    auto e = Encoding::create(std::move(spec));
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().find("0x00"), std::string::npos) << e.error();
+  }
+}
+
+TEST(EncodingCreate, RankGapMustBeASpecialToken) {
+  std::vector<std::pair<std::string, Rank>> ranks;
+  for (int b = 0; b < 256; ++b) ranks.emplace_back(std::string(1, char(b)), Rank(b));
+  ranks.emplace_back("ab", 257);
+  for (bool fill : {false, true}) {
+    EncodingSpec spec;
+    spec.name = "gap";
+    spec.pattern = std::string(kR50kPattern);
+    spec.ranks = *Vocabulary::from_ranks(ranks);
+    if (fill) spec.special_tokens = {{"<|x|>", 256}};
+    auto e = Encoding::create(std::move(spec));
+    EXPECT_EQ(e.ok(), fill);
+    if (!fill) EXPECT_NE(e.error().find("rank 256 is missing"), std::string::npos) << e.error();
+  }
+}
+
+TEST(EncodingCreate, UserDefinedEncodingWorks) {
+  EncodingSpec spec = byte_spec();
+  spec.special_tokens = {{"<|end|>", 256}};
+  auto enc = Encoding::create(std::move(spec));
+  ASSERT_TRUE(enc.ok()) << enc.error();
+  EXPECT_EQ(enc->n_vocab(), 257u);
+  auto ids = enc->encode("hi<|end|>", SpecialSet::all());
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<Rank>{'h', 'i', 256}));
+}
+
+// Python's bytes.decode("utf-8", "replace") semantics: valid text unchanged, output always valid, and each
+// maximal invalid subpart one U+FFFD (the differential suite compares against Python itself).
+TEST(Utf8Replace, OutputIsValidAndValidInputUnchanged) {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 5000; ++i) {
+    std::string valid = testing::random_text(rng, 30);
+    EXPECT_EQ(utf8_replace_invalid(valid), valid);
+    std::string any = testing::random_bytes(rng, 30);
+    std::string out = utf8_replace_invalid(any);
+    EXPECT_EQ(utf8_replace_invalid(out), out);
+  }
+}
+
+}  // namespace
+}  // namespace tokenmill
