@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -183,6 +184,8 @@ int main(int argc, char** argv) {
   count->add_option("-e,--encoding", encoding, "Encoding name")->capture_default_str();
   count->add_option("inputs", count_inputs, "Input files, or - for stdin (default)");
   count->add_option("--allowed-special", allowed, "Special tokens to count as one token: 'all' or a list");
+  bool show_speed = false;
+  count->add_flag("--speed", show_speed, "Also print bytes, CPU seconds and MB per CPU-second of the counting (stderr)");
 
   std::vector<std::string> fetch_names;
   std::string fetch_from, cache_dir;
@@ -219,6 +222,8 @@ int main(int argc, char** argv) {
     size_t total = 0;
     for (const auto& path : count_inputs) {
       std::string text = read_input(path);
+      timespec t0, t1;
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
       size_t n;
       if (allowed.empty()) {
         n = enc.count(text);
@@ -226,6 +231,12 @@ int main(int argc, char** argv) {
         auto r = enc.encode(text, parse_special_set(allowed, false), tokenmill::SpecialSet::none());
         if (!r.ok()) die(path + ": " + r.error());
         n = r->size();
+      }
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+      if (show_speed) {
+        double secs = double(t1.tv_sec - t0.tv_sec) + 1e-9 * double(t1.tv_nsec - t0.tv_nsec);
+        std::fprintf(stderr, "%s: %zu bytes, %zu tokens, %.3f CPU-s, %.1f MB/CPU-s (%s)\n", path.c_str(), text.size(), n,
+                     secs, secs > 0 ? double(text.size()) / 1e6 / secs : 0.0, encoding.c_str());
       }
       total += n;
       if (count_inputs.size() > 1) std::printf("%zu\t%s\n", n, path.c_str());

@@ -22,10 +22,23 @@ ROOT=$(pwd)
 WITH_TEST=0
 [ "${1:-}" = "--test" ] && WITH_TEST=1
 
-APT_PKGS="cmake ninja-build g++ pkg-config libpcre2-dev libsimdjson-dev libcli11-dev libgtest-dev nodejs npm curl"
-[ $WITH_TEST = 1 ] && APT_PKGS="$APT_PKGS clang libclang-rt-14-dev python3-venv"
+# Each requirement: a file or command that proves it is there, and the Debian package that provides it.
+REQS="cmd:cmake=cmake cmd:ninja=ninja-build cmd:g++=g++ cmd:pkg-config=pkg-config cmd:curl=curl cmd:node=nodejs
+  cmd:npm=npm file:/usr/include/pcre2.h=libpcre2-dev file:/usr/include/simdjson.h=libsimdjson-dev
+  file:/usr/include/CLI/CLI.hpp=libcli11-dev file:/usr/include/gtest/gtest.h=libgtest-dev"
+[ $WITH_TEST = 1 ] && REQS="$REQS cmd:clang++=clang
+  glob:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a=libclang-rt-14-dev"
 missing=""
-for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+for r in $REQS; do
+  what=${r%%=*}; pkg=${r#*=}; kind=${what%%:*}; arg=${what#*:}
+  case $kind in
+    cmd) command -v "$arg" >/dev/null 2>&1 && continue ;;
+    file) [ -e "$arg" ] && continue ;;
+    glob) compgen -G "$arg" >/dev/null && continue ;;
+  esac
+  missing="$missing $pkg"
+done
+if [ $WITH_TEST = 1 ] && ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then missing="$missing python3-venv"; fi
 if [ -n "$missing" ]; then
   echo "[setup] apt-get install$missing"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -163,6 +163,14 @@ Status fetch_rank_file(std::string_view name, const FetchOptions& options) {
     if (options.verbose) std::cerr << "tokenmill fetch: " << msg << "\n";
   };
 
+  if (options.from.empty() && fs::exists(target)) {
+    auto existing = read_file(target);
+    if (existing.ok() && util::sha256_hex(*existing) == info->sha256) {
+      say(target.string() + " is present and verified");
+      return Status();
+    }
+  }
+
   std::vector<std::string> tried;
   auto accept = [&](const std::string& contents, const std::string& source) -> Status {
     std::string digest = util::sha256_hex(contents);
