@@ -47,6 +47,10 @@ class Vocabulary {
     return r == kNoRank ? std::nullopt : std::optional<Rank>(r);
   }
   inline Rank find_or_none(std::string_view bytes) const;
+  // Ranks of one and two bytes from dense tables (256 and 65536 entries, L1/L2-resident): BPE starts
+  // from bytes, so its first round of lookups never touches the hash table.
+  Rank byte_rank(uint8_t b) const { return byte_rank_[b]; }
+  Rank byte_pair_rank(uint8_t a, uint8_t b) const { return byte_pair_rank_[(size_t(a) << 8) | b]; }
 
   bool contains_rank(Rank r) const { return r < offsets_.size() - 1 && offsets_[r] != offsets_[r + 1]; }
   // Precondition: contains_rank(r).
@@ -104,6 +108,8 @@ class Vocabulary {
   std::vector<uint32_t> offsets_;  // rank -> start in arena_; offsets_[r+1]-offsets_[r] = length (0 = no such rank)
   size_t size_ = 0;
   std::string source_;
+  Rank byte_rank_[256] = {};
+  std::vector<Rank> byte_pair_rank_;
 };
 
 inline Rank Vocabulary::find_or_none(std::string_view bytes) const {

@@ -17,49 +17,60 @@ constexpr size_t kSmallPieceLimit = 128;
 void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
   const size_t n = piece.size();
   if (n == 0) return;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(piece.data());
   if (n == 1) {
-    out.push_back(vocab.find_or_none(piece));
+    out.push_back(vocab.byte_rank(bytes[0]));
     return;
   }
-  // start[i] is where part i begins; rank[i] is the rank of merging part i with part i+1.
+  // Part i covers piece[start[i], start[i+1]) and is token part[i]; pair[i] is the rank of part i merged
+  // with part i+1. Parts start as bytes, so part and pair ranks come from the dense byte tables; after a
+  // merge the new part's rank is the pair rank just chosen, so only the two new neighbour pairs need the
+  // hash table.
   uint32_t start_buf[kSmallPieceLimit + 1];
-  Rank rank_buf[kSmallPieceLimit + 1];
+  Rank pair_buf[kSmallPieceLimit], part_buf[kSmallPieceLimit];
   std::vector<uint32_t> start_heap;
-  std::vector<Rank> rank_heap;
+  std::vector<Rank> pair_heap, part_heap;
   uint32_t* start = start_buf;
-  Rank* rank = rank_buf;
+  Rank* pair = pair_buf;
+  Rank* part = part_buf;
   if (n > kSmallPieceLimit) {  // only reached when a test forces this path on a long piece
     start_heap.resize(n + 1);
-    rank_heap.resize(n + 1);
+    pair_heap.resize(n);
+    part_heap.resize(n);
     start = start_heap.data();
-    rank = rank_heap.data();
+    pair = pair_heap.data();
+    part = part_heap.data();
   }
+  for (size_t i = 0; i < n; ++i) {
+    start[i] = uint32_t(i);
+    part[i] = vocab.byte_rank(bytes[i]);
+  }
+  start[n] = uint32_t(n);
+  for (size_t i = 0; i + 1 < n; ++i) pair[i] = vocab.byte_pair_rank(bytes[i], bytes[i + 1]);
   size_t parts = n;
-  for (size_t i = 0; i <= n; ++i) start[i] = uint32_t(i);
-  auto pair_rank = [&](size_t i) -> Rank {  // parts i and i+1 merged
-    if (i + 2 > parts) return kNoRank;
+  auto pair_rank = [&](size_t i) -> Rank {  // parts i and i+1 merged; i + 1 < parts
     return vocab.find_or_none(piece.substr(start[i], start[i + 2] - start[i]));
   };
-  for (size_t i = 0; i + 1 < parts; ++i) rank[i] = pair_rank(i);
-  rank[parts - 1] = kNoRank;
   while (parts > 1) {
     Rank best = kNoRank;
     size_t at = 0;
     for (size_t i = 0; i + 1 < parts; ++i) {
-      if (rank[i] < best) {
-        best = rank[i];
+      if (pair[i] < best) {
+        best = pair[i];
         at = i;
       }
     }
     if (best == kNoRank) break;
-    // Remove the boundary start[at+1]; parts at and at+1 become one.
+    // Parts at and at+1 become one: drop boundary at+1 and the entries of part at+1.
+    part[at] = best;
     std::copy(start + at + 2, start + parts + 1, start + at + 1);
-    std::copy(rank + at + 2, rank + parts, rank + at + 1);
+    std::copy(part + at + 2, part + parts, part + at + 1);
+    if (at + 2 < parts - 1) std::copy(pair + at + 2, pair + parts - 1, pair + at + 1);
     --parts;
-    rank[at] = pair_rank(at);
-    if (at > 0) rank[at - 1] = pair_rank(at - 1);
+    if (at + 1 < parts) pair[at] = pair_rank(at);
+    if (at > 0) pair[at - 1] = pair_rank(at - 1);
   }
-  for (size_t i = 0; i < parts; ++i) out.push_back(vocab.find_or_none(piece.substr(start[i], start[i + 1] - start[i])));
+  out.insert(out.end(), part, part + parts);
 }
 
 void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
@@ -69,6 +80,8 @@ void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std
   // the following part (n at the end).
   std::vector<size_t> next(n), prev(n);
   std::vector<Rank> pair(n, kNoRank);  // rank of merging the part starting here with its successor
+  std::vector<Rank> part(n);           // token of the part starting here
+  for (size_t i = 0; i < n; ++i) part[i] = vocab.byte_rank(uint8_t(piece[i]));
   struct Candidate {
     Rank rank;
     size_t start;
@@ -97,13 +110,14 @@ void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std
     if (pair[c.start] != c.rank) continue;
     const size_t s = c.start;
     const size_t right = next[s];
+    part[s] = c.rank;
     next[s] = next[right];
     pair[right] = kNoRank;
     if (next[s] < n) prev[next[s]] = s;
     update(s);
     if (s > 0) update(prev[s]);
   }
-  for (size_t i = 0; i < n; i = next[i]) out.push_back(vocab.find_or_none(piece.substr(i, next[i] - i)));
+  for (size_t i = 0; i < n; i = next[i]) out.push_back(part[i]);
 }
 
 void byte_pair_encode(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {

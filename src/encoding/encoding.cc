@@ -79,7 +79,64 @@ void parallel_for(size_t n, unsigned threads, Fn fn) {
 
 }  // namespace
 
+// Results of BPE for pieces that are not whole tokens, per thread. Real text repeats its rare words
+// (on en.txt 30 MB with cl100k: 10% of pieces miss the vocabulary, but only 29% of those are distinct), and a
+// hit costs one probe instead of a dozen hash lookups. Direct-mapped, bounded (~400 KB per thread), keyed by
+// the exact bytes and the encoding's serial number, so it can change speed but never ids.
+class PieceCache {
+ public:
+  static constexpr size_t kEntries = 4096;
+  static constexpr size_t kMaxBytes = 32;
+  static constexpr size_t kMaxIds = 12;
+
+  static uint64_t hash(std::string_view piece) {
+    uint64_t h = piece.size() * 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < piece.size(); i += 8) {
+      uint64_t w = 0;
+      std::memcpy(&w, piece.data() + i, std::min<size_t>(8, piece.size() - i));
+      h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    }
+    return h ^ (h >> 31);
+  }
+
+  // Appends the cached ids and returns true on a hit.
+  bool lookup(uint64_t owner, std::string_view piece, std::vector<Rank>& out) {
+    if (piece.size() > kMaxBytes || !entries_) return false;
+    const Entry& e = entries_[hash(piece) & (kEntries - 1)];
+    if (e.owner != owner || e.len != piece.size() || std::memcmp(e.bytes, piece.data(), piece.size()) != 0) {
+      return false;
+    }
+    out.insert(out.end(), e.ids, e.ids + e.n_ids);
+    return true;
+  }
+
+  void store(uint64_t owner, std::string_view piece, const Rank* ids, size_t n_ids) {
+    if (piece.size() > kMaxBytes || n_ids > kMaxIds) return;
+    if (!entries_) entries_ = std::make_unique<Entry[]>(kEntries);
+    Entry& e = entries_[hash(piece) & (kEntries - 1)];
+    e.owner = owner;
+    e.len = uint32_t(piece.size());
+    e.n_ids = uint32_t(n_ids);
+    std::memcpy(e.bytes, piece.data(), piece.size());
+    std::copy(ids, ids + n_ids, e.ids);
+  }
+
+ private:
+  struct Entry {
+    uint64_t owner = 0;  // 0 = empty; encodings are numbered from 1
+    uint32_t len = 0;
+    uint32_t n_ids = 0;
+    Rank ids[kMaxIds];
+    char bytes[kMaxBytes];
+  };
+  std::unique_ptr<Entry[]> entries_;
+};
+
+thread_local PieceCache piece_cache;
+std::atomic<uint64_t> next_encoding_serial{1};
+
 struct Encoding::Impl {
+  uint64_t serial = next_encoding_serial.fetch_add(1);
   std::string name;
   Pretokenizer pretokenizer;
   Vocabulary ranks;
@@ -97,9 +154,12 @@ struct Encoding::Impl {
     Rank r = ranks.find_or_none(piece);
     if (r != kNoRank) {
       out.push_back(r);
-    } else {
-      byte_pair_encode(ranks, piece, out);
+      return;
     }
+    if (piece_cache.lookup(serial, piece, out)) return;
+    size_t before = out.size();
+    byte_pair_encode(ranks, piece, out);
+    piece_cache.store(serial, piece, out.data() + before, out.size() - before);
   }
 
   // Splits and encodes valid UTF-8 text; returns how many tokens the last piece produced.
@@ -405,13 +465,9 @@ size_t Encoding::count(std::string_view text) const {
   size_t n = 0;
   std::vector<Rank> scratch;
   impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {
-    if (impl_->ranks.find_or_none(piece) != kNoRank) {
-      ++n;
-    } else {
-      scratch.clear();
-      byte_pair_encode(impl_->ranks, piece, scratch);
-      n += scratch.size();
-    }
+    scratch.clear();
+    impl_->encode_piece(piece, scratch);
+    n += scratch.size();
   });
   return n;
 }

@@ -145,6 +145,15 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
   }
   size_ = ranks.size();
   source_ = std::string(source);
+  byte_pair_rank_.assign(65536, kNoRank);
+  for (int a = 0; a < 256; ++a) {
+    char one = char(a);
+    byte_rank_[a] = find_or_none(std::string_view(&one, 1));
+    for (int b = 0; b < 256; ++b) {
+      char two[2] = {char(a), char(b)};
+      byte_pair_rank_[size_t(a) << 8 | size_t(b)] = find_or_none(std::string_view(two, 2));
+    }
+  }
   return Status();
 }
 

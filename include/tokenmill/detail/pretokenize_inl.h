@@ -16,7 +16,7 @@ namespace tokenmill::detail {
 
 using uchar = unsigned char;
 
-inline const uchar* skip_while(const uchar* p, const uchar* end, uint8_t mask) {
+[[gnu::always_inline]] inline const uchar* skip_while(const uchar* p, const uchar* end, uint8_t mask) {
   while (p < end) {
     size_t len;
     if (!(class_at(p, end, &len) & mask)) break;
@@ -25,7 +25,7 @@ inline const uchar* skip_while(const uchar* p, const uchar* end, uint8_t mask) {
   return p;
 }
 
-inline const uchar* skip_while_not(const uchar* p, const uchar* end, uint8_t mask) {
+[[gnu::always_inline]] inline const uchar* skip_while_not(const uchar* p, const uchar* end, uint8_t mask) {
   while (p < end) {
     size_t len;
     if (class_at(p, end, &len) & mask) break;
@@ -86,7 +86,7 @@ inline SpaceRun scan_space_run(const uchar* p, const uchar* end) {
 }
 
 // r50k_base / gpt2 / p50k: '(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s
-inline const uchar* r50k_piece_end(const uchar* p, const uchar* end) {
+[[gnu::always_inline]] inline const uchar* r50k_piece_end(const uchar* p, const uchar* end) {
   if (*p == '\'') {
     if (size_t n = cs_contraction_len(p + 1, end)) return p + 1 + n;
   }
@@ -112,7 +112,7 @@ inline const uchar* r50k_piece_end(const uchar* p, const uchar* end) {
 // kEndAnchor: whether `\s++$` is present (cl100k) or not (GPT4 / nanochat: `...|\s+(?!\S)|\s+`).
 // kMaxDigits: 3 for \p{N}{1,3}, 2 for nanochat's \p{N}{1,2}.
 template <bool kEndAnchor, int kMaxDigits>
-inline const uchar* cl100k_piece_end(const uchar* p, const uchar* end) {
+[[gnu::always_inline]] inline const uchar* cl100k_piece_end(const uchar* p, const uchar* end) {
   if (*p == '\'') {
     if (size_t n = ci_contraction_len(p + 1, end)) return p + 1 + n;
   }
@@ -201,7 +201,7 @@ inline const uchar* o200k_alt2(const uchar* s, const uchar* end) {
 }
 
 // o200k_base / o200k_harmony (see kO200kPattern).
-inline const uchar* o200k_piece_end(const uchar* p, const uchar* end) {
+[[gnu::always_inline]] inline const uchar* o200k_piece_end(const uchar* p, const uchar* end) {
   size_t len;
   const uint8_t c = class_at(p, end, &len);
   // [^\r\n\p{L}\p{N}]? is greedy but not possessive: with the prefix first, then without it.
@@ -282,15 +282,31 @@ inline void scan_pieces(std::string_view text, Scan scan, OnPiece& on_piece) {
 }
 }  // namespace detail
 
+namespace detail {
+// Scanners wrapped in types (not passed as function pointers) so each loop inlines its scanner.
+struct R50kScan {
+  const uchar* operator()(const uchar* p, const uchar* end) const { return r50k_piece_end(p, end); }
+};
+template <bool kEndAnchor, int kMaxDigits>
+struct Cl100kScan {
+  const uchar* operator()(const uchar* p, const uchar* end) const {
+    return cl100k_piece_end<kEndAnchor, kMaxDigits>(p, end);
+  }
+};
+struct O200kScan {
+  const uchar* operator()(const uchar* p, const uchar* end) const { return o200k_piece_end(p, end); }
+};
+}  // namespace detail
+
 template <class OnPiece>
 void Pretokenizer::for_each_piece(std::string_view text, OnPiece&& on_piece) const {
   // One switch per call, so each scanner's loop is compiled with its own alternatives inlined.
   switch (kind_) {
-    case Kind::kR50k: detail::scan_pieces(text, detail::r50k_piece_end, on_piece); return;
-    case Kind::kCl100k: detail::scan_pieces(text, detail::cl100k_piece_end<true, 3>, on_piece); return;
-    case Kind::kGpt4: detail::scan_pieces(text, detail::cl100k_piece_end<false, 3>, on_piece); return;
-    case Kind::kNanochat: detail::scan_pieces(text, detail::cl100k_piece_end<false, 2>, on_piece); return;
-    case Kind::kO200k: detail::scan_pieces(text, detail::o200k_piece_end, on_piece); return;
+    case Kind::kR50k: detail::scan_pieces(text, detail::R50kScan{}, on_piece); return;
+    case Kind::kCl100k: detail::scan_pieces(text, detail::Cl100kScan<true, 3>{}, on_piece); return;
+    case Kind::kGpt4: detail::scan_pieces(text, detail::Cl100kScan<false, 3>{}, on_piece); return;
+    case Kind::kNanochat: detail::scan_pieces(text, detail::Cl100kScan<false, 2>{}, on_piece); return;
+    case Kind::kO200k: detail::scan_pieces(text, detail::O200kScan{}, on_piece); return;
     case Kind::kRegex: {
       // PCRE2 needs valid UTF-8: the regex sees the valid prefix, and an invalid tail is one piece.
       const std::string_view all = text;

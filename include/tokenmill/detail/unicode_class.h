@@ -35,7 +35,7 @@ inline uint8_t class_of_code_point(uint32_t cp) {
 // Decodes the character at p (p < end) and returns its class; *len gets its length in bytes.
 // Invalid UTF-8 (bad lead, bad or missing continuation, overlong, surrogate, > U+10FFFF) is one byte of
 // class 0, like an unknown symbol.
-inline uint8_t class_at(const unsigned char* p, const unsigned char* end, size_t* len) {
+[[gnu::always_inline]] inline uint8_t class_at(const unsigned char* p, const unsigned char* end, size_t* len) {
   unsigned char b0 = p[0];
   if (b0 < 0x80) {
     *len = 1;
