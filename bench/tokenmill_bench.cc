@@ -1,0 +1,140 @@
+// tokenmill_bench: the tokenmill side of bench/run.py.
+//
+//   tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH]
+//
+// Loads ENCODING (rank files from the cache: TOKENMILL_CACHE_DIR, never fetched here), reads FILE whole,
+// encodes it with encode_ordinary (or encode_bytes with --bytes) N times (default 3) and prints one JSON
+// object on stdout:
+//
+//   {"encoding": ..., "bytes": B, "tokens": T, "cpu_seconds": best, "mb_per_cpu_s": B / 1e6 / best,
+//    "load_cpu_seconds": ..., "repeat": N, "peak_rss_kb": VmHWM}
+//
+// cpu_seconds is process CPU time (CLOCK_PROCESS_CPUTIME_ID) around the encode call only, the best of the N
+// runs; loading the encoding and reading the file are excluded. --ids-out writes the ids of the last run as
+// raw little-endian uint32 so run.py can compare them id by id with tiktoken's. peak_rss_kb is VmHWM from
+// /proc/self/status: unlike getrusage's ru_maxrss it does not include the RSS of the parent that forked us.
+#include <time.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tokenmill/encoding.h"
+
+namespace {
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Peak resident set of this process image (VmHWM), in KiB; -1 if unknown.
+long peak_rss_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+[[noreturn]] void usage() {
+  std::cerr << "usage: tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH]\n";
+  std::exit(2);
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) return false;
+  in.seekg(0, std::ios::beg);
+  out.resize(static_cast<size_t>(size));
+  if (size > 0 && !in.read(out.data(), size)) return false;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> positional;
+  bool bytes_mode = false;
+  int repeat = 3;
+  std::string ids_out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--bytes") {
+      bytes_mode = true;
+    } else if (arg == "--repeat" && i + 1 < argc) {
+      repeat = std::atoi(argv[++i]);
+      if (repeat < 1) usage();
+    } else if (arg == "--ids-out" && i + 1 < argc) {
+      ids_out = argv[++i];
+    } else if (!arg.empty() && arg[0] == '-') {
+      usage();
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (positional.size() != 2) usage();
+  const std::string& name = positional[0];
+  const std::string& path = positional[1];
+
+  tokenmill::LoadOptions options;
+  options.fetch_if_missing = false;  // a benchmark never touches the network
+  const double load_start = cpu_now();
+  auto enc = tokenmill::Encoding::load(name, options);
+  const double load_cpu = cpu_now() - load_start;
+  if (!enc.ok()) {
+    std::cerr << "tokenmill_bench: " << enc.error() << "\n";
+    return 1;
+  }
+
+  std::string text;
+  if (!read_file(path, text)) {
+    std::cerr << "tokenmill_bench: " << path << ": cannot read\n";
+    return 1;
+  }
+
+  std::vector<tokenmill::Rank> ids;
+  double best = std::numeric_limits<double>::infinity();
+  for (int r = 0; r < repeat; ++r) {
+    ids.clear();
+    ids.shrink_to_fit();  // each run allocates its output afresh, as a caller's first call would
+    const double start = cpu_now();
+    if (bytes_mode) {
+      ids = enc->encode_bytes(text);
+    } else {
+      ids = enc->encode_ordinary(text);
+    }
+    const double elapsed = cpu_now() - start;
+    if (elapsed < best) best = elapsed;
+  }
+
+  if (!ids_out.empty()) {
+    std::ofstream out(ids_out, std::ios::binary);
+    static_assert(sizeof(tokenmill::Rank) == 4);
+    out.write(reinterpret_cast<const char*>(ids.data()),
+              static_cast<std::streamsize>(ids.size() * sizeof(tokenmill::Rank)));
+    if (!out) {
+      std::cerr << "tokenmill_bench: " << ids_out << ": cannot write\n";
+      return 1;
+    }
+  }
+
+  const double mb = static_cast<double>(text.size()) / 1e6;
+  std::printf(
+      "{\"encoding\": \"%s\", \"bytes\": %zu, \"tokens\": %zu, \"cpu_seconds\": %.6f, \"mb_per_cpu_s\": %.3f, "
+      "\"load_cpu_seconds\": %.6f, \"repeat\": %d, \"mode\": \"%s\", \"peak_rss_kb\": %ld}\n",
+      name.c_str(), text.size(), ids.size(), best, best > 0 ? mb / best : 0.0, load_cpu, repeat,
+      bytes_mode ? "encode_bytes" : "encode_ordinary", peak_rss_kb());
+  return 0;
+}
