@@ -81,11 +81,11 @@ void parallel_for(size_t n, unsigned threads, Fn fn) {
 
 // Results of BPE for pieces that are not whole tokens, per thread. Real text repeats its rare words
 // (on en.txt 30 MB with cl100k: 10% of pieces miss the vocabulary, but only 29% of those are distinct), and a
-// hit costs one probe instead of a dozen hash lookups. Direct-mapped, bounded (~400 KB per thread), keyed by
+// hit costs one probe instead of a dozen hash lookups. Direct-mapped, bounded (1.5 MB per thread), keyed by
 // the exact bytes and the encoding's serial number, so it can change speed but never ids.
 class PieceCache {
  public:
-  static constexpr size_t kEntries = 4096;
+  static constexpr size_t kEntries = 16384;
   static constexpr size_t kMaxBytes = 32;
   static constexpr size_t kMaxIds = 12;
 
