@@ -76,22 +76,30 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
 void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
   const size_t n = piece.size();
   if (n == 0) return;
+  if (n >= (size_t(1) << 32)) {  // heap keys pack the position into 32 bits
+    byte_pair_encode_small(vocab, piece, out);
+    return;
+  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(piece.data());
   // A doubly linked list of parts, indexed by each part's first byte; `next` of a part is the start of
   // the following part (n at the end).
-  std::vector<size_t> next(n), prev(n);
+  std::vector<uint32_t> next(n), prev(n);
   std::vector<Rank> pair(n, kNoRank);  // rank of merging the part starting here with its successor
   std::vector<Rank> part(n);           // token of the part starting here
-  for (size_t i = 0; i < n; ++i) part[i] = vocab.byte_rank(uint8_t(piece[i]));
-  struct Candidate {
-    Rank rank;
-    size_t start;
-    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : start > o.start; }
-  };
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
+  // Min-heap of (rank << 32 | start): one integer compare orders by rank, then leftmost start.
+  std::vector<uint64_t> heap;
+  heap.reserve(2 * n);
   for (size_t i = 0; i < n; ++i) {
-    next[i] = i + 1;
-    prev[i] = i - 1;  // wraps for i == 0; never read there
+    next[i] = uint32_t(i + 1);
+    prev[i] = uint32_t(i - 1);  // wraps for i == 0; never read there
+    part[i] = vocab.byte_rank(bytes[i]);
+    if (i + 1 < n) {
+      pair[i] = vocab.byte_pair_rank(bytes[i], bytes[i + 1]);
+      if (pair[i] != kNoRank) heap.push_back((uint64_t(pair[i]) << 32) | i);
+    }
   }
+  auto later = std::greater<uint64_t>();
+  std::make_heap(heap.begin(), heap.end(), later);  // O(n), not n pushes
   auto update = [&](size_t s) {
     size_t mid = next[s];
     if (mid >= n) {
@@ -99,21 +107,25 @@ void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std
       return;
     }
     pair[s] = vocab.find_or_none(piece.substr(s, next[mid] - s));
-    if (pair[s] != kNoRank) heap.push({pair[s], s});
+    if (pair[s] != kNoRank) {
+      heap.push_back((uint64_t(pair[s]) << 32) | s);
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
   };
-  for (size_t i = 0; i + 1 < n; ++i) update(i);
   while (!heap.empty()) {
-    Candidate c = heap.top();
-    heap.pop();
-    // Stale entries: the part at c.start was absorbed (pair reset to kNoRank) or its successor changed
-    // (pair recomputed; a different successor means different bytes, hence a different rank).
-    if (pair[c.start] != c.rank) continue;
-    const size_t s = c.start;
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const uint64_t top = heap.back();
+    heap.pop_back();
+    const Rank rank = Rank(top >> 32);
+    const size_t s = size_t(top & 0xFFFFFFFFu);
+    // Stale entries: the part at s was absorbed (pair reset to kNoRank) or its successor changed (pair
+    // recomputed; a different successor means different bytes, hence a different rank).
+    if (pair[s] != rank) continue;
     const size_t right = next[s];
-    part[s] = c.rank;
+    part[s] = rank;
     next[s] = next[right];
     pair[right] = kNoRank;
-    if (next[s] < n) prev[next[s]] = s;
+    if (next[s] < n) prev[next[s]] = uint32_t(s);
     update(s);
     if (s > 0) update(prev[s]);
   }
