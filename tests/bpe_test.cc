@@ -86,6 +86,26 @@ TEST(BytePairEncode, TiesGoToTheLeftmostPair) {
   }
 }
 
+TEST(BytePairEncode, NonMonotoneVocabularyKeepsExactOrder) {
+  // "abc" ranks below its part "bc": merging bc creates a pair ranked lower than the merge just made, which
+  // the long-piece queue must still order exactly (it falls back from its monotone mode).
+  std::vector<std::pair<std::string, Rank>> ranks;
+  for (int b = 0; b < 256; ++b) ranks.emplace_back(std::string(1, char(b)), Rank(b));
+  ranks.emplace_back("abc", 256);
+  ranks.emplace_back("bc", 257);
+  ranks.emplace_back("ca", 258);
+  ranks.emplace_back("abcabc", 259);
+  auto vocab = Vocabulary::from_ranks(ranks);
+  ASSERT_TRUE(vocab.ok());
+  std::mt19937 rng(1);
+  for (int i = 0; i < 200; ++i) {
+    std::string piece = random_piece(rng, 130 + i, "abcabcx");
+    std::vector<Rank> large;
+    byte_pair_encode_large(*vocab, piece, large);
+    ASSERT_EQ(large, reference_bpe(*vocab, piece)) << piece;
+  }
+}
+
 TEST(BytePairEncode, LongPiecesRoundTrip) {
   const Vocabulary& vocab = testing::builtin("o200k_base").ranks();
   for (std::string piece : {std::string(1 << 20, 'a'), std::string(1 << 20, ' '), std::string(300000, '7')}) {

@@ -12,6 +12,74 @@ namespace {
 // real pieces that miss the whole-piece lookup are almost all under 32 bytes).
 constexpr size_t kSmallPieceLimit = 128;
 
+// The merge queue of long pieces: (rank << 32 | start) keys, smallest first. A binary heap over a
+// million entries spends its time in cache misses, so this is a radix heap (monotone: keys come out in
+// increasing order and every push is >= the last key popped; buckets by the highest bit that differs
+// from it, so pushes are appends and each key moves down a few buckets in its life). BPE is monotone for
+// vocabularies whose tokens rank above their parts; a push that would break monotonicity switches the
+// queue to a binary heap, so any vocabulary still gets the exact order.
+class MergeQueue {
+ public:
+  explicit MergeQueue(size_t expected) { buckets_[64].reserve(expected); }
+
+  void push(uint64_t key) {
+    if (binary_) {
+      heap_.push_back(key);
+      std::push_heap(heap_.begin(), heap_.end(), std::greater<uint64_t>());
+      return;
+    }
+    if (key < last_) {
+      switch_to_binary();
+      push(key);
+      return;
+    }
+    buckets_[bucket_of(key)].push_back(key);
+    ++size_;
+  }
+
+  bool pop(uint64_t* key) {
+    if (binary_) {
+      if (heap_.empty()) return false;
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<uint64_t>());
+      *key = heap_.back();
+      heap_.pop_back();
+      return true;
+    }
+    if (size_ == 0) return false;
+    if (buckets_[0].empty()) {
+      size_t i = 1;
+      while (buckets_[i].empty()) ++i;
+      std::vector<uint64_t>& from = buckets_[i];
+      last_ = *std::min_element(from.begin(), from.end());
+      for (uint64_t k : from) buckets_[bucket_of(k)].push_back(k);  // all land in lower buckets
+      from.clear();
+    }
+    *key = buckets_[0].back();
+    buckets_[0].pop_back();
+    --size_;
+    return true;
+  }
+
+ private:
+  size_t bucket_of(uint64_t key) const { return key == last_ ? 0 : size_t(64 - __builtin_clzll(key ^ last_)); }
+
+  void switch_to_binary() {
+    binary_ = true;
+    for (auto& b : buckets_) {
+      heap_.insert(heap_.end(), b.begin(), b.end());
+      b.clear();
+      b.shrink_to_fit();
+    }
+    std::make_heap(heap_.begin(), heap_.end(), std::greater<uint64_t>());
+  }
+
+  std::vector<uint64_t> buckets_[65];
+  std::vector<uint64_t> heap_;
+  uint64_t last_ = 0;
+  size_t size_ = 0;
+  bool binary_ = false;
+};
+
 }  // namespace
 
 void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
@@ -86,20 +154,16 @@ void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std
   std::vector<uint32_t> next(n), prev(n);
   std::vector<Rank> pair(n, kNoRank);  // rank of merging the part starting here with its successor
   std::vector<Rank> part(n);           // token of the part starting here
-  // Min-heap of (rank << 32 | start): one integer compare orders by rank, then leftmost start.
-  std::vector<uint64_t> heap;
-  heap.reserve(2 * n);
+  MergeQueue queue(n);
   for (size_t i = 0; i < n; ++i) {
     next[i] = uint32_t(i + 1);
     prev[i] = uint32_t(i - 1);  // wraps for i == 0; never read there
     part[i] = vocab.byte_rank(bytes[i]);
     if (i + 1 < n) {
       pair[i] = vocab.byte_pair_rank(bytes[i], bytes[i + 1]);
-      if (pair[i] != kNoRank) heap.push_back((uint64_t(pair[i]) << 32) | i);
+      if (pair[i] != kNoRank) queue.push((uint64_t(pair[i]) << 32) | i);
     }
   }
-  auto later = std::greater<uint64_t>();
-  std::make_heap(heap.begin(), heap.end(), later);  // O(n), not n pushes
   auto update = [&](size_t s) {
     size_t mid = next[s];
     if (mid >= n) {
@@ -107,15 +171,10 @@ void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std
       return;
     }
     pair[s] = vocab.find_or_none(piece.substr(s, next[mid] - s));
-    if (pair[s] != kNoRank) {
-      heap.push_back((uint64_t(pair[s]) << 32) | s);
-      std::push_heap(heap.begin(), heap.end(), later);
-    }
+    if (pair[s] != kNoRank) queue.push((uint64_t(pair[s]) << 32) | s);
   };
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), later);
-    const uint64_t top = heap.back();
-    heap.pop_back();
+  uint64_t top;
+  while (queue.pop(&top)) {
     const Rank rank = Rank(top >> 32);
     const size_t s = size_t(top & 0xFFFFFFFFu);
     // Stale entries: the part at s was absorbed (pair reset to kNoRank) or its successor changed (pair
