@@ -149,9 +149,13 @@ struct Encoding::Impl {
   std::optional<Rank> eot;
 
   void encode_piece(std::string_view piece, std::vector<Rank>& out) const {
+    encode_piece(piece, ranks.probe(piece), out);
+  }
+
+  void encode_piece(std::string_view piece, Vocabulary::Probe probe, std::vector<Rank>& out) const {
     // Whole-piece lookup first: most pieces of real text are one token, and a hash probe is far cheaper
     // than starting a merge.
-    Rank r = ranks.find_or_none(piece);
+    Rank r = ranks.find_probed(piece, probe);
     if (r != kNoRank) {
       out.push_back(r);
       return;
@@ -164,12 +168,23 @@ struct Encoding::Impl {
 
   // Splits and encodes valid UTF-8 text; returns how many tokens the last piece produced.
   size_t encode_text(std::string_view text, std::vector<Rank>& out) const {
+    // Software pipelining: each piece's table slot is prefetched when the piece is found, and looked up
+    // one piece later, so the splitter's work hides the memory latency of the lookup.
     size_t last = 0;
-    pretokenizer.for_each_piece(text, [&](std::string_view piece) {
+    std::string_view pending;
+    Vocabulary::Probe pending_probe{};
+    auto flush = [&] {
       size_t before = out.size();
-      encode_piece(piece, out);
+      encode_piece(pending, pending_probe, out);
       last = out.size() - before;
+    };
+    pretokenizer.for_each_piece(text, [&](std::string_view piece) {
+      Vocabulary::Probe probe = ranks.probe(piece);
+      if (!pending.empty()) flush();
+      pending = piece;
+      pending_probe = probe;
     });
+    if (!pending.empty()) flush();
     return last;
   }
 
@@ -464,11 +479,20 @@ size_t Encoding::count(std::string_view text) const {
   if (!impl_->is_valid_utf8(text)) return impl_->encode_bytes(text).size();
   size_t n = 0;
   std::vector<Rank> scratch;
-  impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {
+  std::string_view pending;
+  Vocabulary::Probe pending_probe{};
+  auto flush = [&] {
     scratch.clear();
-    impl_->encode_piece(piece, scratch);
+    impl_->encode_piece(pending, pending_probe, scratch);
     n += scratch.size();
+  };
+  impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {  // pipelined as in encode_text
+    Vocabulary::Probe probe = impl_->ranks.probe(piece);
+    if (!pending.empty()) flush();
+    pending = piece;
+    pending_probe = probe;
   });
+  if (!pending.empty()) flush();
   return n;
 }
 
