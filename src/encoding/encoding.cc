@@ -417,15 +417,32 @@ Result<std::vector<Rank>> Encoding::encode(std::string_view text, const SpecialS
   } else {
     deny = im.resolve(disallowed);
   }
-  if (std::find(deny.begin(), deny.end(), 1) != deny.end()) {
-    size_t at;
+  // Like tiktoken, a disallowed string need not be a special token of this encoding: callers list markup
+  // such as <|im_start|> to refuse it in user text.
+  std::vector<std::string_view> extra;
+  if (!disallowed.all_tokens) {
+    for (const auto& t : disallowed.tokens) {
+      if (!t.empty() && !im.special_index.count(t)) extra.push_back(t);
+    }
+  }
+  if (std::find(deny.begin(), deny.end(), 1) != deny.end() || !extra.empty()) {
+    size_t at = text.size();
+    std::string_view token;
     int64_t hit = im.find_special(text, 0, &at, [&](uint32_t i) { return deny[i] != 0; });
-    if (hit >= 0) {
-      const std::string& token = im.specials[size_t(hit)].first;
+    if (hit >= 0) token = im.specials[size_t(hit)].first;
+    for (std::string_view e : extra) {
+      size_t pos = text.find(e);
+      if (pos != std::string_view::npos && (pos < at || (pos == at && e.size() > token.size()))) {
+        at = pos;
+        token = e;
+      }
+    }
+    if (!token.empty()) {
+      const std::string t(token);
       return Status(ErrorCode::kDisallowedSpecial,
-                    "Encountered text corresponding to disallowed special token '" + token + "' at byte " +
+                    "Encountered text corresponding to disallowed special token '" + t + "' at byte " +
                         std::to_string(at) + ".\nIf you want this text to be encoded as a special token, allow it "
-                        "(tiktoken: allowed_special={'" + token + "', ...}; CLI: --allowed-special '" + token +
+                        "(tiktoken: allowed_special={'" + t + "', ...}; CLI: --allowed-special '" + t +
                         "').\nIf you want it encoded as normal text, disable the check for it (disallowed_special=()).");
     }
   }

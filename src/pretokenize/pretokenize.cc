@@ -73,8 +73,13 @@ struct Pretokenizer::RegexImpl {
 
 namespace {
 
-// tiktoken's regex crate defines \s as White_Space; PCRE2 (with UCP) as Z categories plus \t-\r, which
-// lacks U+0085. Rewrite \s and \S so both engines agree.
+// tiktoken's regex crate defines \s as the White_Space property. PCRE2's \s (with UCP) is \p{Xps}, which
+// lacks U+0085 and, through its fixed \h list, includes U+180E (White_Space until Unicode 6.3 only).
+// Rewrite \s and \S to the White_Space set itself so both engines agree. (\S inside a class is left
+// alone: PCRE2 has no class subtraction; the built-in patterns do not use it.)
+constexpr std::string_view kWhiteSpaceSet =
+    "\\t\\n\\x{0B}\\x{0C}\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
+
 std::string rewrite_for_pcre2(std::string_view pattern) {
   std::string out;
   bool in_class = false;
@@ -83,9 +88,17 @@ std::string rewrite_for_pcre2(std::string_view pattern) {
     if (c == '\\' && i + 1 < pattern.size()) {
       char n = pattern[i + 1];
       if (n == 's') {
-        out += in_class ? "\\p{Xps}\\x{85}" : "[\\p{Xps}\\x{85}]";
+        if (in_class) {
+          out += kWhiteSpaceSet;
+        } else {
+          out += '[';
+          out += kWhiteSpaceSet;
+          out += ']';
+        }
       } else if (n == 'S' && !in_class) {
-        out += "[^\\p{Xps}\\x{85}]";
+        out += "[^";
+        out += kWhiteSpaceSet;
+        out += ']';
       } else {
         out += c;
         out += n;
