@@ -430,6 +430,7 @@ def bench_corpus(args, inputs, workdir: Path):
              [f"tokenmill ÷ {LABEL[p]}" for p in PEERS] + ["tokenmill ÷ fastest peer", "tokenmill = tiktoken"]
     rows = []
     exact_rows = []
+    summary = {"fastest": [], "tiktoken": []}
     for encoding in args.encodings:
         for name, path in inputs:
             size = path.stat().st_size
@@ -483,6 +484,9 @@ def bench_corpus(args, inputs, workdir: Path):
             if tm and peer_rates:
                 fastest = max(peer_rates, key=peer_rates.get)
                 vs_fastest = f"{fmt_ratio(tm / peer_rates[fastest])} ({LABEL[fastest]})"
+                summary["fastest"].append(tm / peer_rates[fastest])
+                if rates.get("tiktoken"):
+                    summary["tiktoken"].append(tm / rates["tiktoken"])
             else:
                 vs_fastest = "–"
             if "tokenmill" in tokens and "tiktoken" in tokens:
@@ -497,6 +501,13 @@ def bench_corpus(args, inputs, workdir: Path):
     table = md_table(header, rows)
     exact_table = md_table(["encoding", "input", "tiktoken tokens"] + [LABEL[t] for t in TOOLS if t != "tiktoken"],
                            exact_rows)
+    parts = []
+    for key, label in (("tiktoken", "tiktoken"), ("fastest", "the fastest peer")):
+        if summary[key]:
+            lo, hi = min(summary[key]), max(summary[key])
+            parts.append(f"{fmt_ratio(lo)}–{fmt_ratio(hi)} {label}")
+    if parts:
+        table += "\n\ntokenmill's throughput is " + " and ".join(parts) + " across these rows."
     return table, exact_table, notes
 
 
