@@ -1,6 +1,7 @@
 """The tokenmill command-line tool ($TOKENMILL_CLI) against tiktoken: encode (text and --binary), decode
 round trip, count, --allowed-special, and its error exits."""
 from __future__ import annotations
+import random
 
 import functools
 import os
@@ -98,6 +99,19 @@ def test_decode_replaces_invalid_utf8(encoding):
     r = run("decode", "-e", encoding, "--bytes", "-", stdin=" ".join(map(str, ids)).encode())
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout == enc.decode_bytes(ids)
+
+
+def test_decode_random_ids_matches_tiktoken(encoding):
+    # Random ordinary ids: token boundaries cut UTF-8 sequences everywhere, so this exercises every kind of
+    # invalid sequence Python's "replace" handler sees.
+    enc = harness.tiktoken_encoding(encoding)
+    rng = random.Random(4242)
+    ordinary = sorted(enc._mergeable_ranks.values())
+    ids = [rng.choice(ordinary) for _ in range(20000)]
+    expected = enc.decode(ids).encode()
+    r = run("decode", "-e", encoding, "-", stdin=" ".join(map(str, ids)).encode())
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout == expected
 
 
 def test_count(encoding, sample_file):
