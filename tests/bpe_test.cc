@@ -100,9 +100,39 @@ TEST(BytePairEncode, NonMonotoneVocabularyKeepsExactOrder) {
   std::mt19937 rng(1);
   for (int i = 0; i < 200; ++i) {
     std::string piece = random_piece(rng, 130 + i, "abcabcx");
-    std::vector<Rank> large;
-    byte_pair_encode_large(*vocab, piece, large);
-    ASSERT_EQ(large, reference_bpe(*vocab, piece)) << piece;
+    std::vector<Rank> heap;
+    byte_pair_encode_heap(*vocab, piece, heap);
+    ASSERT_EQ(heap, reference_bpe(*vocab, piece)) << piece;
+  }
+  // The bucket algorithm must notice and decline; byte_pair_encode_large then still gives the exact ids.
+  std::string piece;
+  while (piece.size() < 20000) piece += "abcx";
+  std::vector<Rank> buckets, large;
+  EXPECT_FALSE(byte_pair_encode_buckets(*vocab, piece, buckets));
+  EXPECT_TRUE(buckets.empty());
+  byte_pair_encode_large(*vocab, piece, large);
+  std::vector<Rank> expected;
+  byte_pair_encode_heap(*vocab, piece, expected);
+  EXPECT_EQ(large, expected);
+  EXPECT_EQ(std::vector<Rank>(expected.begin(), expected.begin() + 16), reference_bpe(*vocab, piece.substr(0, 32)));
+}
+
+TEST(BytePairEncode, BucketsMatchHeapOnLongPieces) {
+  for (const char* name : {"cl100k_base", "o200k_base", "r50k_base"}) {
+    const Vocabulary& vocab = testing::builtin(name).ranks();
+    std::mt19937 rng(2024);
+    int bucket_runs = 0;
+    for (int i = 0; i < 12; ++i) {
+      std::string_view alphabet = i % 4 == 0 ? "a" : i % 4 == 1 ? "ab" : i % 4 == 2 ? "etaoinshrdlu" : "";
+      std::string piece = alphabet.empty() ? testing::random_bytes(rng, 40000) : random_piece(rng, 20000 + 7919 * i, alphabet);
+      std::vector<Rank> heap, buckets;
+      byte_pair_encode_heap(vocab, piece, heap);
+      if (byte_pair_encode_buckets(vocab, piece, buckets)) {
+        ++bucket_runs;
+        ASSERT_EQ(buckets, heap) << name << " case " << i;
+      }
+    }
+    EXPECT_GT(bucket_runs, 0) << name << ": the bucket path never ran, so nothing was compared";
   }
 }
 

@@ -4,9 +4,10 @@
 //   std::vector<Rank> ids;
 //   tokenmill::byte_pair_encode(vocab, "unbelievable", ids);   // appends the piece's tokens
 //
-// Two implementations give identical output: a flat array with a linear min-scan for short pieces (the
-// common case: cache-resident, no allocation), and a heap over a linked list for long ones, O(n log n),
-// so a megabyte-long piece (a run of one letter) stays fast.
+// Three implementations give identical output: a flat array with a linear min-scan for short pieces (the
+// common case: cache-resident, no allocation); a heap over a linked list for longer ones, O(n log n); and
+// for very long pieces (a megabyte run of one letter) per-rank buckets, O(n + vocabulary), with the heap
+// as the exact fallback.
 #pragma once
 
 #include <string_view>
@@ -20,8 +21,12 @@ namespace tokenmill {
 // this once when it is built).
 void byte_pair_encode(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out);
 
-// The same, forcing one algorithm; for tests that hold the two against each other.
+// The same, forcing one algorithm; for tests that hold them against each other. _large picks buckets or
+// the heap by length; _buckets returns false (appending nothing) when the vocabulary makes a merge create a
+// pair ranked below the merge itself, where only the heap keeps the exact order.
 void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out);
 void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out);
+void byte_pair_encode_heap(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out);
+bool byte_pair_encode_buckets(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out);
 
 }  // namespace tokenmill

@@ -11,74 +11,8 @@ namespace {
 // Below this length the O(n^2) scan over a stack array beats the heap (measured on cl100k and o200k:
 // real pieces that miss the whole-piece lookup are almost all under 32 bytes).
 constexpr size_t kSmallPieceLimit = 128;
-
-// The merge queue of long pieces: (rank << 32 | start) keys, smallest first. A binary heap over a
-// million entries spends its time in cache misses, so this is a radix heap (monotone: keys come out in
-// increasing order and every push is >= the last key popped; buckets by the highest bit that differs
-// from it, so pushes are appends and each key moves down a few buckets in its life). BPE is monotone for
-// vocabularies whose tokens rank above their parts; a push that would break monotonicity switches the
-// queue to a binary heap, so any vocabulary still gets the exact order.
-class MergeQueue {
- public:
-  explicit MergeQueue(size_t expected) { buckets_[64].reserve(expected); }
-
-  void push(uint64_t key) {
-    if (binary_) {
-      heap_.push_back(key);
-      std::push_heap(heap_.begin(), heap_.end(), std::greater<uint64_t>());
-      return;
-    }
-    if (key < last_) {
-      switch_to_binary();
-      push(key);
-      return;
-    }
-    buckets_[bucket_of(key)].push_back(key);
-    ++size_;
-  }
-
-  bool pop(uint64_t* key) {
-    if (binary_) {
-      if (heap_.empty()) return false;
-      std::pop_heap(heap_.begin(), heap_.end(), std::greater<uint64_t>());
-      *key = heap_.back();
-      heap_.pop_back();
-      return true;
-    }
-    if (size_ == 0) return false;
-    if (buckets_[0].empty()) {
-      size_t i = 1;
-      while (buckets_[i].empty()) ++i;
-      std::vector<uint64_t>& from = buckets_[i];
-      last_ = *std::min_element(from.begin(), from.end());
-      for (uint64_t k : from) buckets_[bucket_of(k)].push_back(k);  // all land in lower buckets
-      from.clear();
-    }
-    *key = buckets_[0].back();
-    buckets_[0].pop_back();
-    --size_;
-    return true;
-  }
-
- private:
-  size_t bucket_of(uint64_t key) const { return key == last_ ? 0 : size_t(64 - __builtin_clzll(key ^ last_)); }
-
-  void switch_to_binary() {
-    binary_ = true;
-    for (auto& b : buckets_) {
-      heap_.insert(heap_.end(), b.begin(), b.end());
-      b.clear();
-      b.shrink_to_fit();
-    }
-    std::make_heap(heap_.begin(), heap_.end(), std::greater<uint64_t>());
-  }
-
-  std::vector<uint64_t> buckets_[65];
-  std::vector<uint64_t> heap_;
-  uint64_t last_ = 0;
-  size_t size_ = 0;
-  bool binary_ = false;
-};
+// From here on, per-rank buckets (whose setup is O(vocabulary size)) beat a heap.
+constexpr size_t kBucketMinPiece = 16384;
 
 }  // namespace
 
@@ -141,54 +75,165 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
   out.insert(out.end(), part, part + parts);
 }
 
-void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
+namespace {
+
+// State shared by the long-piece algorithms: a doubly linked list of parts, indexed by each part's first
+// byte. For the part starting at s: next is where the following part starts (n at the end), part is its
+// token, pair the rank of merging it with its successor (kNoRank if not a token). The four fields of a
+// position share one 16-byte node, so following the list costs one cache miss per step, not four.
+struct PartList {
+  struct Node {
+    uint32_t next, prev;
+    Rank pair, part;
+  };
+  std::vector<Node> nodes;
+
+  PartList(const Vocabulary& vocab, std::string_view piece) : nodes(piece.size()) {
+    const size_t n = piece.size();
+    const auto* bytes = reinterpret_cast<const uint8_t*>(piece.data());
+    for (size_t i = 0; i < n; ++i) {
+      nodes[i] = Node{uint32_t(i + 1), uint32_t(i - 1),  // prev wraps for i == 0; never read there
+                      i + 1 < n ? vocab.byte_pair_rank(bytes[i], bytes[i + 1]) : kNoRank, vocab.byte_rank(bytes[i])};
+    }
+  }
+
+  Rank pair(size_t s) const { return nodes[s].pair; }
+
+  // Merges the part at s with its successor (its pair is valid); calls on_pair(start, rank) for the two
+  // pairs that change: the merged part with its new successor, and its predecessor with it.
+  template <class OnPair>
+  void merge(const Vocabulary& vocab, std::string_view piece, size_t s, OnPair on_pair) {
+    const size_t n = piece.size();
+    Node& node = nodes[s];
+    Node& right = nodes[node.next];
+    node.part = node.pair;
+    node.next = right.next;
+    right.pair = kNoRank;
+    if (node.next < n) nodes[node.next].prev = uint32_t(s);
+    // Both new pairs are looked up with their probes issued first, so the two likely cache misses overlap.
+    const std::string_view right_pair = pair_bytes(piece, s);
+    const std::string_view left_pair = s > 0 ? pair_bytes(piece, node.prev) : std::string_view();
+    Vocabulary::Probe right_probe{}, left_probe{};
+    if (!right_pair.empty()) right_probe = vocab.probe(right_pair);
+    if (!left_pair.empty()) left_probe = vocab.probe(left_pair);
+    node.pair = right_pair.empty() ? kNoRank : vocab.find_probed(right_pair, right_probe);
+    if (node.pair != kNoRank) on_pair(s, node.pair);
+    if (s > 0) {
+      Node& left = nodes[node.prev];
+      left.pair = vocab.find_probed(left_pair, left_probe);
+      if (left.pair != kNoRank) on_pair(node.prev, left.pair);
+    }
+  }
+
+  // The bytes of the part at s joined with its successor; empty if s is the last part.
+  std::string_view pair_bytes(std::string_view piece, size_t s) const {
+    const size_t mid = nodes[s].next;
+    if (mid >= piece.size()) return {};
+    return piece.substr(s, nodes[mid].next - s);
+  }
+
+  void emit(size_t n, std::vector<Rank>& out) const {
+    for (size_t i = 0; i < n; i = nodes[i].next) out.push_back(nodes[i].part);
+  }
+};
+
+}  // namespace
+
+void byte_pair_encode_heap(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
   const size_t n = piece.size();
   if (n == 0) return;
-  if (n >= (size_t(1) << 32)) {  // heap keys pack the position into 32 bits
+  PartList parts(vocab, piece);
+  // Min-heap of (rank << 32 | start): one integer compare orders by rank, then leftmost start. Entries
+  // go stale instead of being removed; a stale entry's rank no longer equals pair[start] (a part that was
+  // absorbed has kNoRank; a part whose successor changed covers other bytes, hence another rank).
+  std::vector<uint64_t> heap;
+  heap.reserve(2 * n);
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (parts.pair(i) != kNoRank) heap.push_back((uint64_t(parts.pair(i)) << 32) | i);
+  }
+  const auto later = std::greater<uint64_t>();
+  std::make_heap(heap.begin(), heap.end(), later);  // O(n), not n pushes
+  auto push = [&](size_t s, Rank rank) {
+    heap.push_back((uint64_t(rank) << 32) | s);
+    std::push_heap(heap.begin(), heap.end(), later);
+  };
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const uint64_t top = heap.back();
+    heap.pop_back();
+    const size_t s = size_t(top & 0xFFFFFFFFu);
+    if (parts.pair(s) != Rank(top >> 32)) continue;
+    parts.merge(vocab, piece, s, push);
+  }
+  parts.emit(n, out);
+}
+
+bool byte_pair_encode_buckets(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
+  // Merges in increasing rank order, one bucket of positions per rank, each bucket in increasing position
+  // order: exactly "lowest rank first, leftmost on ties" as long as no merge creates a pair ranked below
+  // the rank being merged (then this returns false and the caller uses the heap). Two same-rank pairs only
+  // interact when they overlap, and then the left one must win, which ascending order gives; a merge never
+  // creates a pair of its own rank (the new pair covers more bytes, so it is another token). No heap: each
+  // merge costs two lookups and two appends, and the ranks are scanned once.
+  const size_t n = piece.size();
+  const Rank limit = vocab.rank_limit();
+  PartList parts(vocab, piece);
+  constexpr uint32_t kNil = UINT32_MAX;
+  std::vector<uint32_t> head(limit, kNil);  // per rank: the last entry added, a list through Entry::next
+  struct Entry {
+    uint32_t pos, next;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(3 * n);
+  auto add = [&](size_t s, Rank rank) {
+    entries.push_back(Entry{uint32_t(s), head[rank]});
+    head[rank] = uint32_t(entries.size() - 1);
+  };
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (parts.pair(i) != kNoRank) add(i, parts.pair(i));
+  }
+  std::vector<uint32_t> batch;
+  bool monotone = true;
+  Rank current = 0;
+  auto add_later = [&](size_t s, Rank rank) {
+    if (rank <= current) monotone = false;
+    else add(s, rank);
+  };
+  for (; current < limit && monotone; ++current) {
+    if (head[current] == kNil) continue;
+    batch.clear();
+    for (uint32_t e = head[current]; e != kNil; e = entries[e].next) batch.push_back(entries[e].pos);
+    head[current] = kNil;
+    // The list holds newest first; initial entries were added left to right, so usually this is a reverse.
+    std::reverse(batch.begin(), batch.end());
+    if (!std::is_sorted(batch.begin(), batch.end())) std::sort(batch.begin(), batch.end());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      // Positions of one rank are spread over the piece: fetch a few nodes ahead.
+      if (i + 8 < batch.size()) __builtin_prefetch(&parts.nodes[batch[i + 8]]);
+      const uint32_t s = batch[i];
+      if (parts.pair(s) != current) continue;  // absorbed, or its successor changed
+      parts.merge(vocab, piece, s, add_later);
+      if (!monotone) return false;
+    }
+  }
+  parts.emit(n, out);
+  return true;
+}
+
+void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
+  if (piece.size() >= (size_t(1) << 32)) {  // positions are 32-bit; no real piece is 4 GiB
     byte_pair_encode_small(vocab, piece, out);
     return;
   }
-  const auto* bytes = reinterpret_cast<const uint8_t*>(piece.data());
-  // A doubly linked list of parts, indexed by each part's first byte; `next` of a part is the start of
-  // the following part (n at the end).
-  std::vector<uint32_t> next(n), prev(n);
-  std::vector<Rank> pair(n, kNoRank);  // rank of merging the part starting here with its successor
-  std::vector<Rank> part(n);           // token of the part starting here
-  MergeQueue queue(n);
-  for (size_t i = 0; i < n; ++i) {
-    next[i] = uint32_t(i + 1);
-    prev[i] = uint32_t(i - 1);  // wraps for i == 0; never read there
-    part[i] = vocab.byte_rank(bytes[i]);
-    if (i + 1 < n) {
-      pair[i] = vocab.byte_pair_rank(bytes[i], bytes[i + 1]);
-      if (pair[i] != kNoRank) queue.push((uint64_t(pair[i]) << 32) | i);
-    }
-  }
-  auto update = [&](size_t s) {
-    size_t mid = next[s];
-    if (mid >= n) {
-      pair[s] = kNoRank;
+  // Buckets cost O(vocabulary) to set up, so they pay off only on long pieces.
+  if (piece.size() >= kBucketMinPiece) {
+    std::vector<Rank> ids;
+    if (byte_pair_encode_buckets(vocab, piece, ids)) {
+      out.insert(out.end(), ids.begin(), ids.end());
       return;
     }
-    pair[s] = vocab.find_or_none(piece.substr(s, next[mid] - s));
-    if (pair[s] != kNoRank) queue.push((uint64_t(pair[s]) << 32) | s);
-  };
-  uint64_t top;
-  while (queue.pop(&top)) {
-    const Rank rank = Rank(top >> 32);
-    const size_t s = size_t(top & 0xFFFFFFFFu);
-    // Stale entries: the part at s was absorbed (pair reset to kNoRank) or its successor changed (pair
-    // recomputed; a different successor means different bytes, hence a different rank).
-    if (pair[s] != rank) continue;
-    const size_t right = next[s];
-    part[s] = rank;
-    next[s] = next[right];
-    pair[right] = kNoRank;
-    if (next[s] < n) prev[next[s]] = uint32_t(s);
-    update(s);
-    if (s > 0) update(prev[s]);
   }
-  for (size_t i = 0; i < n; i = next[i]) out.push_back(part[i]);
+  byte_pair_encode_heap(vocab, piece, out);
 }
 
 void byte_pair_encode(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
