@@ -1,0 +1,215 @@
+// Files -> documents for the chunk counter, in blocks, so a corpus larger than memory streams through.
+//
+// `lines` reproduces what Python's `for line in open(path)` yields, which is what rustbpe's
+// train_from_iterator sees: universal newlines (`\r\n` and a lone `\r` become `\n`), each line with its
+// `\n` a document, the last line without one if the file does not end in a newline. Python would refuse
+// invalid UTF-8; we replace it as errors="replace" does (each block is validated with simdjson's SIMD
+// validator first, so valid text pays almost nothing for the check).
+#include <simdjson.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tokenmill/train.h"
+
+namespace tokenmill {
+
+namespace {
+
+constexpr size_t kBlock = size_t(4) << 20;
+
+bool is_valid_utf8(const char* p, size_t n) { return simdjson::validate_utf8(p, n); }
+
+// Byte length of the first `max_chars` code points of valid UTF-8 (all of it if shorter).
+size_t prefix_of_chars(std::string_view s, uint64_t max_chars) {
+  uint64_t seen = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((uint8_t(s[i]) & 0xC0) != 0x80) {
+      if (seen == max_chars) return i;
+      ++seen;
+    }
+  }
+  return s.size();
+}
+
+uint64_t count_chars(std::string_view s) {
+  uint64_t n = 0;
+  for (char c : s) n += (uint8_t(c) & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
+CorpusReader::CorpusReader(ChunkCounter& counter, CorpusOptions options)
+    : counter_(counter), options_(std::move(options)) {}
+
+void CorpusReader::add_document(std::string_view text) {
+  if (done_) return;
+  if (options_.doc_cap != 0) text = text.substr(0, prefix_of_chars(text, options_.doc_cap));
+  if (options_.max_chars != 0) chars_ += count_chars(text);
+  ++documents_;
+  counter_.add_document(text);
+  // nanochat yields the document that crosses the budget, then stops.
+  if (options_.max_chars != 0 && chars_ > options_.max_chars) done_ = true;
+}
+
+Status CorpusReader::add_file(const std::string& path) {
+  if (done_) return Status();
+  if (path == "-") return add_stream(stdin, "standard input");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot open for reading: " + std::strerror(errno));
+  Status s = add_stream(f, path);
+  std::fclose(f);
+  return s;
+}
+
+Status CorpusReader::add_stream(std::FILE* f, const std::string& name) {
+  if (done_) return Status();
+  switch (options_.format) {
+    case InputFormat::kLines: return read_lines(f, name, false);
+    case InputFormat::kJsonl: return read_lines(f, name, true);
+    case InputFormat::kWhole: return read_whole(f, name);
+  }
+  return Status(ErrorCode::kInvalidArgument, "unknown input format");
+}
+
+Status CorpusReader::read_whole(std::FILE* f, const std::string& name) {
+  std::string data;
+  std::vector<char> buf(kBlock);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    data.append(buf.data(), n);
+    bytes_read_ += n;
+    if (options_.on_progress) options_.on_progress(bytes_read_);
+  }
+  if (std::ferror(f)) return Status(ErrorCode::kIoError, name + ": read error: " + std::strerror(errno));
+  // Same text as Python's open(path).read(): universal newlines, invalid UTF-8 replaced.
+  if (data.find('\r') != std::string::npos) {
+    std::string t;
+    t.reserve(data.size());
+    for (size_t i = 0; i < data.size(); ++i) {
+      if (data[i] == '\r') {
+        t += '\n';
+        if (i + 1 < data.size() && data[i + 1] == '\n') ++i;
+      } else {
+        t += data[i];
+      }
+    }
+    data.swap(t);
+  }
+  if (!is_valid_utf8(data.data(), data.size())) data = utf8_replace_invalid(data);
+  if (!data.empty()) add_document(data);
+  return Status();
+}
+
+Status CorpusReader::read_lines(std::FILE* f, const std::string& name, bool jsonl) {
+  // buf[0, have) holds unread bytes; complete lines are consumed, the partial last line moves to the
+  // front. SIMDJSON_PADDING spare bytes at the end let simdjson parse a line in place.
+  std::vector<char> buf(kBlock + simdjson::SIMDJSON_PADDING);
+  size_t have = 0;
+  bool eof = false;
+  uint64_t line_no = 0;
+  std::string scratch;
+  simdjson::dom::parser parser;
+
+  auto handle_line = [&](const char* p, size_t n, bool translated_newline) -> Status {
+    // p[0, n) is the line content including its terminator as it appears in the file.
+    ++line_no;
+    if (!jsonl) {
+      if (!translated_newline) {
+        if (is_valid_utf8(p, n)) {
+          add_document(std::string_view(p, n));
+        } else {
+          add_document(utf8_replace_invalid(std::string_view(p, n)));
+        }
+        return Status();
+      }
+      // The line ends in \r or \r\n: Python sees the content followed by a single \n.
+      size_t content = n - 1;
+      if (content > 0 && p[content - 1] == '\r' && p[content] == '\n') --content;
+      scratch.assign(p, content);
+      if (!is_valid_utf8(scratch.data(), scratch.size())) scratch = utf8_replace_invalid(scratch);
+      scratch += '\n';
+      add_document(scratch);
+      return Status();
+    }
+    // JSON Lines: blank lines are skipped; anything else must be an object with a string field.
+    size_t len = n;
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t')) --len;
+    if (len == 0) return Status();
+    simdjson::dom::element doc;
+    auto err = parser.parse(p, len, /*realloc_if_needed=*/true).get(doc);
+    const std::string where = name + ":" + std::to_string(line_no) + ": ";
+    if (err) return Status(ErrorCode::kParseError, where + "malformed JSON: " + simdjson::error_message(err));
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj)) return Status(ErrorCode::kParseError, where + "not a JSON object");
+    simdjson::dom::element field;
+    if (obj.at_key(options_.jsonl_field).get(field)) {
+      return Status(ErrorCode::kParseError, where + "no field \"" + options_.jsonl_field + "\"");
+    }
+    std::string_view text;
+    if (field.get_string().get(text)) {
+      return Status(ErrorCode::kParseError, where + "field \"" + options_.jsonl_field + "\" is not a string");
+    }
+    add_document(text);  // simdjson has validated the UTF-8
+    return Status();
+  };
+
+  while (!done_) {
+    if (!eof) {
+      if (have == buf.size() - simdjson::SIMDJSON_PADDING) {
+        // One line fills the whole buffer: grow it (the longest line has to fit in memory).
+        buf.resize((buf.size() - simdjson::SIMDJSON_PADDING) * 2 + simdjson::SIMDJSON_PADDING);
+      }
+      size_t want = buf.size() - simdjson::SIMDJSON_PADDING - have;
+      size_t got = std::fread(buf.data() + have, 1, want, f);
+      if (got < want) {
+        if (std::ferror(f)) return Status(ErrorCode::kIoError, name + ": read error: " + std::strerror(errno));
+        eof = true;
+      }
+      have += got;
+      bytes_read_ += got;
+      if (options_.on_progress) options_.on_progress(bytes_read_);
+    }
+    const char* p = buf.data();
+    const char* end = p + have;
+    // In JSON Lines only \n ends a line (a \r is JSON whitespace); in text, \r does too (Python).
+    const bool has_cr = !jsonl && std::memchr(p, '\r', have) != nullptr;
+    while (p < end && !done_) {
+      const char* nl;
+      bool translated = false;
+      if (!has_cr) {
+        nl = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
+        if (nl == nullptr) break;
+      } else {
+        nl = p;
+        while (nl < end && *nl != '\n' && *nl != '\r') ++nl;
+        if (nl == end) break;
+        if (*nl == '\r') {
+          // \r\n is one terminator; a \r at the end of the buffer has to wait for the next byte.
+          if (nl + 1 == end && !eof) break;
+          if (nl + 1 < end && nl[1] == '\n') ++nl;
+          translated = true;
+        }
+      }
+      Status s = handle_line(p, size_t(nl + 1 - p), translated);
+      if (!s.ok()) return s;
+      p = nl + 1;
+    }
+    if (eof) {
+      if (p < end && !done_) {
+        // The last line has no terminator (or is a lone trailing \r, handled above).
+        Status s = handle_line(p, size_t(end - p), false);
+        if (!s.ok()) return s;
+      }
+      break;
+    }
+    have = size_t(end - p);
+    std::memmove(buf.data(), p, have);
+  }
+  return Status();
+}
+
+}  // namespace tokenmill
