@@ -15,6 +15,8 @@
 
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
+#include "tokenmill/train.h"
+#include "train_command.h"
 
 namespace {
 
@@ -69,7 +71,17 @@ void write_output(const std::string& path, std::string_view data) {
   }
 }
 
+// --model FILE (a trained tokenmill model) takes precedence over -e NAME.
+std::string g_model_path;
+
 tokenmill::Encoding load_encoding(const std::string& name) {
+  if (!g_model_path.empty()) {
+    auto model = tokenmill::BpeModel::load_model_file(g_model_path);
+    if (!model.ok()) die(model.error());
+    auto enc = model->encoding(g_model_path);
+    if (!enc.ok()) die(g_model_path + ": " + enc.error());
+    return std::move(enc).value();
+  }
   auto enc = tokenmill::Encoding::load(name);
   if (!enc.ok()) die(enc.error());
   return std::move(enc).value();
@@ -163,6 +175,7 @@ int main(int argc, char** argv) {
 
   auto* encode = app.add_subcommand("encode", "Encode text to token ids (tiktoken's Encoding.encode)");
   encode->add_option("-e,--encoding", encoding, "Encoding name")->capture_default_str();
+  encode->add_option("--model", g_model_path, "A tokenmill model file (from `tokenmill train`) instead of -e");
   encode->add_option("input", input, "Input file, or - for stdin")->capture_default_str();
   encode->add_option("-o,--output", output, "Write ids here (atomically) instead of stdout");
   encode->add_flag("--binary", binary, "Write ids as uint32 little-endian instead of text");
@@ -174,6 +187,7 @@ int main(int argc, char** argv) {
 
   auto* decode = app.add_subcommand("decode", "Decode token ids to text");
   decode->add_option("-e,--encoding", encoding, "Encoding name")->capture_default_str();
+  decode->add_option("--model", g_model_path, "A tokenmill model file (from `tokenmill train`) instead of -e");
   decode->add_option("input", input, "File of ids (whitespace or comma separated), or - for stdin")->capture_default_str();
   decode->add_option("-o,--output", output, "Write text here (atomically) instead of stdout");
   decode->add_flag("--binary", binary, "Read ids as uint32 little-endian");
@@ -182,6 +196,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> count_inputs;
   auto* count = app.add_subcommand("count", "Count tokens (encode_ordinary, or --allowed-special)");
   count->add_option("-e,--encoding", encoding, "Encoding name")->capture_default_str();
+  count->add_option("--model", g_model_path, "A tokenmill model file (from `tokenmill train`) instead of -e");
   count->add_option("inputs", count_inputs, "Input files, or - for stdin (default)");
   count->add_option("--allowed-special", allowed, "Special tokens to count as one token: 'all' or a list");
   bool show_speed = false;
@@ -195,6 +210,7 @@ int main(int argc, char** argv) {
   fetch->add_option("--cache-dir", cache_dir, "Cache folder (default: $TOKENMILL_CACHE_DIR or ~/.cache/tokenmill)");
 
   auto* list = app.add_subcommand("encodings", "List the built-in encodings");
+  auto* train = tokenmill::cli::add_train_command(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -264,6 +280,8 @@ int main(int argc, char** argv) {
       tokenmill::Status s = tokenmill::fetch_rank_file(file, options);
       if (!s.ok()) die(s.message());
     }
+  } else if (*train) {
+    return tokenmill::cli::run_train_command();
   } else if (*list) {
     for (const auto& name : tokenmill::Encoding::builtin_names()) std::printf("%s\n", name.c_str());
   }
