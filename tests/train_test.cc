@@ -1,0 +1,293 @@
+#include "tokenmill/train.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+namespace tokenmill {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The training rule written the slow, obvious way: recount every pair of every chunk at each step, take the
+// highest count and the smallest (left, right) among equals, merge left to right without overlap. The
+// trainer's incremental bookkeeping must give the same merges.
+std::vector<std::pair<Rank, Rank>> naive_train(const std::map<std::string, uint64_t>& chunks, uint32_t vocab_size) {
+  std::vector<std::pair<std::vector<Rank>, uint64_t>> words;
+  for (const auto& [c, n] : chunks) words.push_back({std::vector<Rank>(c.begin(), c.end()), n});
+  for (auto& w : words) {
+    for (auto& id : w.first) id &= 0xFF;
+  }
+  std::vector<std::pair<Rank, Rank>> merges;
+  for (Rank id = 256; id < vocab_size; ++id) {
+    std::map<std::pair<Rank, Rank>, uint64_t> counts;
+    for (const auto& [ids, n] : words) {
+      for (size_t i = 0; i + 1 < ids.size(); ++i) counts[{ids[i], ids[i + 1]}] += n;
+    }
+    if (counts.empty()) break;
+    auto best = counts.begin();  // std::map iterates pairs in ascending order: first max wins ties
+    for (auto it = counts.begin(); it != counts.end(); ++it) {
+      if (it->second > best->second) best = it;
+    }
+    merges.push_back(best->first);
+    for (auto& [ids, n] : words) {
+      std::vector<Rank> out;
+      for (size_t i = 0; i < ids.size();) {
+        if (i + 1 < ids.size() && ids[i] == best->first.first && ids[i + 1] == best->first.second) {
+          out.push_back(id);
+          i += 2;
+        } else {
+          out.push_back(ids[i++]);
+        }
+      }
+      ids = std::move(out);
+    }
+  }
+  return merges;
+}
+
+ChunkCounter counter_of(const std::map<std::string, uint64_t>& chunks) {
+  auto c = ChunkCounter::create(kGpt4Pattern);
+  EXPECT_TRUE(c.ok());
+  for (const auto& [chunk, n] : chunks) c->add_chunk(chunk, n);
+  return std::move(c).value();
+}
+
+std::vector<std::pair<Rank, Rank>> train_merges(const ChunkCounter& c, uint32_t vocab_size) {
+  auto r = train_bpe(c, {.vocab_size = vocab_size});
+  EXPECT_TRUE(r.ok()) << r.error();
+  return r.ok() ? r->merges : std::vector<std::pair<Rank, Rank>>{};
+}
+
+TEST(Train, MatchesNaiveRuleOnRandomChunks) {
+  std::mt19937_64 rng(42);
+  for (int round = 0; round < 60; ++round) {
+    // Small alphabets make long runs ("aaaa": overlapping pairs), many ties and merges of merged ids.
+    const int alphabet = 2 + int(rng() % 5);
+    std::map<std::string, uint64_t> chunks;
+    const int n = 1 + int(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      std::string s;
+      const int len = 1 + int(rng() % (round % 3 == 0 ? 60 : 12));
+      for (int j = 0; j < len; ++j) s += char('a' + rng() % alphabet);
+      chunks[s] += 1 + rng() % 5;
+    }
+    const uint32_t vocab = 256 + uint32_t(rng() % 80);
+    EXPECT_EQ(train_merges(counter_of(chunks), vocab), naive_train(chunks, vocab)) << "round " << round;
+  }
+}
+
+TEST(Train, TiesGoToTheSmallestPair) {
+  // Every pair occurs once: merges come out in (left, right) order.
+  auto merges = train_merges(counter_of({{"dc", 1}, {"ba", 1}, {"ef", 1}}), 259);
+  std::vector<std::pair<Rank, Rank>> want = {{'b', 'a'}, {'d', 'c'}, {'e', 'f'}};
+  EXPECT_EQ(merges, want);
+}
+
+TEST(Train, OverlappingPairsMergeLeftToRight) {
+  // "aaa": the pair (a, a) counts twice, but only one merge fits: [aa, a]. Then (aa, a) wins.
+  auto merges = train_merges(counter_of({{"aaa", 1}}), 300);
+  std::vector<std::pair<Rank, Rank>> want = {{'a', 'a'}, {256, 'a'}};
+  EXPECT_EQ(merges, want);
+}
+
+TEST(Train, CountsAre64Bit) {
+  // Past 2^32 occurrences (in rustbpe's i32 this count would wrap to 5): the heavier pair still wins.
+  const uint64_t big = (uint64_t(1) << 32) + 5;
+  auto merges = train_merges(counter_of({{"xy", big}, {"ab", 1000}}), 257);
+  std::vector<std::pair<Rank, Rank>> want = {{'x', 'y'}};
+  EXPECT_EQ(merges, want);
+}
+
+TEST(Train, StopsWhenNoPairIsLeft) {
+  auto r = train_bpe(counter_of({{"ab", 3}, {"c", 9}}), {.vocab_size = 1000});
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->merges.size(), 1u);
+  EXPECT_EQ(r->merges_requested, 744u);
+  EXPECT_EQ(r->model.ranks.size(), 257u);
+  EXPECT_EQ(r->model.ranks.token_bytes(256), "ab");
+}
+
+TEST(Train, ChunksNeverCrossDocuments) {
+  auto c = ChunkCounter::create(kGpt4Pattern);
+  ASSERT_TRUE(c.ok());
+  c->add_document("hello");
+  c->add_document("world");
+  EXPECT_EQ(c->documents(), 2u);
+  EXPECT_EQ(c->total_chunks(), 2u);
+  ASSERT_EQ(c->distinct_chunks(), 2u);
+  EXPECT_EQ(c->chunk(0), "hello");
+  EXPECT_EQ(c->chunk(1), "world");
+  c->add_document("hello world");
+  EXPECT_EQ(c->distinct_chunks(), 3u);  // "hello" again (count 2), " world" new
+  EXPECT_EQ(c->count(0), 2u);
+}
+
+TEST(Train, SpecialTokensFollowTheRanks) {
+  auto r = train_bpe(counter_of({{"abab", 2}}), {.vocab_size = 258, .special_tokens = {"<|bos|>", "<|eos|>"}});
+  ASSERT_TRUE(r.ok()) << r.error();
+  std::vector<std::pair<std::string, Rank>> want = {{"<|bos|>", 258}, {"<|eos|>", 259}};
+  EXPECT_EQ(r->model.special_tokens, want);
+  auto enc = r->model.encoding("t");
+  ASSERT_TRUE(enc.ok()) << enc.error();
+  auto ids = enc->encode("<|bos|>abab", SpecialSet::all());
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<Rank>{258, 257}));
+}
+
+TEST(Train, Errors) {
+  auto c = counter_of({{"ab", 1}});
+  for (uint64_t v : {uint64_t(0), uint64_t(255), (uint64_t(1) << 31) + 1}) {
+    auto r = train_bpe(c, {.vocab_size = v});
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().find("vocab_size"), std::string::npos);
+  }
+  auto empty = ChunkCounter::create(kGpt4Pattern);
+  ASSERT_TRUE(empty.ok());
+  empty->add_document("");
+  auto r = train_bpe(*empty, {.vocab_size = 300});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("empty corpus"), std::string::npos);
+  EXPECT_FALSE(train_bpe(c, {.vocab_size = 300, .special_tokens = {"x", "x"}}).ok());
+  EXPECT_FALSE(train_bpe(c, {.vocab_size = 300, .special_tokens = {""}}).ok());
+  auto bad = ChunkCounter::create("(unclosed");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+}
+
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("tokenmill-train-" + std::to_string(getpid()))) {
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string file(const std::string& name, const std::string& contents) const {
+    std::ofstream(path_ / name, std::ios::binary) << contents;
+    return (path_ / name).string();
+  }
+  fs::path path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::vector<std::string> chunks_of(const ChunkCounter& c) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < c.distinct_chunks(); ++i) out.emplace_back(c.chunk(i));
+  return out;
+}
+
+TEST(CorpusReader, LinesAreWhatPythonSees) {
+  TempDir dir;
+  // Universal newlines: \r\n and a lone \r end a line and read as \n; the last line keeps no newline.
+  std::string path = dir.file("a.txt", "x\r\ny\rz\nw");
+  auto c = ChunkCounter::create(R"([^\n]+|\n)");
+  ASSERT_TRUE(c.ok());
+  CorpusReader reader(*c, {});
+  ASSERT_TRUE(reader.add_file(path).ok());
+  EXPECT_EQ(reader.documents(), 4u);
+  EXPECT_EQ(chunks_of(*c), (std::vector<std::string>{"x", "\n", "y", "z", "w"}));
+  EXPECT_EQ(c->count(1), 3u);
+}
+
+TEST(CorpusReader, InvalidUtf8IsReplaced) {
+  TempDir dir;
+  std::string path = dir.file("bad.txt", "a\xff" "b\n");
+  auto c = ChunkCounter::create(R"([^\n]+|\n)");
+  ASSERT_TRUE(c.ok());
+  CorpusReader reader(*c, {});
+  ASSERT_TRUE(reader.add_file(path).ok());
+  EXPECT_EQ(chunks_of(*c)[0], "a\xEF\xBF\xBD" "b");
+}
+
+TEST(CorpusReader, LongLinesAcrossBlocks) {
+  TempDir dir;
+  std::string big(9 << 20, 'a');  // longer than the 4 MB read block
+  std::string path = dir.file("big.txt", "b\n" + big + "\nc");
+  auto c = ChunkCounter::create(kGpt4Pattern);
+  ASSERT_TRUE(c.ok());
+  CorpusReader reader(*c, {});
+  ASSERT_TRUE(reader.add_file(path).ok());
+  EXPECT_EQ(reader.documents(), 3u);
+  EXPECT_EQ(reader.bytes_read(), big.size() + 4);
+  EXPECT_EQ(chunks_of(*c), (std::vector<std::string>{"b", "\n", big, "c"}));
+}
+
+TEST(CorpusReader, DocCapAndMaxChars) {
+  TempDir dir;
+  std::string path = dir.file("d.txt", "\xC3\xA9\xC3\xA9\xC3\xA9\n" "abcdef\n" "ghi\n" "jkl\n");
+  auto c = ChunkCounter::create(R"([^\n]+|\n)");
+  ASSERT_TRUE(c.ok());
+  // Two characters per document (é is one character); stop after the document that passes 3 characters.
+  CorpusReader reader(*c, {.doc_cap = 2, .max_chars = 3});
+  ASSERT_TRUE(reader.add_file(path).ok());
+  EXPECT_TRUE(reader.done());
+  EXPECT_EQ(reader.documents(), 2u);
+  EXPECT_EQ(chunks_of(*c), (std::vector<std::string>{"\xC3\xA9\xC3\xA9", "ab"}));
+}
+
+TEST(CorpusReader, JsonLinesErrorsNameTheLine) {
+  TempDir dir;
+  auto c = ChunkCounter::create(kGpt4Pattern);
+  ASSERT_TRUE(c.ok());
+  CorpusReader reader(*c, {.format = InputFormat::kJsonl});
+  std::string good = dir.file("g.jsonl", "{\"text\": \"a\\nb\"}\n\n{\"text\": \"c\", \"id\": 1}\n");
+  ASSERT_TRUE(reader.add_file(good).ok());
+  EXPECT_EQ(reader.documents(), 2u);
+  std::string bad = dir.file("b.jsonl", "{\"text\": \"a\"}\n{\"text\": \n");
+  Status s = reader.add_file(bad);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(bad + ":2:"), std::string::npos) << s.message();
+  std::string missing = dir.file("m.jsonl", "{\"body\": \"a\"}\n");
+  s = reader.add_file(missing);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(":1: no field \"text\""), std::string::npos) << s.message();
+  s = reader.add_file((dir.path() / "nope.txt").string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), ErrorCode::kIoError);
+  EXPECT_NE(s.message().find("nope.txt"), std::string::npos);
+}
+
+TEST(Model, FileRoundTripAndErrors) {
+  auto r = train_bpe(counter_of({{"hello", 3}, {" world", 2}}), {.vocab_size = 262, .special_tokens = {"<|x y|>"}});
+  ASSERT_TRUE(r.ok()) << r.error();
+  std::string text = r->model.to_model_file();
+  EXPECT_EQ(text.rfind("tokenmill-model 1\npattern ", 0), 0u);
+  auto back = BpeModel::parse_model_file(text, "m.model");
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back->pattern, std::string(kGpt4Pattern));
+  EXPECT_EQ(back->special_tokens, r->model.special_tokens);
+  EXPECT_EQ(back->ranks.to_tiktoken(), r->model.ranks.to_tiktoken());
+
+  auto v2 = BpeModel::parse_model_file("tokenmill-model 2\n", "m.model");
+  ASSERT_FALSE(v2.ok());
+  EXPECT_NE(v2.error().find("version"), std::string::npos);
+  EXPECT_FALSE(BpeModel::parse_model_file("hello\n", "m.model").ok());
+  // A truncated file (fewer rank lines than announced) is refused.
+  auto cut = BpeModel::parse_model_file(text.substr(0, text.size() - 10), "m.model");
+  ASSERT_FALSE(cut.ok());
+}
+
+TEST(Model, WritesAtomically) {
+  TempDir dir;
+  auto r = train_bpe(counter_of({{"hello", 3}}), {.vocab_size = 260});
+  ASSERT_TRUE(r.ok());
+  const std::string path = (dir.path() / "m.model").string();
+  ASSERT_TRUE(r->model.write_model_file(path).ok());
+  auto loaded = BpeModel::load_model_file(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(loaded->ranks.size(), 260u);
+  Status s = r->model.write_model_file((dir.path() / "missing" / "m.model").string());
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), ErrorCode::kIoError);
+  for (const auto& entry : fs::directory_iterator(dir.path())) EXPECT_EQ(entry.path().filename(), "m.model");
+}
+
+}  // namespace
+}  // namespace tokenmill
