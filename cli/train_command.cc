@@ -157,6 +157,7 @@ int run_train_command() {
     std::fprintf(stderr, "bytes read       %llu\n", (unsigned long long)reader.bytes_read());
     std::fprintf(stderr, "chunks           %llu\n", (unsigned long long)counter->total_chunks());
     std::fprintf(stderr, "distinct chunks  %zu\n", counter->distinct_chunks());
+    std::fprintf(stderr, "chunk table      %.1f MB\n", double(counter->memory_bytes()) / 1e6);
     std::fprintf(stderr, "initial pairs    %llu\n", (unsigned long long)r.initial_pairs);
     std::fprintf(stderr, "merges           %zu of %u%s\n", r.merges.size(), r.merges_requested,
                  r.merges.size() < r.merges_requested ? " (no pair left: vocabulary is smaller than asked)" : "");
