@@ -185,6 +185,9 @@ struct TrainResult {
 // Trains on the counted chunks. Errors: vocab_size out of range, no chunk at all (empty corpus), a special
 // token that is empty or repeated.
 Result<TrainResult> train_bpe(const ChunkCounter& counter, const TrainOptions& options);
+// The same, but frees the chunk table as soon as the merge loop's own copy of the chunks is built (lower
+// peak memory). The counter is left empty: only destroy or assign to it afterwards.
+Result<TrainResult> train_bpe(ChunkCounter&& counter, const TrainOptions& options);
 
 // Writes `data` to `path` whole or not at all (temporary file + rename).
 Status write_file_atomically(const std::string& path, std::string_view data);

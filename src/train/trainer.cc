@@ -289,7 +289,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-Result<TrainResult> train_bpe(const ChunkCounter& counter, const TrainOptions& options) {
+namespace {
+
+Result<TrainResult> train_impl(const ChunkCounter& counter, const TrainOptions& options, ChunkCounter* consume) {
   if (options.vocab_size < 256 || options.vocab_size > (uint64_t(1) << 31)) {
     return Status(ErrorCode::kInvalidArgument,
                   "vocab_size must be between 256 and 2^31 (" + std::to_string(uint64_t(1) << 31) + "), got " +
@@ -310,6 +312,10 @@ Result<TrainResult> train_bpe(const ChunkCounter& counter, const TrainOptions& o
   result.merges_requested = uint32_t(options.vocab_size - 256);
   auto t0 = std::chrono::steady_clock::now();
   Trainer trainer(counter);
+  result.model.pattern = counter.pattern();
+  if (consume != nullptr) {
+    ChunkCounter drop(std::move(*consume));  // the trainer has its own copy of the chunks now
+  }
   trainer.count_initial_pairs();
   result.initial_pairs = trainer.pair_count();
   result.seconds_setup = seconds_since(t0);
@@ -340,11 +346,20 @@ Result<TrainResult> train_bpe(const ChunkCounter& counter, const TrainOptions& o
   auto vocab = Vocabulary::from_ranks(std::move(ranks));
   if (!vocab.ok()) return Status(vocab.status().code(), "trained vocabulary is not valid: " + vocab.error());
 
-  result.model.pattern = counter.pattern();
   result.model.ranks = std::move(vocab).value();
   Rank next = Rank(256 + result.merges.size());
   for (const auto& t : options.special_tokens) result.model.special_tokens.emplace_back(t, next++);
   return result;
+}
+
+}  // namespace
+
+Result<TrainResult> train_bpe(const ChunkCounter& counter, const TrainOptions& options) {
+  return train_impl(counter, options, nullptr);
+}
+
+Result<TrainResult> train_bpe(ChunkCounter&& counter, const TrainOptions& options) {
+  return train_impl(counter, options, &counter);
 }
 
 }  // namespace tokenmill
