@@ -136,7 +136,11 @@ int run_train_command() {
                    double(done) / std::max(1e-9, now - merge_start), trail);
     };
   }
-  auto trained = train_bpe(*counter, topts);
+  // The summary's counting figures, taken before train_bpe consumes the chunk table.
+  const uint64_t total_chunks = counter->total_chunks();
+  const size_t distinct_chunks = counter->distinct_chunks();
+  const size_t table_bytes = counter->memory_bytes();
+  auto trained = train_bpe(std::move(*counter), topts);
   if (!trained.ok()) fail(trained.error());
   const double wall2 = wall_seconds(), cpu2 = cpu_seconds();
   if (progress && tty) std::fprintf(stderr, "\r%*s\r", 70, "");
@@ -155,9 +159,9 @@ int run_train_command() {
     const auto& r = *trained;
     std::fprintf(stderr, "documents        %llu\n", (unsigned long long)reader.documents());
     std::fprintf(stderr, "bytes read       %llu\n", (unsigned long long)reader.bytes_read());
-    std::fprintf(stderr, "chunks           %llu\n", (unsigned long long)counter->total_chunks());
-    std::fprintf(stderr, "distinct chunks  %zu\n", counter->distinct_chunks());
-    std::fprintf(stderr, "chunk table      %.1f MB\n", double(counter->memory_bytes()) / 1e6);
+    std::fprintf(stderr, "chunks           %llu\n", (unsigned long long)total_chunks);
+    std::fprintf(stderr, "distinct chunks  %zu\n", distinct_chunks);
+    std::fprintf(stderr, "chunk table      %.1f MB\n", double(table_bytes) / 1e6);
     std::fprintf(stderr, "initial pairs    %llu\n", (unsigned long long)r.initial_pairs);
     std::fprintf(stderr, "merges           %zu of %u%s\n", r.merges.size(), r.merges_requested,
                  r.merges.size() < r.merges_requested ? " (no pair left: vocabulary is smaller than asked)" : "");
