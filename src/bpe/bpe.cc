@@ -24,55 +24,53 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
     out.push_back(vocab.byte_rank(bytes[0]));
     return;
   }
-  // Part i covers piece[start[i], start[i+1]) and is token part[i]; pair[i] is the rank of part i merged
-  // with part i+1. Parts start as bytes, so part and pair ranks come from the dense byte tables; after a
-  // merge the new part's rank is the pair rank just chosen, so only the two new neighbour pairs need the
-  // hash table.
-  uint32_t start_buf[kSmallPieceLimit + 1];
+  // Parts form a list through next[] over their first byte positions, so a merge unlinks one entry instead
+  // of shifting arrays. part[i] is the token of the part starting at i; pair[i] the rank of merging it with
+  // the next part. Parts start as bytes, so both come from the dense byte tables; after a merge the new
+  // part's token is the pair rank just chosen, so only the two new neighbour pairs need the hash table.
+  uint32_t next_buf[kSmallPieceLimit];
   Rank pair_buf[kSmallPieceLimit], part_buf[kSmallPieceLimit];
-  std::vector<uint32_t> start_heap;
+  std::vector<uint32_t> next_heap;
   std::vector<Rank> pair_heap, part_heap;
-  uint32_t* start = start_buf;
+  uint32_t* next = next_buf;
   Rank* pair = pair_buf;
   Rank* part = part_buf;
   if (n > kSmallPieceLimit) {  // only reached when a test forces this path on a long piece
-    start_heap.resize(n + 1);
+    next_heap.resize(n);
     pair_heap.resize(n);
     part_heap.resize(n);
-    start = start_heap.data();
+    next = next_heap.data();
     pair = pair_heap.data();
     part = part_heap.data();
   }
   for (size_t i = 0; i < n; ++i) {
-    start[i] = uint32_t(i);
+    next[i] = uint32_t(i + 1);
     part[i] = vocab.byte_rank(bytes[i]);
   }
-  start[n] = uint32_t(n);
   for (size_t i = 0; i + 1 < n; ++i) pair[i] = vocab.byte_pair_rank(bytes[i], bytes[i + 1]);
-  size_t parts = n;
-  auto pair_rank = [&](size_t i) -> Rank {  // parts i and i+1 merged; i + 1 < parts
-    return vocab.find_or_none(piece.substr(start[i], start[i + 2] - start[i]));
+  pair[n - 1] = kNoRank;
+  auto pair_rank = [&](size_t i) -> Rank {  // the part at i merged with its next part, if there is one
+    const size_t mid = next[i];
+    if (mid >= n) return kNoRank;
+    return vocab.find_or_none(piece.substr(i, next[mid] - i));
   };
-  while (parts > 1) {
+  while (true) {
     Rank best = kNoRank;
-    size_t at = 0;
-    for (size_t i = 0; i + 1 < parts; ++i) {
-      if (pair[i] < best) {
+    size_t at = 0, before = 0, prev = 0;
+    for (size_t i = 0; i < n; prev = i, i = next[i]) {
+      if (pair[i] < best) {  // strict: the leftmost of equal ranks wins
         best = pair[i];
         at = i;
+        before = prev;
       }
     }
     if (best == kNoRank) break;
-    // Parts at and at+1 become one: drop boundary at+1 and the entries of part at+1.
     part[at] = best;
-    std::copy(start + at + 2, start + parts + 1, start + at + 1);
-    std::copy(part + at + 2, part + parts, part + at + 1);
-    if (at + 2 < parts - 1) std::copy(pair + at + 2, pair + parts - 1, pair + at + 1);
-    --parts;
-    if (at + 1 < parts) pair[at] = pair_rank(at);
-    if (at > 0) pair[at - 1] = pair_rank(at - 1);
+    next[at] = next[next[at]];
+    pair[at] = pair_rank(at);
+    if (at > 0) pair[before] = pair_rank(before);
   }
-  out.insert(out.end(), part, part + parts);
+  for (size_t i = 0; i < n; i = next[i]) out.push_back(part[i]);
 }
 
 namespace {
