@@ -39,6 +39,14 @@ const uint8_t kAsciiClass[128] = {
 #undef R
 };
 
+const uint8_t kByteClass[256] = {
+#define R(i) kAsciiTable.v[i], kAsciiTable.v[i + 1], kAsciiTable.v[i + 2], kAsciiTable.v[i + 3]
+    R(0),   R(4),   R(8),   R(12),  R(16),  R(20),  R(24),  R(28),  R(32),  R(36),  R(40),
+    R(44),  R(48),  R(52),  R(56),  R(60),  R(64),  R(68),  R(72),  R(76),  R(80),  R(84),
+    R(88),  R(92),  R(96),  R(100), R(104), R(108), R(112), R(116), R(120), R(124),
+#undef R
+};
+
 size_t valid_utf8_prefix(const unsigned char* p, size_t n) {
   size_t i = 0;
   while (i < n) {

@@ -17,6 +17,10 @@ namespace tokenmill::detail {
 using uchar = unsigned char;
 
 [[gnu::always_inline]] inline const uchar* skip_while(const uchar* p, const uchar* end, uint8_t mask) {
+  // ASCII first: one table load per byte; a non-ASCII byte (class 0 in kByteClass) ends this loop and the
+  // general loop below decodes it.
+  while (p < end && (kByteClass[*p] & mask)) ++p;
+  if (p == end || *p < 0x80) return p;
   while (p < end) {
     size_t len;
     if (!(class_at(p, end, &len) & mask)) break;

@@ -22,6 +22,9 @@ enum CharClass : uint8_t {
 };
 
 extern const uint8_t kAsciiClass[128];
+// kAsciiClass extended to every byte value; bytes >= 0x80 (parts of non-ASCII characters) have class 0, so
+// an ASCII run loop needs one load and one test per byte and stops at the first non-ASCII byte.
+extern const uint8_t kByteClass[256];
 extern const uint16_t* const kUnicodeStage1Ptr;
 extern const uint8_t* const kUnicodeStage2Ptr;
 inline constexpr int kBlockShift = 7;
