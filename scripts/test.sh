@@ -33,6 +33,13 @@ fi
 step "C++ unit tests"
 (cd build && ctest -j2 --output-on-failure)
 
+step "install + find_package(tokenmill) from a separate project"
+rm -rf build/install-test
+cmake --install build --prefix build/install-test/prefix >/dev/null
+cmake -S tests/find-package-test -B build/install-test/build -G Ninja -DCMAKE_PREFIX_PATH="$ROOT/build/install-test/prefix" >/dev/null
+cmake --build build/install-test/build >/dev/null
+build/install-test/build/uses_tokenmill
+
 step "differential tests against tiktoken"
 export TOKENMILL_ENCODE_RECORDS=$ROOT/build/tests/encode_records
 export TOKENMILL_CLI=$ROOT/build/tokenmill
