@@ -1,0 +1,575 @@
+// tokenmill._core: the nanobind extension behind the `tokenmill` Python package.
+//
+// This layer only converts: Python objects in, C++ calls with the GIL released, Python objects out. The
+// tiktoken- and rustbpe-compatible classes (argument defaults, error messages, pickling) are Python code in
+// python/tokenmill/, which calls the small classes here.
+//
+// Errors: the C++ library returns Status / Result values; they become Python exceptions here (raise_status).
+// Nothing in the library throws; conversion errors raise Python exceptions through nb::python_error, which
+// nanobind turns back into the pending Python error. No other C++ exception reaches Python (std::bad_alloc
+// would become MemoryError through nanobind's translator).
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
+#include <nanobind/stl/vector.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tokenmill/encoding.h"
+#include "tokenmill/fetch.h"
+#include "tokenmill/train.h"
+
+namespace nb = nanobind;
+using tokenmill::ErrorCode;
+using tokenmill::Rank;
+using tokenmill::SpecialSet;
+using tokenmill::Status;
+
+namespace {
+
+[[noreturn]] void raise(PyObject* type, const std::string& message) {
+  PyErr_SetString(type, message.c_str());
+  throw nb::python_error();
+}
+
+[[noreturn]] void raise_status(const Status& s) {
+  PyObject* type = PyExc_ValueError;
+  switch (s.code()) {
+    case ErrorCode::kIoError: type = PyExc_OSError; break;
+    case ErrorCode::kUnknownToken: type = PyExc_KeyError; break;
+    default: break;
+  }
+  raise(type, s.message());
+}
+
+// UTF-8 of a Python str. With `fix_surrogates`, a str that has no UTF-8 form (lone surrogates) is first
+// re-encoded as tiktoken does: text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"); the new
+// str is kept alive in `keep`. Without it, the UnicodeEncodeError propagates (rustbpe's behaviour).
+std::string_view utf8_of(nb::handle h, nb::object* keep, bool fix_surrogates) {
+  if (!PyUnicode_Check(h.ptr())) {
+    raise(PyExc_TypeError, std::string("'") + Py_TYPE(h.ptr())->tp_name + "' object is not an instance of 'str'");
+  }
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(h.ptr(), &n);
+  if (p == nullptr) {
+    if (!fix_surrogates || keep == nullptr || !PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+      throw nb::python_error();
+    }
+    PyErr_Clear();
+    *keep = h.attr("encode")("utf-16", "surrogatepass").attr("decode")("utf-16", "replace");
+    p = PyUnicode_AsUTF8AndSize(keep->ptr(), &n);
+    if (p == nullptr) throw nb::python_error();
+  }
+  return std::string_view(p, size_t(n));
+}
+
+// A list (or other sequence) of str -> views; `keep` holds any re-encoded strings.
+std::vector<std::string_view> utf8_list(nb::handle seq, std::vector<nb::object>& keep, bool fix_surrogates) {
+  if (PyUnicode_Check(seq.ptr()) || PyBytes_Check(seq.ptr())) {
+    raise(PyExc_TypeError, std::string("expected a list of str, got '") + Py_TYPE(seq.ptr())->tp_name + "'");
+  }
+  nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), "expected a sequence of str"));
+  if (!fast.is_valid()) throw nb::python_error();
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+  PyObject** items = PySequence_Fast_ITEMS(fast.ptr());
+  std::vector<std::string_view> out(static_cast<size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    nb::object k;
+    out[size_t(i)] = utf8_of(items[i], &k, fix_surrogates);
+    if (k.is_valid()) keep.push_back(std::move(k));
+  }
+  keep.push_back(std::move(fast));  // views into the items stay valid while the sequence object lives
+  return out;
+}
+
+Rank id_of(PyObject* o) {
+  long long v;
+  if (PyLong_Check(o)) {
+    int overflow = 0;
+    v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (v == -1 && PyErr_Occurred()) throw nb::python_error();
+    if (overflow != 0) v = -1;
+  } else {
+    nb::object idx = nb::steal(PyNumber_Index(o));  // TypeError "'str' object cannot be interpreted as an integer"
+    if (!idx.is_valid()) throw nb::python_error();
+    int overflow = 0;
+    v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+    if (v == -1 && PyErr_Occurred()) throw nb::python_error();
+    if (overflow != 0) v = -1;
+  }
+  if (v < 0 || v > 0xFFFFFFFFll) raise(PyExc_OverflowError, "out of range integral type conversion attempted");
+  return Rank(v);
+}
+
+// Token ids from a Python sequence of ints, or from a contiguous uint32 buffer (numpy) without a loop.
+std::vector<Rank> ids_of(nb::handle seq) {
+  PyObject* o = seq.ptr();
+  if (PyUnicode_Check(o)) raise(PyExc_TypeError, "Can't extract `str` to `Vec`");
+  if (PyObject_CheckBuffer(o) && !PyBytes_Check(o) && !PyByteArray_Check(o)) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(o, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) == 0) {
+      std::unique_ptr<Py_buffer, void (*)(Py_buffer*)> release(&view, PyBuffer_Release);
+      const char* f = view.format ? view.format : "B";
+      if (*f == '=' || *f == '<' || *f == '@') ++f;
+      if (view.ndim == 1 && view.itemsize == 4 && (std::strcmp(f, "I") == 0 || std::strcmp(f, "L") == 0)) {
+        std::vector<Rank> out(static_cast<size_t>(view.len / 4));
+        if (!out.empty()) std::memcpy(out.data(), view.buf, out.size() * 4);
+        return out;
+      }
+    } else {
+      PyErr_Clear();
+    }
+  }
+  nb::object fast = nb::steal(PySequence_Fast(o, "expected a sequence of token ids"));
+  if (!fast.is_valid()) throw nb::python_error();
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+  PyObject** items = PySequence_Fast_ITEMS(fast.ptr());
+  std::vector<Rank> out(static_cast<size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) out[size_t(i)] = id_of(items[i]);
+  return out;
+}
+
+nb::object to_list(const std::vector<Rank>& ids) {
+  PyObject* list = PyList_New(Py_ssize_t(ids.size()));
+  if (list == nullptr) throw nb::python_error();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    PyObject* v = PyLong_FromUnsignedLong(ids[i]);
+    if (v == nullptr) {
+      Py_DECREF(list);
+      throw nb::python_error();
+    }
+    PyList_SET_ITEM(list, Py_ssize_t(i), v);
+  }
+  return nb::steal(list);
+}
+
+nb::object to_list_of_lists(const std::vector<std::vector<Rank>>& all) {
+  nb::list out;
+  for (const auto& ids : all) out.append(to_list(ids));
+  return std::move(out);
+}
+
+nb::bytes to_bytes(std::string_view s) { return nb::bytes(s.data(), s.size()); }
+
+nb::object decode_utf8(std::string_view s, const char* errors) {
+  PyObject* r = PyUnicode_DecodeUTF8(s.data(), Py_ssize_t(s.size()), errors);
+  if (r == nullptr) throw nb::python_error();
+  return nb::steal(r);
+}
+
+// None means "all" (tiktoken's "all"); otherwise any iterable of str.
+SpecialSet special_set(nb::handle h) {
+  if (h.is_none()) return SpecialSet::all();
+  std::vector<std::string> tokens;
+  for (nb::handle item : h) {
+    if (!PyUnicode_Check(item.ptr())) {
+      raise(PyExc_TypeError, std::string("special tokens must be str, not '") + Py_TYPE(item.ptr())->tp_name + "'");
+    }
+    Py_ssize_t n = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(item.ptr(), &n);
+    if (p == nullptr) throw nb::python_error();
+    tokens.emplace_back(p, size_t(n));
+  }
+  return SpecialSet::of(std::move(tokens));
+}
+
+unsigned thread_count(long num_threads) {
+  if (num_threads <= 0) raise(PyExc_ValueError, "max_workers must be greater than 0");
+  return unsigned(std::min<long>(num_threads, 1024));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Encoding
+
+struct CoreEncoding {
+  tokenmill::Encoding enc;
+
+  static CoreEncoding load(const std::string& name) {
+    tokenmill::Result<tokenmill::Encoding> r = [&] {
+      nb::gil_scoped_release nogil;  // may read (or fetch) the rank file
+      return tokenmill::Encoding::load(name);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return CoreEncoding{std::move(r).value()};
+  }
+
+  // ranks: dict[bytes, int] or iterable of (bytes, int); specials: dict[str, int].
+  static CoreEncoding create(const std::string& name, nb::handle pat_str, nb::handle ranks, nb::handle specials) {
+    tokenmill::EncodingSpec spec;
+    spec.name = name;
+    spec.pattern = std::string(utf8_of(pat_str, nullptr, false));
+    std::vector<std::pair<std::string, Rank>> pairs;
+    nb::object items = PyDict_Check(ranks.ptr()) ? nb::object(ranks.attr("items")()) : nb::borrow(ranks);
+    for (nb::handle kv : items) {
+      nb::object k = kv[0], v = kv[1];
+      if (!PyBytes_Check(k.ptr())) {
+        raise(PyExc_TypeError, std::string("mergeable_ranks keys must be bytes, not '") + Py_TYPE(k.ptr())->tp_name + "'");
+      }
+      pairs.emplace_back(std::string(PyBytes_AS_STRING(k.ptr()), size_t(PyBytes_GET_SIZE(k.ptr()))), id_of(v.ptr()));
+    }
+    if (!PyDict_Check(specials.ptr())) raise(PyExc_TypeError, "special_tokens must be a dict[str, int]");
+    for (nb::handle kv : specials.attr("items")()) {
+      nb::object k = kv[0], v = kv[1];
+      spec.special_tokens.emplace_back(std::string(utf8_of(k, nullptr, false)), id_of(v.ptr()));
+    }
+    tokenmill::Result<tokenmill::Encoding> r = [&]() -> tokenmill::Result<tokenmill::Encoding> {
+      nb::gil_scoped_release nogil;
+      auto vocab = tokenmill::Vocabulary::from_ranks(std::move(pairs));
+      if (!vocab.ok()) return vocab.status();
+      spec.ranks = std::move(vocab).value();
+      return tokenmill::Encoding::create(std::move(spec));
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return CoreEncoding{std::move(r).value()};
+  }
+
+  nb::object encode_ordinary(nb::handle text) const {
+    nb::object keep;
+    std::string_view t = utf8_of(text, &keep, true);
+    std::vector<Rank> ids;
+    {
+      nb::gil_scoped_release nogil;
+      ids = enc.encode_ordinary(t);
+    }
+    return to_list(ids);
+  }
+
+  std::vector<Rank> encode_vec(nb::handle text, nb::handle allowed, nb::handle disallowed) const {
+    nb::object keep;
+    std::string_view t = utf8_of(text, &keep, true);
+    SpecialSet a = special_set(allowed), d = special_set(disallowed);
+    tokenmill::Result<std::vector<Rank>> r = [&] {
+      nb::gil_scoped_release nogil;
+      return enc.encode(t, a, d);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return std::move(r).value();
+  }
+
+  nb::object encode(nb::handle text, nb::handle allowed, nb::handle disallowed) const {
+    return to_list(encode_vec(text, allowed, disallowed));
+  }
+
+  // uint32 numpy array that owns the C++ vector: no copy of the ids.
+  nb::object encode_to_numpy(nb::handle text, nb::handle allowed, nb::handle disallowed) const {
+    auto* ids = new std::vector<Rank>(encode_vec(text, allowed, disallowed));
+    nb::capsule owner(ids, [](void* p) noexcept { delete static_cast<std::vector<Rank>*>(p); });
+    size_t shape[1] = {ids->size()};
+    return nb::cast(nb::ndarray<nb::numpy, uint32_t, nb::ndim<1>>(ids->data(), 1, shape, owner));
+  }
+
+  nb::object encode_bytes(nb::bytes data) const {
+    std::string_view b(data.c_str(), data.size());
+    std::vector<Rank> ids;
+    {
+      nb::gil_scoped_release nogil;
+      ids = enc.encode_bytes(b);
+    }
+    return to_list(ids);
+  }
+
+  nb::object encode_ordinary_batch(nb::handle texts, long num_threads) const {
+    const unsigned threads = thread_count(num_threads);
+    std::vector<nb::object> keep;
+    std::vector<std::string_view> views = utf8_list(texts, keep, true);
+    std::vector<std::vector<Rank>> out;
+    {
+      nb::gil_scoped_release nogil;
+      out = enc.encode_ordinary_batch(views, threads);
+    }
+    return to_list_of_lists(out);
+  }
+
+  nb::object encode_batch(nb::handle texts, long num_threads, nb::handle allowed, nb::handle disallowed) const {
+    const unsigned threads = thread_count(num_threads);
+    std::vector<nb::object> keep;
+    std::vector<std::string_view> views = utf8_list(texts, keep, true);
+    SpecialSet a = special_set(allowed), d = special_set(disallowed);
+    tokenmill::Result<std::vector<std::vector<Rank>>> r = [&] {
+      nb::gil_scoped_release nogil;
+      return enc.encode_batch(views, a, d, threads);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return to_list_of_lists(*r);
+  }
+
+  std::string decode_raw(nb::handle tokens) const {
+    std::vector<Rank> ids = ids_of(tokens);
+    tokenmill::Result<std::string> r = [&] {
+      nb::gil_scoped_release nogil;
+      return enc.decode_bytes(ids);
+    }();
+    if (!r.ok()) {
+      // tiktoken: KeyError("Invalid token for decoding: N") for the first unknown id.
+      for (Rank id : ids) {
+        if (!enc.decode_single_token_bytes(id).ok()) {
+          raise(PyExc_KeyError, "Invalid token for decoding: " + std::to_string(id));
+        }
+      }
+      raise_status(r.status());
+    }
+    return std::move(r).value();
+  }
+
+  nb::bytes decode_bytes(nb::handle tokens) const { return to_bytes(decode_raw(tokens)); }
+
+  nb::object decode(nb::handle tokens, const char* errors) const { return decode_utf8(decode_raw(tokens), errors); }
+
+  nb::object decode_batch(nb::handle batch, const char* errors) const {
+    nb::list out;
+    for (nb::handle tokens : batch) out.append(decode_utf8(decode_raw(tokens), errors));
+    return std::move(out);
+  }
+
+  nb::object decode_bytes_batch(nb::handle batch) const {
+    nb::list out;
+    for (nb::handle tokens : batch) out.append(to_bytes(decode_raw(tokens)));
+    return std::move(out);
+  }
+
+  nb::bytes decode_single_token_bytes(nb::handle token) const {
+    Rank id = id_of(token.ptr());
+    auto r = enc.decode_single_token_bytes(id);
+    if (!r.ok()) raise(PyExc_KeyError, std::to_string(id));
+    return to_bytes(*r);
+  }
+
+  nb::object decode_tokens_bytes(nb::handle tokens) const {
+    std::vector<Rank> ids = ids_of(tokens);
+    nb::list out;
+    for (Rank id : ids) {
+      auto r = enc.decode_single_token_bytes(id);
+      if (!r.ok()) raise(PyExc_KeyError, std::to_string(id));
+      out.append(to_bytes(*r));
+    }
+    return std::move(out);
+  }
+
+  Rank encode_single_token(nb::handle token) const {
+    std::string_view b;
+    nb::object keep;
+    if (PyBytes_Check(token.ptr())) {
+      b = std::string_view(PyBytes_AS_STRING(token.ptr()), size_t(PyBytes_GET_SIZE(token.ptr())));
+    } else {
+      b = utf8_of(token, &keep, false);
+    }
+    auto r = enc.encode_single_token(b);
+    if (!r.ok()) {
+      PyErr_SetObject(PyExc_KeyError, to_bytes(b).ptr());
+      throw nb::python_error();
+    }
+    return *r;
+  }
+
+  // All mergeable token bytes, sorted as bytes (tiktoken's token_byte_values).
+  nb::object token_byte_values() const {
+    const auto& v = enc.ranks();
+    std::vector<std::string_view> all;
+    all.reserve(v.size());
+    for (Rank r = 0; r < v.rank_limit(); ++r) {
+      if (v.contains_rank(r)) all.push_back(v.token_bytes(r));
+    }
+    std::sort(all.begin(), all.end());
+    nb::list out;
+    for (auto s : all) out.append(to_bytes(s));
+    return std::move(out);
+  }
+
+  // dict[bytes, int] of the mergeable ranks, in rank order.
+  nb::object mergeable_ranks() const {
+    const auto& v = enc.ranks();
+    nb::dict out;
+    for (Rank r = 0; r < v.rank_limit(); ++r) {
+      if (v.contains_rank(r)) out[to_bytes(v.token_bytes(r))] = r;
+    }
+    return std::move(out);
+  }
+
+  nb::object special_tokens() const {
+    nb::dict out;
+    for (const auto& [text, id] : enc.special_tokens()) out[decode_utf8(text, "strict")] = id;
+    return std::move(out);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Training
+
+nb::object model_ranks(const tokenmill::BpeModel& m) {
+  nb::list out;
+  for (Rank r = 0; r < m.ranks.rank_limit(); ++r) {
+    if (m.ranks.contains_rank(r)) out.append(nb::make_tuple(to_bytes(m.ranks.token_bytes(r)), r));
+  }
+  return std::move(out);
+}
+
+struct CoreModel {
+  tokenmill::BpeModel model;
+  uint32_t merges = 0;  // number of merges (tokens beyond the 256 bytes)
+
+  // 256 single bytes, no merges, no pattern: an untrained rustbpe Tokenizer.
+  static CoreModel bytes_only(std::string pattern) {
+    std::vector<std::pair<std::string, Rank>> pairs;
+    for (int b = 0; b < 256; ++b) pairs.emplace_back(std::string(1, char(b)), Rank(b));
+    auto v = tokenmill::Vocabulary::from_ranks(std::move(pairs));
+    CoreModel m;
+    m.model.pattern = std::move(pattern);
+    m.model.ranks = std::move(v).value();
+    return m;
+  }
+
+  static CoreModel load(const std::string& path) {
+    auto r = [&] {
+      nb::gil_scoped_release nogil;
+      return tokenmill::BpeModel::load_model_file(path);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    CoreModel m{std::move(r).value(), 0};
+    m.merges = m.model.ranks.size() > 256 ? uint32_t(m.model.ranks.size() - 256) : 0;
+    return m;
+  }
+
+  void save(const std::string& path) const {
+    Status s;
+    {
+      nb::gil_scoped_release nogil;
+      s = model.write_model_file(path);
+    }
+    if (!s.ok()) raise_status(s);
+  }
+
+  CoreEncoding encoding(const std::string& name) const {
+    auto r = [&] {
+      nb::gil_scoped_release nogil;
+      return model.encoding(name);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return CoreEncoding{std::move(r).value()};
+  }
+
+  nb::object special_tokens() const {
+    nb::dict out;
+    for (const auto& [text, id] : model.special_tokens) out[decode_utf8(text, "strict")] = id;
+    return std::move(out);
+  }
+};
+
+struct CoreTrainer {
+  std::optional<tokenmill::ChunkCounter> counter;
+  uint64_t documents = 0;
+
+  explicit CoreTrainer(nb::handle pattern) {
+    std::string p(utf8_of(pattern, nullptr, false));
+    auto r = tokenmill::ChunkCounter::create(p);
+    if (!r.ok()) raise(PyExc_ValueError, "Invalid regex pattern: " + r.error());
+    counter.emplace(std::move(r).value());
+  }
+
+  tokenmill::ChunkCounter& live() {
+    if (!counter) raise(PyExc_RuntimeError, "this trainer has already trained; create a new one");
+    return *counter;
+  }
+
+  // Counts the chunks of each str in `docs` (one document each). The GIL is released while counting, so
+  // another Python thread can fetch the next buffer meanwhile. Non-str items: TypeError, nothing counted.
+  void add_documents(nb::handle docs) {
+    tokenmill::ChunkCounter& c = live();
+    std::vector<nb::object> keep;
+    std::vector<std::string_view> views = utf8_list(docs, keep, false);
+    {
+      nb::gil_scoped_release nogil;
+      for (std::string_view d : views) c.add_document(d);
+    }
+    documents += views.size();
+  }
+
+  CoreModel train(uint64_t vocab_size, std::vector<std::string> special_tokens) {
+    tokenmill::ChunkCounter& c = live();
+    if (vocab_size < 256) raise(PyExc_ValueError, "vocab_size must be at least 256");
+    if (c.distinct_chunks() == 0) {  // rustbpe: an empty corpus trains no merges
+      CoreModel m = CoreModel::bytes_only(c.pattern());
+      Rank next = 256;
+      for (auto& s : special_tokens) m.model.special_tokens.emplace_back(std::move(s), next++);
+      counter.reset();
+      return m;
+    }
+    tokenmill::TrainOptions opt;
+    opt.vocab_size = vocab_size;
+    opt.special_tokens = std::move(special_tokens);
+    tokenmill::ChunkCounter moved = std::move(*counter);
+    counter.reset();
+    auto r = [&] {
+      nb::gil_scoped_release nogil;
+      return tokenmill::train_bpe(std::move(moved), opt);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    CoreModel m{std::move(r->model), uint32_t(r->merges.size())};
+    return m;
+  }
+};
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "tokenmill's C++ core (internal: use the `tokenmill` package).";
+
+  nb::class_<CoreEncoding>(m, "CoreEncoding")
+      .def_static("load", &CoreEncoding::load, nb::arg("name"))
+      .def_static("create", &CoreEncoding::create, nb::arg("name"), nb::arg("pat_str"), nb::arg("mergeable_ranks"),
+                  nb::arg("special_tokens"))
+      .def("encode_ordinary", &CoreEncoding::encode_ordinary, nb::arg("text"))
+      .def("encode", &CoreEncoding::encode, nb::arg("text"), nb::arg("allowed").none(), nb::arg("disallowed").none())
+      .def("encode_to_numpy", &CoreEncoding::encode_to_numpy, nb::arg("text"), nb::arg("allowed").none(),
+           nb::arg("disallowed").none())
+      .def("encode_bytes", &CoreEncoding::encode_bytes, nb::arg("data"))
+      .def("encode_ordinary_batch", &CoreEncoding::encode_ordinary_batch, nb::arg("texts"), nb::arg("num_threads"))
+      .def("encode_batch", &CoreEncoding::encode_batch, nb::arg("texts"), nb::arg("num_threads"),
+           nb::arg("allowed").none(), nb::arg("disallowed").none())
+      .def("decode_bytes", &CoreEncoding::decode_bytes, nb::arg("tokens"))
+      .def("decode", &CoreEncoding::decode, nb::arg("tokens"), nb::arg("errors"))
+      .def("decode_batch", &CoreEncoding::decode_batch, nb::arg("batch"), nb::arg("errors"))
+      .def("decode_bytes_batch", &CoreEncoding::decode_bytes_batch, nb::arg("batch"))
+      .def("decode_single_token_bytes", &CoreEncoding::decode_single_token_bytes, nb::arg("token"))
+      .def("decode_tokens_bytes", &CoreEncoding::decode_tokens_bytes, nb::arg("tokens"))
+      .def("encode_single_token", &CoreEncoding::encode_single_token, nb::arg("token"))
+      .def("token_byte_values", &CoreEncoding::token_byte_values)
+      .def("mergeable_ranks", &CoreEncoding::mergeable_ranks)
+      .def("special_tokens", &CoreEncoding::special_tokens)
+      .def("is_special_token", [](const CoreEncoding& e, Rank id) { return e.enc.is_special_token(id); })
+      .def_prop_ro("name", [](const CoreEncoding& e) { return e.enc.name(); })
+      .def_prop_ro("pattern", [](const CoreEncoding& e) { return e.enc.pattern(); })
+      .def_prop_ro("n_vocab", [](const CoreEncoding& e) { return e.enc.n_vocab(); });
+
+  nb::class_<CoreModel>(m, "CoreModel")
+      .def_static("bytes_only", &CoreModel::bytes_only, nb::arg("pattern"))
+      .def_static("load", &CoreModel::load, nb::arg("path"))
+      .def("save", &CoreModel::save, nb::arg("path"))
+      .def("encoding", &CoreModel::encoding, nb::arg("name"))
+      .def("mergeable_ranks", [](const CoreModel& c) { return model_ranks(c.model); })
+      .def("special_tokens", &CoreModel::special_tokens)
+      .def_prop_ro("pattern", [](const CoreModel& c) { return c.model.pattern; })
+      .def_prop_ro("merges", [](const CoreModel& c) { return c.merges; });
+
+  nb::class_<CoreTrainer>(m, "CoreTrainer")
+      .def(nb::init<nb::handle>(), nb::arg("pattern"))
+      .def("add_documents", &CoreTrainer::add_documents, nb::arg("docs"))
+      .def("train", &CoreTrainer::train, nb::arg("vocab_size"), nb::arg("special_tokens"))
+      .def_ro("documents", &CoreTrainer::documents);
+
+  m.def("builtin_names", &tokenmill::Encoding::builtin_names);
+  m.def("encoding_name_for_model", &tokenmill::Encoding::encoding_name_for_model, nb::arg("model"));
+  m.def("default_cache_dir", &tokenmill::default_cache_dir);
+  m.attr("GPT4_PATTERN") = std::string(tokenmill::kGpt4Pattern);
+  m.attr("NANOCHAT_PATTERN") = std::string(tokenmill::kNanochatPattern);
+}
