@@ -12,6 +12,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "tokenmill/hf_json.h"
 #include "tokenmill/train.h"
 
 namespace tokenmill::cli {
@@ -28,6 +29,7 @@ struct TrainArgs {
   std::vector<std::string> specials;
   std::string output;
   std::string tiktoken_output;
+  std::string hf_json_output;
   bool quiet = false;
   std::vector<std::string> inputs;
 };
@@ -71,6 +73,7 @@ CLI::App* add_train_command(CLI::App& app) {
   cmd->add_option("--special", a.specials, "Special tokens, appended after the merges in this order");
   cmd->add_option("-o,--output", a.output, "Model file (ranks + pattern + special tokens)")->required();
   cmd->add_option("--tiktoken", a.tiktoken_output, "Also write the ranks as a .tiktoken file");
+  cmd->add_option("--hf-json", a.hf_json_output, "Also write a HF tokenizers tokenizer.json (byte-level BPE, the training merges)");
   cmd->add_flag("-q,--quiet", a.quiet, "No progress and no summary");
   cmd->add_option("inputs", a.inputs, "Input files, or - for standard input")->required();
   return cmd;
@@ -151,6 +154,10 @@ int run_train_command() {
     s = trained->model.write_tiktoken_file(a.tiktoken_output);
     if (!s.ok()) fail(s.message());
   }
+  if (!a.hf_json_output.empty()) {
+    s = write_hf_tokenizer_json(trained->model, trained->merges, a.hf_json_output);
+    if (!s.ok()) fail(s.message());
+  }
   const double wall3 = wall_seconds(), cpu3 = cpu_seconds();
 
   if (chatty) {
@@ -174,8 +181,8 @@ int run_train_command() {
     std::fprintf(stderr, "time write       %.2f s\n", wall3 - wall2);
     std::fprintf(stderr, "time total       %.2f s wall, %.2f s CPU\n", wall3 - wall0, cpu3 - cpu0);
     std::fprintf(stderr, "peak memory      %.1f MB\n", double(ru.ru_maxrss) / 1024.0);
-    std::fprintf(stderr, "wrote            %s%s%s\n", a.output.c_str(), a.tiktoken_output.empty() ? "" : ", ",
-                 a.tiktoken_output.c_str());
+    std::fprintf(stderr, "wrote            %s%s%s%s%s\n", a.output.c_str(), a.tiktoken_output.empty() ? "" : ", ",
+                 a.tiktoken_output.c_str(), a.hf_json_output.empty() ? "" : ", ", a.hf_json_output.c_str());
   }
   return 0;
 }

@@ -1,0 +1,87 @@
+#include "tokenmill/hf_json.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace tokenmill {
+namespace {
+
+TEST(ByteLevel, Gpt2Table) {
+  // Values from openai/gpt-2 encoder.py bytes_to_unicode.
+  EXPECT_EQ(byte_level_char('a'), "a");
+  EXPECT_EQ(byte_level_char('!'), "!");
+  EXPECT_EQ(byte_level_char(0), "\u0100");
+  EXPECT_EQ(byte_level_char(' '), "\u0120");   // Ġ
+  EXPECT_EQ(byte_level_char('\n'), "\u010a");  // Ċ
+  EXPECT_EQ(byte_level_char(0x7F), "\u0121");
+  EXPECT_EQ(byte_level_char(0xA0), "\u0142");
+  EXPECT_EQ(byte_level_char(0xAD), "\u0143");
+  EXPECT_EQ(byte_level_char(0xA1), "\u00a1");
+  EXPECT_EQ(byte_level_char(0xFF), "\u00ff");
+  EXPECT_EQ(byte_level_string(" hi\n"), "\u0120hi\u010a");
+}
+
+Result<TrainResult> train_on(const std::vector<std::string>& docs, uint64_t vocab, std::vector<std::string> specials = {}) {
+  auto counter = ChunkCounter::create(kGpt4Pattern);
+  EXPECT_TRUE(counter.ok());
+  for (const auto& d : docs) counter->add_document(d);
+  TrainOptions o;
+  o.vocab_size = vocab;
+  o.special_tokens = std::move(specials);
+  return train_bpe(*counter, o);
+}
+
+// A loaded model carries no merge list; the derived one must be the trainer's.
+TEST(DeriveMerges, EqualsTrainingMerges) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "aabbbcdeeeef  \n'.,0123";
+  std::vector<std::string> docs;
+  for (int i = 0; i < 3000; ++i) {
+    std::string d;
+    for (int n = int(rng() % 60); n > 0; --n) d += alphabet[rng() % alphabet.size()];
+    docs.push_back(d);
+  }
+  docs.push_back(std::string(100000, 'a'));
+  docs.push_back("hello hello hello world worlds");
+  auto trained = train_on(docs, 1500);
+  ASSERT_TRUE(trained.ok()) << trained.error();
+  auto derived = derive_merges(trained->model.ranks);
+  ASSERT_TRUE(derived.ok()) << derived.error();
+  EXPECT_EQ(*derived, trained->merges);
+}
+
+TEST(HfJson, Contents) {
+  auto trained = train_on({"ab ab ab \"q\" \\x\n", "abab"}, 262, {"<|bos|>", "<|eos|>"});
+  ASSERT_TRUE(trained.ok()) << trained.error();
+  auto json = hf_tokenizer_json(trained->model, trained->merges);
+  ASSERT_TRUE(json.ok()) << json.error();
+  EXPECT_NE(json->find(R"("\"": 34)"), std::string::npos);
+  EXPECT_NE(json->find(R"("\\": 92)"), std::string::npos);
+  const std::string n = std::to_string(trained->model.ranks.size());
+  EXPECT_NE(json->find("{\"id\": " + n + R"(, "content": "<|bos|>")"), std::string::npos);
+  EXPECT_NE(json->find(R"(["a", "b"])"), std::string::npos);
+  EXPECT_NE(json->find(R"("ignore_merges": true)"), std::string::npos);
+}
+
+TEST(HfJson, Errors) {
+  auto trained = train_on({"ab ab ab cd cd"}, 260);
+  ASSERT_TRUE(trained.ok());
+  auto merges = trained->merges;
+  merges.pop_back();
+  EXPECT_FALSE(hf_tokenizer_json(trained->model, merges).ok());  // one merge per rank
+  merges = trained->merges;
+  std::swap(merges[0], merges[1]);
+  EXPECT_FALSE(hf_tokenizer_json(trained->model, merges).ok());  // merge k must make rank 256 + k
+  BpeModel model = trained->model;
+  model.special_tokens = {{"\xff", Rank(model.ranks.size())}};
+  EXPECT_FALSE(hf_tokenizer_json(model, trained->merges).ok());  // not UTF-8
+  model.special_tokens = {{"<|x|>", Rank(model.ranks.size() + 1)}};
+  EXPECT_FALSE(hf_tokenizer_json(model, trained->merges).ok());  // gap before the special id
+  model.special_tokens = {{"ab", Rank(model.ranks.size())}};
+  EXPECT_FALSE(hf_tokenizer_json(model, trained->merges).ok());  // also a vocabulary string
+  EXPECT_FALSE(write_hf_tokenizer_json(trained->model, trained->merges, "/no-such-dir/t.json").ok());
+}
+
+}  // namespace
+}  // namespace tokenmill
