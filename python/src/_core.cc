@@ -99,14 +99,14 @@ Rank id_of(PyObject* o) {
     int overflow = 0;
     v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (v == -1 && PyErr_Occurred()) throw nb::python_error();
-    if (overflow != 0) v = -1;
+    if (overflow != 0) raise(PyExc_OverflowError, "Python int too large to convert to C long");
   } else {
     nb::object idx = nb::steal(PyNumber_Index(o));  // TypeError "'str' object cannot be interpreted as an integer"
     if (!idx.is_valid()) throw nb::python_error();
     int overflow = 0;
     v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
     if (v == -1 && PyErr_Occurred()) throw nb::python_error();
-    if (overflow != 0) v = -1;
+    if (overflow != 0) raise(PyExc_OverflowError, "Python int too large to convert to C long");
   }
   if (v < 0 || v > 0xFFFFFFFFll) raise(PyExc_OverflowError, "out of range integral type conversion attempted");
   return Rank(v);

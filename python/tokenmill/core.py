@@ -33,7 +33,6 @@ def _check_special_args(encoding: "Encoding", allowed_special, disallowed_specia
     two set operations it performs raise the same TypeErrors here (e.g. a list for allowed_special).
     """
     if allowed_special == "all":
-        allowed = None
         if disallowed_special == "all":
             return None, ()
         return None, disallowed_special
@@ -142,7 +141,7 @@ class Encoding:
         try:
             return self._core_bpe.encode(text, allowed, disallowed)
         except ValueError:
-            self._raise_disallowed(text, disallowed)
+            self._raise_disallowed(text, allowed, disallowed)
             raise
 
     def encode_to_numpy(
@@ -157,7 +156,7 @@ class Encoding:
         try:
             return self._core_bpe.encode_to_numpy(text, allowed, disallowed)
         except ValueError:
-            self._raise_disallowed(text, disallowed)
+            self._raise_disallowed(text, allowed, disallowed)
             raise
 
     def encode_ordinary_batch(self, text: list[str], *, num_threads: int = 8) -> list[list[int]]:
@@ -184,7 +183,7 @@ class Encoding:
             return self._core_bpe.encode_batch(text, num_threads, allowed, disallowed)
         except ValueError:
             for t in text:
-                self._raise_disallowed(t, disallowed)
+                self._raise_disallowed(t, allowed, disallowed)
             raise
 
     def encode_single_token(self, text_or_bytes: str | bytes) -> int:
@@ -302,10 +301,10 @@ class Encoding:
     # Private
     # ====================
 
-    def _raise_disallowed(self, text, disallowed) -> None:
+    def _raise_disallowed(self, text, allowed, disallowed) -> None:
         """After the core refused `text`: raise tiktoken's ValueError naming the token tiktoken would name."""
         if disallowed is None:
-            disallowed = self.special_tokens_set
+            disallowed = self.special_tokens_set - (set() if allowed is None else allowed)
         if not disallowed or not isinstance(text, str):
             return
         if not isinstance(disallowed, frozenset):
