@@ -2,6 +2,7 @@
 # The README's test command: sets up everything, then runs the whole suite.
 #   1. build (Release) and the C++ unit tests
 #   2. the differential suite against tiktoken 0.14.0 (and bpe-openai) on real corpora and generated input
+#   2b. the Python package (pip install . into .venv) against tiktoken 0.14.0 and rustbpe 0.1.0
 #   3. the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   4. libFuzzer targets, each for a bounded time (FUZZ_SECONDS, default 60)
 # Env: TOKENMILL_CORPUS_DIR (default: built into .deps/corpus by ../shared/corpus/assemble.sh when that
@@ -45,6 +46,10 @@ export TOKENMILL_ENCODE_RECORDS=$ROOT/build/tests/encode_records
 export TOKENMILL_CLI=$ROOT/build/tokenmill
 export TOKENMILL_DEPS_DIR=$ROOT/.deps
 .venv/bin/python -m pytest -q tests/differential
+
+step "Python package: pip install . into .venv, tests/python against tiktoken + rustbpe"
+.venv/bin/pip install -q --disable-pip-version-check .
+.venv/bin/python -m pytest -q tests/python
 
 step "C++ unit tests under ASan + UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENMILL_SANITIZE=ON -DTOKENMILL_BENCHMARK=OFF >/dev/null
