@@ -201,6 +201,7 @@ int main(int argc, char** argv) {
   count->add_option("--allowed-special", allowed, "Special tokens to count as one token: 'all' or a list");
   bool show_speed = false;
   count->add_flag("--speed", show_speed, "Also print bytes, CPU seconds and MB per CPU-second of the counting (stderr)");
+  tokenmill::cli::add_count_chunks_options(*count);
 
   std::vector<std::string> fetch_names;
   std::string fetch_from, cache_dir;
@@ -233,6 +234,7 @@ int main(int argc, char** argv) {
     if (!bytes.ok()) die(bytes.error());
     write_output(output, *bytes);
   } else if (*count) {
+    if (tokenmill::cli::count_chunks_selected()) return tokenmill::cli::run_count_chunks(count_inputs);
     auto enc = load_encoding(encoding);
     if (count_inputs.empty()) count_inputs.push_back("-");
     size_t total = 0;

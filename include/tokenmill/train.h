@@ -64,6 +64,11 @@ class ChunkCounter {
   void add_document(std::string_view text);
   // Adds `count` occurrences of one chunk as it is (no splitting): for count tables and tests.
   void add_chunk(std::string_view chunk, uint64_t count);
+  // Adds every chunk of `other` with its count, and its documents. Fails if the patterns differ
+  // (chunks cut by different patterns must not be mixed).
+  Status merge(const ChunkCounter& other);
+  // Adds n to documents() without counting any text (documents counted elsewhere: a count table).
+  void add_documents(uint64_t n);
 
   const std::string& pattern() const;
   uint64_t documents() const;      // add_document calls

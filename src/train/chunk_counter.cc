@@ -127,6 +127,21 @@ void ChunkCounter::add_chunk(std::string_view chunk, uint64_t count) {
   impl_->total += count;
 }
 
+Status ChunkCounter::merge(const ChunkCounter& other) {
+  if (other.pattern() != pattern()) {
+    return Status(ErrorCode::kInvalidArgument, "cannot merge chunk counts made with different split patterns");
+  }
+  const Impl& o = *other.impl_;
+  for (size_t i = 0; i < o.counts.size(); ++i) {
+    impl_->add(o.arena.data() + o.offsets[i], size_t(o.offsets[i + 1] - o.offsets[i]), o.counts[i]);
+  }
+  impl_->total += o.total;
+  impl_->documents += o.documents;
+  return Status();
+}
+
+void ChunkCounter::add_documents(uint64_t n) { impl_->documents += n; }
+
 const std::string& ChunkCounter::pattern() const { return impl_->pre.pattern(); }
 uint64_t ChunkCounter::documents() const { return impl_->documents; }
 uint64_t ChunkCounter::total_chunks() const { return impl_->total; }
