@@ -28,6 +28,7 @@ struct TrainArgs {
   std::string field = "text";
   uint64_t doc_cap = 0;
   uint64_t max_chars = 0;
+  uint64_t chunk_chars = 0;
   std::vector<std::string> specials;
   std::string output;
   std::string tiktoken_output;
@@ -76,12 +77,13 @@ CLI::Option* add_corpus_options(CLI::App* cmd, TrainArgs& a) {
                       ->capture_default_str();
   cmd->add_option("--input-format", a.input_format,
                   "lines (each line is a document, as Python's open() yields), whole (a file is one document), "
-                  "jsonl (one JSON object per line)")
-      ->check(CLI::IsMember({"lines", "whole", "jsonl"}))
+                  "jsonl (one JSON object per line), chunks (a file cut into documents of --chunk-chars characters)")
+      ->check(CLI::IsMember({"lines", "whole", "jsonl", "chunks"}))
       ->capture_default_str();
   cmd->add_option("--field", a.field, "JSON Lines: the string field holding the document")->capture_default_str();
   cmd->add_option("--doc-cap", a.doc_cap, "Truncate each document to this many characters (0 = no cap)");
   cmd->add_option("--max-chars", a.max_chars, "Stop after the document that brings the total past this (0 = all)");
+  cmd->add_option("--chunk-chars", a.chunk_chars, "--input-format chunks: characters per document");
   return pattern;
 }
 
@@ -119,8 +121,12 @@ Counted count_corpus(const TrainArgs& a, const std::vector<std::string>& inputs,
                      Progress& progress) {
   CorpusOptions options;
   options.format = a.input_format == "whole"   ? InputFormat::kWhole
-                   : a.input_format == "jsonl" ? InputFormat::kJsonl
-                                               : InputFormat::kLines;
+                   : a.input_format == "jsonl"  ? InputFormat::kJsonl
+                   : a.input_format == "chunks" ? InputFormat::kChunks
+                                                : InputFormat::kLines;
+  if (options.format == InputFormat::kChunks && a.chunk_chars == 0) fail("--input-format chunks needs --chunk-chars N (N > 0)");
+  if (options.format != InputFormat::kChunks && a.chunk_chars != 0) fail("--chunk-chars needs --input-format chunks");
+  options.chunk_chars = a.chunk_chars;
   options.jsonl_field = a.field;
   options.doc_cap = a.doc_cap;
   options.max_chars = a.max_chars;

@@ -90,11 +90,18 @@ enum class InputFormat {
   kLines,  // every line (with its '\n') is a document: Python's `for line in open(path)`
   kWhole,  // the whole file is one document (read whole: a document has to fit in memory)
   kJsonl,  // JSON Lines: one object per line, the document is its string field `jsonl_field`
+  // Fixed-size character chunks: each file is read as Python's open(path).read() (universal newlines,
+  // invalid UTF-8 replaced) and cut into documents of `chunk_chars` characters (code points), the last one
+  // of a file shorter: `[text[i:i+n] for i in range(0, len(text), n)]`. A document never spans two files.
+  // Streams: memory holds one block and one document.
+  kChunks,
 };
 
 struct CorpusOptions {
   InputFormat format = InputFormat::kLines;
   std::string jsonl_field = "text";
+  // kChunks: characters per document (must be > 0).
+  uint64_t chunk_chars = 0;
   // nanochat's tok_train.py: each document is truncated to doc_cap characters (code points), and reading
   // stops after the document that brings the total past max_chars. 0 = no limit.
   uint64_t doc_cap = 0;
@@ -123,6 +130,7 @@ class CorpusReader {
  private:
   Status read_lines(std::FILE* f, const std::string& name, bool jsonl);
   Status read_whole(std::FILE* f, const std::string& name);
+  Status read_chunks(std::FILE* f, const std::string& name);
   // Applies doc_cap / max_chars, then counts the document. `text` is valid UTF-8.
   void add_document(std::string_view text);
 

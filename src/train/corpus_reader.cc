@@ -71,6 +71,7 @@ Status CorpusReader::add_stream(std::FILE* f, const std::string& name) {
     case InputFormat::kLines: return read_lines(f, name, false);
     case InputFormat::kJsonl: return read_lines(f, name, true);
     case InputFormat::kWhole: return read_whole(f, name);
+    case InputFormat::kChunks: return read_chunks(f, name);
   }
   return Status(ErrorCode::kInvalidArgument, "unknown input format");
 }
@@ -101,6 +102,70 @@ Status CorpusReader::read_whole(std::FILE* f, const std::string& name) {
   }
   if (!is_valid_utf8(data.data(), data.size())) data = utf8_replace_invalid(data);
   if (!data.empty()) add_document(data);
+  return Status();
+}
+
+Status CorpusReader::read_chunks(std::FILE* f, const std::string& name) {
+  if (options_.chunk_chars == 0) return Status(ErrorCode::kInvalidArgument, "chunks input needs chunk_chars > 0");
+  // raw: bytes read but not yet decoded (a trailing \r that may start \r\n, or an incomplete UTF-8 sequence
+  // at the end of a block); text: decoded text (valid UTF-8, newlines translated) not yet emitted.
+  std::vector<char> buf(kBlock);
+  std::string raw, part, text;
+  bool eof = false;
+  while (!eof && !done_) {
+    size_t n = std::fread(buf.data(), 1, buf.size(), f);
+    if (n < buf.size()) {
+      if (std::ferror(f)) return Status(ErrorCode::kIoError, name + ": read error: " + std::strerror(errno));
+      eof = true;
+    }
+    bytes_read_ += n;
+    if (options_.on_progress) options_.on_progress(bytes_read_);
+    raw.append(buf.data(), n);
+    size_t safe = raw.size();
+    if (!eof && safe > 0) {
+      if (raw[safe - 1] == '\r') {
+        --safe;
+      } else {
+        for (size_t k = 1; k <= 3 && k <= safe; ++k) {
+          const uint8_t c = uint8_t(raw[safe - k]);
+          if ((c & 0xC0) == 0x80) continue;
+          const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+          if (k < need) safe -= k;
+          break;
+        }
+      }
+    }
+    // Universal newlines, then errors="replace" (the order does not matter: \r ends any invalid sequence).
+    part.clear();
+    for (size_t i = 0; i < safe; ++i) {
+      if (raw[i] == '\r') {
+        part += '\n';
+        if (i + 1 < raw.size() && raw[i + 1] == '\n') ++i;  // i + 1 < safe: a held-back \r is never here
+      } else {
+        part += raw[i];
+      }
+    }
+    raw.erase(0, safe);
+    if (is_valid_utf8(part.data(), part.size())) {
+      text += part;
+    } else {
+      text += utf8_replace_invalid(part);
+    }
+    // Emit every complete document; the rest (at most chunk_chars characters) waits for the next block.
+    size_t start = 0;
+    uint64_t chars = 0;
+    for (size_t i = 0; i < text.size() && !done_; ++i) {
+      if ((uint8_t(text[i]) & 0xC0) == 0x80) continue;
+      if (chars == options_.chunk_chars) {
+        add_document(std::string_view(text).substr(start, i - start));
+        start = i;
+        chars = 0;
+      }
+      ++chars;
+    }
+    text.erase(0, start);
+  }
+  if (!done_ && !text.empty()) add_document(text);
   return Status();
 }
 
