@@ -29,11 +29,12 @@ struct TrainArgs {
   uint64_t doc_cap = 0;
   uint64_t max_chars = 0;
   uint64_t chunk_chars = 0;
+  unsigned threads = 1;
   std::vector<std::string> specials;
   std::string output;
   std::string tiktoken_output;
   std::string hf_json_output;
-  std::vector<std::string> from_counts;
+  bool from_counts = false;
   bool quiet = false;
   std::vector<std::string> inputs;
   // tokenmill count --chunks / --merge
@@ -84,6 +85,8 @@ CLI::Option* add_corpus_options(CLI::App* cmd, TrainArgs& a) {
   cmd->add_option("--doc-cap", a.doc_cap, "Truncate each document to this many characters (0 = no cap)");
   cmd->add_option("--max-chars", a.max_chars, "Stop after the document that brings the total past this (0 = all)");
   cmd->add_option("--chunk-chars", a.chunk_chars, "--input-format chunks: characters per document");
+  cmd->add_option("--threads", a.threads, "Counting threads (0 = one per core); the result does not depend on it")
+      ->capture_default_str();
   return pattern;
 }
 
@@ -127,6 +130,7 @@ Counted count_corpus(const TrainArgs& a, const std::vector<std::string>& inputs,
   if (options.format == InputFormat::kChunks && a.chunk_chars == 0) fail("--input-format chunks needs --chunk-chars N (N > 0)");
   if (options.format != InputFormat::kChunks && a.chunk_chars != 0) fail("--chunk-chars needs --input-format chunks");
   options.chunk_chars = a.chunk_chars;
+  options.threads = a.threads;
   options.jsonl_field = a.field;
   options.doc_cap = a.doc_cap;
   options.max_chars = a.max_chars;
@@ -172,12 +176,11 @@ CLI::App* add_train_command(CLI::App& app) {
   cmd->add_option("-o,--output", a.output, "Model file (ranks + pattern + special tokens)")->required();
   cmd->add_option("--tiktoken", a.tiktoken_output, "Also write the ranks as a .tiktoken file");
   cmd->add_option("--hf-json", a.hf_json_output, "Also write a HF tokenizers tokenizer.json (byte-level BPE, the training merges)");
-  cmd->add_option("--from-counts", a.from_counts,
-                  "Train from chunk count tables (tokenmill count --chunks / --merge) instead of text; the "
-                  "tables' pattern is used")
-      ->allow_extra_args(false);
+  cmd->add_flag("--from-counts", a.from_counts,
+                "The inputs are chunk count tables (tokenmill count --chunks / --merge), not text; the tables' "
+                "pattern is used");
   cmd->add_flag("-q,--quiet", a.quiet, "No progress and no summary");
-  cmd->add_option("inputs", a.inputs, "Input files, or - for standard input");
+  cmd->add_option("inputs", a.inputs, "Input files, or - for standard input (with --from-counts: tables)")->required();
   return cmd;
 }
 
@@ -233,14 +236,12 @@ int run_train_command() {
   if (a.vocab_size < 256 || a.vocab_size > (uint64_t(1) << 31)) {
     fail("--vocab-size must be between 256 and 2147483648, got " + std::to_string(a.vocab_size));
   }
-  if (a.from_counts.empty() && a.inputs.empty()) fail("no input: give text files (or - for stdin) or --from-counts TABLE");
-  if (!a.from_counts.empty() && !a.inputs.empty()) fail("give either text files or --from-counts tables, not both");
 
   const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
   Counted counted;
   ChunkCounter counter = [&] {
-    if (!a.from_counts.empty()) {
-      ChunkCounter c = read_tables(a.from_counts);
+    if (a.from_counts) {
+      ChunkCounter c = read_tables(a.inputs);
       if (a.train_pattern_option->count() > 0 && resolve_pattern(a.pattern) != c.pattern()) {
         fail("--pattern differs from the pattern the tables were counted with (" + c.pattern() + ")");
       }
@@ -292,7 +293,7 @@ int run_train_command() {
   if (chatty) {
     const auto& r = *trained;
     std::fprintf(stderr, "documents        %llu\n", (unsigned long long)counted.documents);
-    if (a.from_counts.empty()) std::fprintf(stderr, "bytes read       %llu\n", (unsigned long long)counted.bytes_read);
+    if (!a.from_counts) std::fprintf(stderr, "bytes read       %llu\n", (unsigned long long)counted.bytes_read);
     std::fprintf(stderr, "chunks           %llu\n", (unsigned long long)total_chunks);
     std::fprintf(stderr, "distinct chunks  %zu\n", distinct_chunks);
     std::fprintf(stderr, "chunk table      %.1f MB\n", double(table_bytes) / 1e6);
@@ -301,7 +302,7 @@ int run_train_command() {
                  r.merges.size() < r.merges_requested ? " (no pair left: vocabulary is smaller than asked)" : "");
     std::fprintf(stderr, "vocabulary       %zu ranks + %zu special tokens\n", r.model.ranks.size(),
                  r.model.special_tokens.size());
-    std::fprintf(stderr, "time %s       %.2f s wall, %.2f s CPU\n", a.from_counts.empty() ? "count" : "read ",
+    std::fprintf(stderr, "time %s       %.2f s wall, %.2f s CPU\n", !a.from_counts ? "count" : "read ",
                  wall1 - wall0, cpu1 - cpu0);
     std::fprintf(stderr, "time setup       %.2f s\n", r.seconds_setup);
     std::fprintf(stderr, "time merge       %.2f s\n", r.seconds_merge);

@@ -108,6 +108,11 @@ struct CorpusOptions {
   uint64_t max_chars = 0;
   // Called after each block read with the total bytes read so far (progress display).
   std::function<void(uint64_t bytes_read)> on_progress;
+  // Counting threads (0 = one per core). Above 1, this thread reads and cuts files into documents and hands
+  // them in batches of about 1 MB to worker threads, each with its own chunk table; the tables are merged
+  // into the counter at the end of each file. The counts, and so the merges, are those of one thread;
+  // memory is up to one chunk table per thread.
+  unsigned threads = 1;
 };
 
 // Reads files into a ChunkCounter, block by block, so memory stays bounded by the chunk table (and the
@@ -115,6 +120,7 @@ struct CorpusOptions {
 class CorpusReader {
  public:
   CorpusReader(ChunkCounter& counter, CorpusOptions options);
+  ~CorpusReader();
 
   // A file, or "-" for standard input. Errors name the file (and the line, for JSON Lines).
   Status add_file(const std::string& path);
@@ -134,8 +140,14 @@ class CorpusReader {
   // Applies doc_cap / max_chars, then counts the document. `text` is valid UTF-8.
   void add_document(std::string_view text);
 
+  // threads > 1: batches the documents of the current file for the worker threads; finish_stream waits
+  // for them and merges their tables into counter_.
+  struct Parallel;
+  void finish_stream();
+
   ChunkCounter& counter_;
   CorpusOptions options_;
+  std::unique_ptr<Parallel> parallel_;
   bool done_ = false;
   uint64_t bytes_read_ = 0;
   uint64_t documents_ = 0;

@@ -7,9 +7,14 @@
 // validator first, so valid text pays almost nothing for the check).
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tokenmill/train.h"
@@ -42,15 +47,121 @@ uint64_t count_chars(std::string_view s) {
 
 }  // namespace
 
+// Counting on worker threads: documents are copied into batches (about 1 MB), a bounded queue hands them
+// to the workers (so reading never runs far ahead: memory stays one chunk table per thread plus a few
+// batches), each worker counts into its own table, and the tables are merged at the end of the file.
+// Counting is a sum, so the merged table holds exactly the counts one thread would have found.
+struct CorpusReader::Parallel {
+  struct Batch {
+    std::string text;
+    std::vector<size_t> ends;
+  };
+  static constexpr size_t kBatchBytes = size_t(1) << 20;
+
+  unsigned threads;
+  std::string pattern;
+  Batch current;
+  std::vector<ChunkCounter> tables;
+  std::vector<std::thread> workers;
+  std::mutex m;
+  std::condition_variable work_ready, space_ready;
+  std::deque<Batch> queue;
+  bool closing = false;
+
+  Parallel(unsigned n, std::string p) : threads(n), pattern(std::move(p)) {}
+
+  static void count_batch(ChunkCounter& table, const Batch& b) {
+    size_t start = 0;
+    for (size_t end : b.ends) {
+      table.add_document(std::string_view(b.text).substr(start, end - start));
+      start = end;
+    }
+  }
+
+  void start() {
+    closing = false;
+    for (unsigned i = 0; i < threads; ++i) {
+      tables.push_back(std::move(ChunkCounter::create(pattern)).value());  // the counter's pattern compiled
+    }
+    for (unsigned i = 0; i < threads; ++i) {
+      workers.emplace_back([this, i] {
+        while (true) {
+          Batch b;
+          {
+            std::unique_lock<std::mutex> lock(m);
+            work_ready.wait(lock, [&] { return !queue.empty() || closing; });
+            if (queue.empty()) return;
+            b = std::move(queue.front());
+            queue.pop_front();
+          }
+          space_ready.notify_one();
+          count_batch(tables[i], b);
+        }
+      });
+    }
+  }
+
+  void submit() {
+    if (workers.empty()) start();
+    {
+      std::unique_lock<std::mutex> lock(m);
+      space_ready.wait(lock, [&] { return queue.size() < 2 * size_t(threads); });
+      queue.push_back(std::move(current));
+    }
+    work_ready.notify_one();
+    current = Batch();
+  }
+
+  void add(std::string_view doc) {
+    current.text.append(doc);
+    current.ends.push_back(current.text.size());
+    if (current.text.size() >= kBatchBytes) submit();
+  }
+
+  // Waits for the workers and merges everything counted since the last finish into `counter`.
+  void finish(ChunkCounter& counter) {
+    if (workers.empty()) {
+      count_batch(counter, current);  // a small file: not worth a thread
+      current = Batch();
+      return;
+    }
+    if (!current.ends.empty()) submit();
+    {
+      std::lock_guard<std::mutex> lock(m);
+      closing = true;
+    }
+    work_ready.notify_all();
+    for (auto& w : workers) w.join();
+    workers.clear();
+    for (auto& t : tables) (void)counter.merge(t);  // same pattern by construction
+    tables.clear();
+  }
+};
+
 CorpusReader::CorpusReader(ChunkCounter& counter, CorpusOptions options)
-    : counter_(counter), options_(std::move(options)) {}
+    : counter_(counter), options_(std::move(options)) {
+  unsigned n = options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options_.threads;
+  if (n > 1) parallel_ = std::make_unique<Parallel>(n, counter_.pattern());
+}
+
+CorpusReader::~CorpusReader() {
+  if (parallel_) finish_stream();
+}
+
+void CorpusReader::finish_stream() {
+  if (parallel_) parallel_->finish(counter_);
+}
 
 void CorpusReader::add_document(std::string_view text) {
   if (done_) return;
   if (options_.doc_cap != 0) text = text.substr(0, prefix_of_chars(text, options_.doc_cap));
   if (options_.max_chars != 0) chars_ += count_chars(text);
   ++documents_;
-  counter_.add_document(text);
+  if (parallel_) {
+    parallel_->add(text);
+  } else {
+    counter_.add_document(text);
+  }
   // nanochat yields the document that crosses the budget, then stops.
   if (options_.max_chars != 0 && chars_ > options_.max_chars) done_ = true;
 }
@@ -67,13 +178,15 @@ Status CorpusReader::add_file(const std::string& path) {
 
 Status CorpusReader::add_stream(std::FILE* f, const std::string& name) {
   if (done_) return Status();
+  Status s(ErrorCode::kInvalidArgument, "unknown input format");
   switch (options_.format) {
-    case InputFormat::kLines: return read_lines(f, name, false);
-    case InputFormat::kJsonl: return read_lines(f, name, true);
-    case InputFormat::kWhole: return read_whole(f, name);
-    case InputFormat::kChunks: return read_chunks(f, name);
+    case InputFormat::kLines: s = read_lines(f, name, false); break;
+    case InputFormat::kJsonl: s = read_lines(f, name, true); break;
+    case InputFormat::kWhole: s = read_whole(f, name); break;
+    case InputFormat::kChunks: s = read_chunks(f, name); break;
   }
-  return Status(ErrorCode::kInvalidArgument, "unknown input format");
+  finish_stream();  // the counter is complete whenever add_file / add_stream returns
+  return s;
 }
 
 Status CorpusReader::read_whole(std::FILE* f, const std::string& name) {

@@ -46,10 +46,7 @@ def count_chunks(tmp_path: Path, out: Path, inputs, *extra):
 
 def train_from(tmp_path: Path, tables, vocab: int, *extra):
     model, tik = tmp_path / "fc.model", tmp_path / "fc.tiktoken"
-    args = ["train", "--vocab-size", vocab, "-o", model, "--tiktoken", tik, "-q", *extra]
-    for t in tables:
-        args += ["--from-counts", t]
-    r = run_cli(*args)
+    r = run_cli("train", "--vocab-size", vocab, "-o", model, "--tiktoken", tik, "-q", *extra, "--from-counts", *tables)
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     return tik.read_bytes()
 
@@ -151,7 +148,7 @@ def test_pattern_mismatch(tmp_path, small_tables):
     out = tmp_path / "out.chunks"
     assert_fails(tmp_path, ["count", "--merge", "-o", out, gpt4, nano], [str(nano), "pattern"], out)
     model = tmp_path / "out.model"
-    assert_fails(tmp_path, ["train", "--vocab-size", 300, "-o", model, "--from-counts", gpt4, "--from-counts", nano],
+    assert_fails(tmp_path, ["train", "--vocab-size", 300, "-o", model, "--from-counts", gpt4, nano],
                  [str(nano), "pattern"], model)
     assert_fails(tmp_path, ["train", "--vocab-size", 300, "-o", model, "--pattern", "nanochat", "--from-counts", gpt4],
                  ["--pattern differs"], model)
@@ -204,7 +201,7 @@ def test_count_chunks_errors(tmp_path, small_tables):
     assert_fails(tmp_path, ["count", "--chunks", "-o", out, empty], ["empty corpus"], out)
     assert_fails(tmp_path, ["count", "--chunks", "-o", out, tmp_path / "nope.txt"], ["nope.txt"], out)
     assert_fails(tmp_path, ["train", "--vocab-size", 300, "-o", tmp_path / "m.model", "--from-counts",
-                            small_tables[0], ok], ["not both"], tmp_path / "m.model")
+                            small_tables[0], ok], [str(ok), "not a tokenmill chunk table"], tmp_path / "m.model")
     # Token counting (issue 2) is still the default behaviour of `count`.
     r = run_cli("count", "-e", "cl100k_base", "-", stdin=b"hello world")
     assert r.returncode == 0 and r.stdout.strip() == b"2", r.stderr

@@ -103,3 +103,51 @@ def test_chunks_errors(tmp_path):
         r = run_cli("train", "--vocab-size", 300, "-o", tmp_path / "m.model", *args, ok)
         assert r.returncode == 1 and message in r.stderr.decode(), r.stderr
         assert not (tmp_path / "m.model").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# --threads: the same merges (and the same chunk table) for any number of counting threads
+
+@pytest.mark.parametrize("fmt", ["lines", "chunks", "jsonl"])
+def test_threads_give_identical_results(tmp_path, fmt):
+    # 4 MB of text: several 1 MB batches per thread, and documents of every size.
+    en, multi = slice_lines("en.txt", 2.5, tmp_path), slice_lines("multi.txt", 1.5, tmp_path)
+    small = tmp_path / "small.txt"
+    small.write_text("a small file, counted on the calling thread\n" * 20)
+    files, extra = [en, small, multi], []
+    if fmt == "lines":
+        docs = itertools.chain(*(lines_of(f) for f in files))
+    elif fmt == "chunks":
+        docs, extra = python_chunks(files, 300), ["--chunk-chars", 300]
+    else:
+        all_docs = [d for f in files for d in lines_of(f)] + ["a" * 300_000, " " * 1000]
+        files, docs = [write_jsonl(tmp_path / "docs.jsonl", all_docs)], all_docs
+    expected = rustbpe_train(docs, 2048)
+    tables = []
+    for n in [1, 2, 3]:
+        got, _ = tokenmill_train(tmp_path, files, 2048, "gpt4", "--input-format", fmt, *extra, "--threads", n)
+        assert_same_vocab(f"{fmt}, {n} threads", expected, got)
+        table = tmp_path / f"t{n}.chunks"
+        r = run_cli("count", "--chunks", "-q", "-o", table, "--input-format", fmt, *extra, "--threads", n, *files)
+        assert r.returncode == 0, r.stderr.decode(errors="replace")
+        tables.append(table.read_bytes())
+    assert tables[0] == tables[1] == tables[2]
+
+
+def test_threads_with_max_chars(tmp_path):
+    # nanochat's budget is applied in document order before documents reach the threads.
+    path = slice_lines("multi.txt", 3, tmp_path)
+
+    def nanochat_iterator(doc_cap, max_chars):
+        nchars = 0
+        for doc in lines_of(path):
+            doc = doc[:doc_cap]
+            nchars += len(doc)
+            yield doc
+            if nchars > max_chars:
+                return
+
+    expected = rustbpe_train(nanochat_iterator(200, 1_500_000), 1024, PATTERNS["nanochat"])
+    got, _ = tokenmill_train(tmp_path, [path], 1024, "nanochat", "--doc-cap", 200, "--max-chars", 1_500_000,
+                             "--threads", 2)
+    assert_same_vocab("--threads 2 --doc-cap --max-chars", expected, got)
