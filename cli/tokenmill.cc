@@ -55,20 +55,8 @@ void write_output(const std::string& path, std::string_view data) {
     }
     return;
   }
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), std::streamsize(data.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      die(path + ": write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    die(path + ": cannot rename into place");
-  }
+  tokenmill::Status s = tokenmill::write_file_atomically(path, data);
+  if (!s.ok()) die(s.message());
 }
 
 // --model FILE (a trained tokenmill model) takes precedence over -e NAME.

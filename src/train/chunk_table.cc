@@ -11,6 +11,8 @@
 #include <numeric>
 #include <vector>
 
+#include "util/atomic_file.h"
+
 namespace tokenmill {
 
 namespace {
@@ -206,10 +208,9 @@ Status write_chunk_table(const ChunkCounter& counter, const std::string& path) {
   std::iota(order.begin(), order.end(), 0u);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return counter.chunk(a) < counter.chunk(b); });
 
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot write: " + std::strerror(errno));
-  Writer w(f);
+  util::AtomicFile out(path);
+  if (Status s = out.open(); !s.ok()) return s;
+  Writer w(out.file());
   w.bytes(kMagic, 8);
   w.u32(kChunkTableVersion);
   w.u32(0);
@@ -225,20 +226,7 @@ Status write_chunk_table(const ChunkCounter& counter, const std::string& path) {
     w.u64(counter.count(i));
   }
   w.checksum();
-  bool ok = w.flush();
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (fsync(fileno(f)) == 0) && ok;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    return Status(ErrorCode::kIoError, path + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    std::remove(tmp.c_str());
-    return Status(ErrorCode::kIoError, path + ": cannot rename into place: " + std::strerror(e));
-  }
-  return Status();
+  return out.commit(w.flush());
 }
 
 Result<ChunkCounter> read_chunk_table(const std::string& path) {

@@ -128,25 +128,4 @@ EncodingSpec BpeModel::encoding_spec(std::string name) const {
 
 Result<Encoding> BpeModel::encoding(std::string name) const { return Encoding::create(encoding_spec(std::move(name))); }
 
-Status write_file_atomically(const std::string& path, std::string_view data) {
-  // The temporary file sits next to the target so the rename stays on one file system (atomic).
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot write: " + std::strerror(errno));
-  bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (fsync(fileno(f)) == 0) && ok;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    return Status(ErrorCode::kIoError, path + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    std::remove(tmp.c_str());
-    return Status(ErrorCode::kIoError, path + ": cannot rename into place: " + std::strerror(e));
-  }
-  return Status();
-}
-
 }  // namespace tokenmill

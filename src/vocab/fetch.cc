@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "tokenmill/train.h"  // write_file_atomically
 #include "util/sha256.h"
 
 namespace tokenmill {
@@ -75,29 +76,6 @@ Result<std::string> tiktoken_from_npm_json(const fs::path& json_path) {
     return Status(ErrorCode::kParseError, json_path.string() + ": no \"bpe_ranks\" string");
   }
   return npm_bpe_ranks_to_tiktoken(ranks, json_path.string());
-}
-
-// Writes data to path via a temporary file and rename, so a reader sees the old file or the whole new one.
-Status write_atomically(const fs::path& path, std::string_view data) {
-  fs::path tmp = path;
-  tmp += ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), std::streamsize(data.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return Status(ErrorCode::kIoError, tmp.string() + ": write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Status(ErrorCode::kIoError, path.string() + ": cannot rename into place: " + ec.message());
-  }
-  return Status();
 }
 
 }  // namespace
@@ -178,7 +156,7 @@ Status fetch_rank_file(std::string_view name, const FetchOptions& options) {
       return Status(ErrorCode::kIntegrityError, source + ": sha256 " + digest + " is not tiktoken's " +
                                                     std::string(info->sha256) + " for " + std::string(name));
     }
-    Status s = write_atomically(target, contents);
+    Status s = write_file_atomically(target.string(), contents);
     if (s.ok()) say("verified sha256 " + digest + ", wrote " + target.string());
     return s;
   };
