@@ -226,6 +226,9 @@ def worker_main(args) -> int:
 # driver side
 # ----------------------------------------------------------------------------------------------------------
 
+PEAK_LOAD = [0.0]  # highest 1-minute load average seen after any measurement
+
+
 def run_child(cmd: list[str], timeout: float, env: dict | None = None) -> dict:
     """Runs cmd with a wall-clock timeout; returns its outcome ('ok', 'crash (...)', 'timeout (...)', 'error
     (...)') and the JSON it printed."""
@@ -244,6 +247,7 @@ def run_child(cmd: list[str], timeout: float, env: dict | None = None) -> dict:
                 break
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
+        PEAK_LOAD[0] = max(PEAK_LOAD[0], os.getloadavg()[0])
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
@@ -683,7 +687,8 @@ def main() -> int:
     load_after = os.getloadavg()
     elapsed = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
     report.append(f"Finished in {elapsed:.0f} s; load average at end {load_after[0]:.2f} {load_after[1]:.2f} "
-                  f"{load_after[2]:.2f}.")
+                  f"{load_after[2]:.2f}; highest 1-minute load average seen during the run "
+                  f"{PEAK_LOAD[0]:.2f} (this run itself keeps one core busy).")
     text = "\n".join(report) + "\n"
     print(text)
     out = Path(args.out)
