@@ -3,6 +3,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -18,34 +19,18 @@ const uint16_t* const kUnicodeStage1Ptr = kUnicodeStage1;
 const uint8_t* const kUnicodeStage2Ptr = kUnicodeStage2;
 static_assert(kUnicodeBlockShift == kBlockShift);
 
-// ASCII classes, from the same generated table plus the \r \n flag the patterns single out.
-static constexpr auto make_ascii_class() {
-  struct Table {
-    uint8_t v[128];
-  } t{};
+// Classes of single bytes: ASCII from the generated table plus the \r \n flag the patterns single out;
+// bytes >= 0x80 (parts of longer characters) get class 0.
+static constexpr std::array<uint8_t, 256> make_byte_class() {
+  std::array<uint8_t, 256> t{};
   for (int c = 0; c < 128; ++c) {
-    t.v[c] = kUnicodeStage2[(size_t(kUnicodeStage1[0]) << kUnicodeBlockShift) | size_t(c)];
+    t[size_t(c)] = kUnicodeStage2[(size_t(kUnicodeStage1[0]) << kUnicodeBlockShift) | size_t(c)];
   }
-  t.v[size_t('\r')] |= kNewline;
-  t.v[size_t('\n')] |= kNewline;
+  t[size_t('\r')] |= kNewline;
+  t[size_t('\n')] |= kNewline;
   return t;
 }
-static constexpr auto kAsciiTable = make_ascii_class();
-const uint8_t kAsciiClass[128] = {
-#define R(i) kAsciiTable.v[i], kAsciiTable.v[i + 1], kAsciiTable.v[i + 2], kAsciiTable.v[i + 3]
-    R(0),   R(4),   R(8),   R(12),  R(16),  R(20),  R(24),  R(28),  R(32),  R(36),  R(40),
-    R(44),  R(48),  R(52),  R(56),  R(60),  R(64),  R(68),  R(72),  R(76),  R(80),  R(84),
-    R(88),  R(92),  R(96),  R(100), R(104), R(108), R(112), R(116), R(120), R(124),
-#undef R
-};
-
-const uint8_t kByteClass[256] = {
-#define R(i) kAsciiTable.v[i], kAsciiTable.v[i + 1], kAsciiTable.v[i + 2], kAsciiTable.v[i + 3]
-    R(0),   R(4),   R(8),   R(12),  R(16),  R(20),  R(24),  R(28),  R(32),  R(36),  R(40),
-    R(44),  R(48),  R(52),  R(56),  R(60),  R(64),  R(68),  R(72),  R(76),  R(80),  R(84),
-    R(88),  R(92),  R(96),  R(100), R(104), R(108), R(112), R(116), R(120), R(124),
-#undef R
-};
+constexpr std::array<uint8_t, 256> kByteClass = make_byte_class();  // external linkage: declared extern
 
 size_t valid_utf8_prefix(const unsigned char* p, size_t n) {
   size_t i = 0;

@@ -2,6 +2,7 @@
 // The tables are generated at build time from the UCD (tools/gen_unicode_tables.mjs).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -21,10 +22,10 @@ enum CharClass : uint8_t {
   kLowerish = kLower | kOtherLetter | kMark,
 };
 
-extern const uint8_t kAsciiClass[128];
-// kAsciiClass extended to every byte value; bytes >= 0x80 (parts of non-ASCII characters) have class 0, so
-// an ASCII run loop needs one load and one test per byte and stops at the first non-ASCII byte.
-extern const uint8_t kByteClass[256];
+// The class of each byte value as a character: ASCII bytes have their class, bytes >= 0x80 (parts of
+// longer characters) class 0, so an ASCII run loop needs one load and one test per byte and stops at the
+// first non-ASCII byte.
+extern const std::array<uint8_t, 256> kByteClass;
 extern const uint16_t* const kUnicodeStage1Ptr;
 extern const uint8_t* const kUnicodeStage2Ptr;
 inline constexpr int kBlockShift = 7;
@@ -42,7 +43,7 @@ inline uint8_t class_of_code_point(uint32_t cp) {
   unsigned char b0 = p[0];
   if (b0 < 0x80) {
     *len = 1;
-    return kAsciiClass[b0];
+    return kByteClass[b0];
   }
   size_t avail = size_t(end - p);
   uint32_t cp;
