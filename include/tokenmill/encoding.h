@@ -90,6 +90,9 @@ class Encoding {
   size_t count(std::string_view text) const;
 
   Result<std::string> decode_bytes(std::span<const Rank> ids) const;
+  // decode_bytes of each id list, over a thread pool; an error names the list and the id.
+  Result<std::vector<std::string>> decode_bytes_batch(std::span<const std::vector<Rank>> batch,
+                                                      unsigned threads = 0) const;
   // UTF-8 with invalid sequences replaced by U+FFFD, exactly as Python's bytes.decode("utf-8", "replace").
   Result<std::string> decode(std::span<const Rank> ids) const;
   Result<std::string> decode_single_token_bytes(Rank id) const;

@@ -258,11 +258,11 @@ class Encoding:
         self, batch: Sequence[Sequence[int]], *, errors: str = "replace", num_threads: int = 8
     ) -> list[str]:
         """Decodes a batch (list of lists of tokens) into a list of strings."""
-        return self._core_bpe.decode_batch(batch, errors)
+        return self._core_bpe.decode_batch(batch, errors, num_threads)
 
     def decode_bytes_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int = 8) -> list[bytes]:
         """Decodes a batch (list of lists of tokens) into a list of bytes."""
-        return self._core_bpe.decode_bytes_batch(batch)
+        return self._core_bpe.decode_bytes_batch(batch, num_threads)
 
     # ====================
     # Miscellaneous

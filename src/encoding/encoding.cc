@@ -533,6 +533,24 @@ Result<std::string> Encoding::decode_bytes(std::span<const Rank> ids) const {
   return out;
 }
 
+Result<std::vector<std::string>> Encoding::decode_bytes_batch(std::span<const std::vector<Rank>> batch,
+                                                              unsigned threads) const {
+  std::vector<std::string> out(batch.size());
+  std::vector<Status> errors(batch.size());
+  parallel_for(batch.size(), threads, [&](size_t i) {
+    auto r = decode_bytes(batch[i]);
+    if (r.ok()) {
+      out[i] = std::move(r).value();
+    } else {
+      errors[i] = r.status();
+    }
+  });
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (!errors[i].ok()) return Status(errors[i].code(), "list " + std::to_string(i) + ": " + errors[i].message());
+  }
+  return out;
+}
+
 Result<std::string> Encoding::decode(std::span<const Rank> ids) const {
   auto bytes = decode_bytes(ids);
   if (!bytes.ok()) return bytes;

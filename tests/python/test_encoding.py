@@ -215,8 +215,11 @@ def test_batch_any_threads(pair):
     assert outcome(tm.encode_batch, ["fine", specials[0]]) == outcome(tt.encode_batch, ["fine", specials[0]])
     assert tm.encode_ordinary_batch([]) == tt.encode_ordinary_batch([]) == []
     ids = tt.encode_ordinary_batch(texts)
-    assert tm.decode_batch(ids) == tt.decode_batch(ids)
-    assert tm.decode_bytes_batch(ids) == tt.decode_bytes_batch(ids)
+    # Cut lists mid-character too, so "replace" has work to do in every thread.
+    ids += [t[: len(t) // 2] for t in ids] + [t[len(t) // 2 :] for t in ids]
+    for n in [1, 2, 8]:
+        assert tm.decode_batch(ids, num_threads=n) == tt.decode_batch(ids, num_threads=n)
+        assert tm.decode_bytes_batch(ids, num_threads=n) == tt.decode_bytes_batch(ids, num_threads=n)
 
 
 def corpus_lines_or_empty() -> list[str]:
