@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "util/atomic_file.h"
@@ -229,31 +230,43 @@ Status write_chunk_table(const ChunkCounter& counter, const std::string& path) {
   return out.commit(w.flush());
 }
 
-Result<ChunkCounter> read_chunk_table(const std::string& path) {
+namespace {
+
+// A table opened for reading with its header read; the entries follow in `reader`.
+struct OpenTable {
   File file;
-  file.f = std::fopen(path.c_str(), "rb");
-  if (file.f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot open for reading: " + std::strerror(errno));
-  Reader r(file.f, path);
-  Header h;
-  if (Status s = read_header(r, path, &h); !s.ok()) return s;
-  auto counter = ChunkCounter::create(h.pattern);
+  std::optional<Reader> reader;
+  Header header;
+};
+
+Status open_table(const std::string& path, OpenTable& table) {
+  table.file.f = std::fopen(path.c_str(), "rb");
+  if (table.file.f == nullptr) {
+    return Status(ErrorCode::kIoError, path + ": cannot open for reading: " + std::strerror(errno));
+  }
+  table.reader.emplace(table.file.f, path);
+  return read_header(*table.reader, path, &table.header);
+}
+
+}  // namespace
+
+Result<ChunkCounter> read_chunk_table(const std::string& path) {
+  OpenTable table;
+  if (Status s = open_table(path, table); !s.ok()) return s;
+  auto counter = ChunkCounter::create(table.header.pattern);
   if (!counter.ok()) return Status(ErrorCode::kParseError, path + ": the table's pattern does not compile: " + counter.error());
-  if (Status s = read_entries(r, h, *counter); !s.ok()) return s;
+  if (Status s = read_entries(*table.reader, table.header, *counter); !s.ok()) return s;
   return counter;
 }
 
 Status add_chunk_table(const std::string& path, ChunkCounter& counter) {
-  File file;
-  file.f = std::fopen(path.c_str(), "rb");
-  if (file.f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot open for reading: " + std::strerror(errno));
-  Reader r(file.f, path);
-  Header h;
-  if (Status s = read_header(r, path, &h); !s.ok()) return s;
-  if (h.pattern != counter.pattern()) {
-    return Status(ErrorCode::kInvalidArgument, path + ": counted with another split pattern (" + h.pattern +
+  OpenTable table;
+  if (Status s = open_table(path, table); !s.ok()) return s;
+  if (table.header.pattern != counter.pattern()) {
+    return Status(ErrorCode::kInvalidArgument, path + ": counted with another split pattern (" + table.header.pattern +
                                                    ") than the other tables (" + counter.pattern() + ")");
   }
-  return read_entries(r, h, counter);
+  return read_entries(*table.reader, table.header, counter);
 }
 
 }  // namespace tokenmill

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from test_train_counts import parse_table
-from test_train_rustbpe import (GPT4, PATTERNS, assert_same_vocab, corpus_file, lines_of, run_cli, rustbpe_train,
-                                slice_lines, tokenmill_train, write_jsonl)
+from test_train_rustbpe import (GPT4, PATTERNS, assert_same_vocab, corpus_file, lines_of, nanochat_documents, run_cli,
+                                rustbpe_train, slice_lines, tokenmill_train, write_jsonl)
 
 BLOCK = 4 << 20  # CorpusReader's block size: boundary cases sit here
 
@@ -137,17 +137,7 @@ def test_threads_give_identical_results(tmp_path, fmt):
 def test_threads_with_max_chars(tmp_path):
     # nanochat's budget is applied in document order before documents reach the threads.
     path = slice_lines("multi.txt", 3, tmp_path)
-
-    def nanochat_iterator(doc_cap, max_chars):
-        nchars = 0
-        for doc in lines_of(path):
-            doc = doc[:doc_cap]
-            nchars += len(doc)
-            yield doc
-            if nchars > max_chars:
-                return
-
-    expected = rustbpe_train(nanochat_iterator(200, 1_500_000), 1024, PATTERNS["nanochat"])
+    expected = rustbpe_train(nanochat_documents(path, 200, 1_500_000), 1024, PATTERNS["nanochat"])
     got, _ = tokenmill_train(tmp_path, [path], 1024, "nanochat", "--doc-cap", 200, "--max-chars", 1_500_000,
                              "--threads", 2)
     assert_same_vocab("--threads 2 --doc-cap --max-chars", expected, got)

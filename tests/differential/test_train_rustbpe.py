@@ -253,20 +253,21 @@ def test_whole_files(tmp_path):
     assert_same_vocab("whole files", expected, got)
 
 
+def nanochat_documents(path, doc_cap, max_chars):
+    """nanochat's tok_train.py text_iterator over the lines of path: truncate each document to doc_cap
+    characters, stop after the document that crosses max_chars."""
+    nchars = 0
+    for doc in lines_of(path):
+        doc = doc[:doc_cap]
+        nchars += len(doc)
+        yield doc
+        if nchars > max_chars:
+            return
+
+
 def test_doc_cap_and_max_chars(tmp_path):
-    # nanochat's tok_train.py text_iterator: truncate each document, stop after the one crossing the budget.
     path = slice_lines("multi.txt", 2, tmp_path)
-
-    def nanochat_iterator(doc_cap, max_chars):
-        nchars = 0
-        for doc in lines_of(path):
-            doc = doc[:doc_cap]
-            nchars += len(doc)
-            yield doc
-            if nchars > max_chars:
-                return
-
-    expected = rustbpe_train(nanochat_iterator(80, 400_000), 1024, NANOCHAT)
+    expected = rustbpe_train(nanochat_documents(path, 80, 400_000), 1024, NANOCHAT)
     got, _ = tokenmill_train(tmp_path, [path], 1024, "nanochat", "--doc-cap", 80, "--max-chars", 400_000)
     assert_same_vocab("--doc-cap 80 --max-chars 400000", expected, got)
 
