@@ -77,6 +77,26 @@ void parallel_for(size_t n, unsigned threads, Fn fn) {
   worker();
 }
 
+// fn(i) -> Result<T> for every i in [0, n) over parallel_for; all values, or the error of the first failing
+// item (by index, so the same one whatever the thread count), named as "<item> <i>".
+template <class T, class Fn>
+Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* item, Fn fn) {
+  std::vector<T> out(n);
+  std::vector<Status> errors(n);
+  parallel_for(n, threads, [&](size_t i) {
+    auto r = fn(i);
+    if (r.ok()) {
+      out[i] = std::move(r).value();
+    } else {
+      errors[i] = r.status();
+    }
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (!errors[i].ok()) return Status(errors[i].code(), std::string(item) + " " + std::to_string(i) + ": " + errors[i].message());
+  }
+  return out;
+}
+
 }  // namespace
 
 // Results of BPE for pieces that are not whole tokens, per thread. Real text repeats its rare words
@@ -476,20 +496,8 @@ std::vector<std::vector<Rank>> Encoding::encode_ordinary_batch(std::span<const s
 Result<std::vector<std::vector<Rank>>> Encoding::encode_batch(std::span<const std::string_view> texts,
                                                               const SpecialSet& allowed, const SpecialSet& disallowed,
                                                               unsigned threads) const {
-  std::vector<std::vector<Rank>> out(texts.size());
-  std::vector<Status> errors(texts.size());
-  parallel_for(texts.size(), threads, [&](size_t i) {
-    auto r = encode(texts[i], allowed, disallowed);
-    if (r.ok()) {
-      out[i] = std::move(r).value();
-    } else {
-      errors[i] = r.status();
-    }
-  });
-  for (size_t i = 0; i < errors.size(); ++i) {
-    if (!errors[i].ok()) return Status(errors[i].code(), "text " + std::to_string(i) + ": " + errors[i].message());
-  }
-  return out;
+  return parallel_results<std::vector<Rank>>(texts.size(), threads, "text",
+                                             [&](size_t i) { return encode(texts[i], allowed, disallowed); });
 }
 
 size_t Encoding::count(std::string_view text) const {
@@ -535,20 +543,7 @@ Result<std::string> Encoding::decode_bytes(std::span<const Rank> ids) const {
 
 Result<std::vector<std::string>> Encoding::decode_bytes_batch(std::span<const std::vector<Rank>> batch,
                                                               unsigned threads) const {
-  std::vector<std::string> out(batch.size());
-  std::vector<Status> errors(batch.size());
-  parallel_for(batch.size(), threads, [&](size_t i) {
-    auto r = decode_bytes(batch[i]);
-    if (r.ok()) {
-      out[i] = std::move(r).value();
-    } else {
-      errors[i] = r.status();
-    }
-  });
-  for (size_t i = 0; i < errors.size(); ++i) {
-    if (!errors[i].ok()) return Status(errors[i].code(), "list " + std::to_string(i) + ": " + errors[i].message());
-  }
-  return out;
+  return parallel_results<std::string>(batch.size(), threads, "list", [&](size_t i) { return decode_bytes(batch[i]); });
 }
 
 Result<std::string> Encoding::decode(std::span<const Rank> ids) const {
