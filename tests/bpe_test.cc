@@ -136,6 +136,50 @@ TEST(BytePairEncode, BucketsMatchHeapOnLongPieces) {
   }
 }
 
+TEST(BytePairEncode, ChunkedMatchesHeapWithSeamsEverywhere) {
+  // Tiny chunks put a seam every few bytes, so most seams need a repair window, some of them widening on
+  // both sides; the whole-piece heap is the oracle (itself checked against reference_bpe above).
+  for (const char* name : {"cl100k_base", "o200k_base", "r50k_base"}) {
+    const Vocabulary& vocab = testing::builtin(name).ranks();
+    std::mt19937 rng(99);
+    size_t repaired_runs = 0, seams_that_needed_repair = 0;
+    for (int i = 0; i < 300; ++i) {
+      std::string_view alphabet = i % 5 == 0 ? "a" : i % 5 == 1 ? "ab" : i % 5 == 2 ? "etaoinshrdlu" : i % 5 == 3 ? " \n" : "";
+      std::string piece = alphabet.empty() ? testing::random_bytes(rng, 3000) : random_piece(rng, 500 + 37 * i, alphabet);
+      const size_t chunk = 1 + i % 97;
+      std::vector<Rank> heap, chunked;
+      byte_pair_encode_heap(vocab, piece, heap);
+      std::vector<Rank> naive;  // chunks simply concatenated: how often the seams needed repairing
+      for (size_t at = 0; at < piece.size(); at += chunk) byte_pair_encode_heap(vocab, std::string_view(piece).substr(at, chunk), naive);
+      if (naive != heap) ++seams_that_needed_repair;
+      if (byte_pair_encode_chunked(vocab, piece, chunk, chunked)) {
+        ++repaired_runs;
+        ASSERT_EQ(chunked, heap) << name << " case " << i << " chunk " << chunk;
+      } else {
+        EXPECT_TRUE(chunked.empty());
+      }
+    }
+    EXPECT_GT(repaired_runs, 250u) << name;
+    EXPECT_GT(seams_that_needed_repair, 100u) << name << ": the seams never mattered, so the repair went untested";
+  }
+}
+
+TEST(BytePairEncode, ChunkedIsExactForNonMonotoneVocabulary) {
+  // The seam repair assumes nothing of the vocabulary; this one has a token ranked below its own part.
+  std::vector<std::pair<std::string, Rank>> ranks;
+  for (int b = 0; b < 256; ++b) ranks.emplace_back(std::string(1, char(b)), Rank(b));
+  for (auto t : {"abc", "bc", "ca", "abcabc", "cab", "ab", "bca", "aa", "aaa", "aaaa"}) ranks.emplace_back(t, Rank(ranks.size()));
+  auto vocab = Vocabulary::from_ranks(ranks);
+  ASSERT_TRUE(vocab.ok());
+  std::mt19937 rng(5);
+  for (int i = 0; i < 400; ++i) {
+    std::string piece = random_piece(rng, 50 + i, i % 2 ? "abc" : "abcax");
+    std::vector<Rank> chunked;
+    ASSERT_TRUE(byte_pair_encode_chunked(*vocab, piece, 1 + i % 13, chunked));
+    ASSERT_EQ(chunked, reference_bpe(*vocab, piece)) << piece;
+  }
+}
+
 TEST(BytePairEncode, LongPiecesRoundTrip) {
   const Vocabulary& vocab = testing::builtin("o200k_base").ranks();
   for (std::string piece : {std::string(1 << 20, 'a'), std::string(1 << 20, ' '), std::string(300000, '7')}) {

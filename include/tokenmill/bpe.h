@@ -4,10 +4,11 @@
 //   std::vector<Rank> ids;
 //   tokenmill::byte_pair_encode(vocab, "unbelievable", ids);   // appends the piece's tokens
 //
-// Three implementations give identical output: a flat array with a linear min-scan for short pieces (the
-// common case: cache-resident, no allocation); a heap over a linked list for longer ones, O(n log n); and
-// for very long pieces (a megabyte run of one letter) per-rank buckets, O(n + vocabulary), with the heap
-// as the exact fallback.
+// The implementations give identical output: a flat array with a linear min-scan for short pieces (the
+// common case: cache-resident, no allocation); a heap over a linked list for longer ones, O(n log n); for
+// pieces longer than 4 KiB (a megabyte of one letter or of random letters) the heap on 4 KiB chunks with
+// exact repair of the seams, linear and cache-resident; and, should a seam not settle within 64 KiB, the
+// whole piece with per-rank buckets, O(n + vocabulary), or the heap.
 #pragma once
 
 #include <string_view>
@@ -28,5 +29,10 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
 void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out);
 void byte_pair_encode_heap(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out);
 bool byte_pair_encode_buckets(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out);
+// Encodes chunk_bytes at a time and repairs the seams (exact for any vocabulary; the proof is in bpe.cc).
+// Returns false, appending nothing, if a seam needs a repair window of more than 64 KiB; callers then
+// encode the piece whole.
+bool byte_pair_encode_chunked(const Vocabulary& vocab, std::string_view piece, size_t chunk_bytes,
+                              std::vector<Rank>& out);
 
 }  // namespace tokenmill

@@ -11,6 +11,9 @@ namespace {
 // Below this length the O(n^2) scan over a stack array beats the heap (measured on cl100k and o200k:
 // real pieces that miss the whole-piece lookup are almost all under 32 bytes).
 constexpr size_t kSmallPieceLimit = 128;
+// Long pieces are encoded in chunks of this size, so each chunk's list and heap stay in L1/L2 cache
+// (see byte_pair_encode_chunked).
+constexpr size_t kChunkBytes = 4096;
 // From here on, per-rank buckets (whose setup is O(vocabulary size)) beat a heap.
 constexpr size_t kBucketMinPiece = 16384;
 
@@ -166,55 +169,190 @@ void byte_pair_encode_heap(const Vocabulary& vocab, std::string_view piece, std:
   parts.emit(n, out);
 }
 
-bool byte_pair_encode_buckets(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
+namespace {
+
+// The per-rank buckets of byte_pair_encode_buckets, kept across calls so that chunks of one long piece
+// share one rank-indexed array (its O(vocabulary) setup is paid once per piece, not per chunk).
+class BucketQueue {
+ public:
+  explicit BucketQueue(Rank rank_limit) : head_(rank_limit, kNil) {}
+
   // Merges in increasing rank order, one bucket of positions per rank, each bucket in increasing position
   // order: exactly "lowest rank first, leftmost on ties" as long as no merge creates a pair ranked below
-  // the rank being merged (then this returns false and the caller uses the heap). Two same-rank pairs only
-  // interact when they overlap, and then the left one must win, which ascending order gives; a merge never
-  // creates a pair of its own rank (the new pair covers more bytes, so it is another token). No heap: each
-  // merge costs two lookups and two appends, and the ranks are scanned once.
-  const size_t n = piece.size();
-  const Rank limit = vocab.rank_limit();
-  PartList parts(vocab, piece);
-  constexpr uint32_t kNil = UINT32_MAX;
-  std::vector<uint32_t> head(limit, kNil);  // per rank: the last entry added, a list through Entry::next
+  // the rank being merged (then this returns false, appending nothing, and the caller uses the heap). Two
+  // same-rank pairs only interact when they overlap, and then the left one must win, which ascending order
+  // gives; a merge never creates a pair of its own rank (the new pair covers more bytes, so it is another
+  // token). The non-empty ranks sit in a small min-heap: a chunk touches a few hundred distinct ranks, so
+  // this beats scanning all of them. Each merge costs two lookups and two appends.
+  bool encode(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
+    const size_t n = piece.size();
+    if (n == 0) return true;
+    PartList parts(vocab, piece);
+    entries_.clear();
+    ranks_.clear();
+    for (size_t i = 0; i + 1 < n; ++i) {
+      if (parts.pair(i) != kNoRank) add(uint32_t(i), parts.pair(i));
+    }
+    bool monotone = true;
+    Rank current = 0;
+    auto add_later = [&](size_t s, Rank rank) {
+      if (rank <= current) monotone = false;
+      else add(uint32_t(s), rank);
+    };
+    while (!ranks_.empty() && monotone) {
+      std::pop_heap(ranks_.begin(), ranks_.end(), std::greater<Rank>());
+      current = ranks_.back();
+      ranks_.pop_back();
+      batch_.clear();
+      for (uint32_t e = head_[current]; e != kNil; e = entries_[e].next) batch_.push_back(entries_[e].pos);
+      head_[current] = kNil;
+      // The list holds newest first; initial entries were added left to right, so usually this is a reverse.
+      std::reverse(batch_.begin(), batch_.end());
+      if (!std::is_sorted(batch_.begin(), batch_.end())) std::sort(batch_.begin(), batch_.end());
+      for (size_t i = 0; i < batch_.size() && monotone; ++i) {
+        // Positions of one rank are spread over the piece: fetch a few nodes ahead.
+        if (i + 8 < batch_.size()) __builtin_prefetch(&parts.nodes[batch_[i + 8]]);
+        const uint32_t s = batch_[i];
+        if (parts.pair(s) != current) continue;  // absorbed, or its successor changed
+        parts.merge(vocab, piece, s, add_later);
+      }
+    }
+    if (!monotone) {  // leave every bucket empty for the next call
+      for (Rank r : ranks_) head_[r] = kNil;
+      ranks_.clear();
+      return false;
+    }
+    parts.emit(n, out);
+    return true;
+  }
+
+ private:
+  static constexpr uint32_t kNil = UINT32_MAX;
   struct Entry {
     uint32_t pos, next;
   };
-  std::vector<Entry> entries;
-  entries.reserve(3 * n);
-  auto add = [&](size_t s, Rank rank) {
-    entries.push_back(Entry{uint32_t(s), head[rank]});
-    head[rank] = uint32_t(entries.size() - 1);
-  };
-  for (size_t i = 0; i + 1 < n; ++i) {
-    if (parts.pair(i) != kNoRank) add(i, parts.pair(i));
+
+  void add(uint32_t s, Rank rank) {
+    if (head_[rank] == kNil) {
+      ranks_.push_back(rank);
+      std::push_heap(ranks_.begin(), ranks_.end(), std::greater<Rank>());
+    }
+    entries_.push_back(Entry{s, head_[rank]});
+    head_[rank] = uint32_t(entries_.size() - 1);
   }
-  std::vector<uint32_t> batch;
-  bool monotone = true;
-  Rank current = 0;
-  auto add_later = [&](size_t s, Rank rank) {
-    if (rank <= current) monotone = false;
-    else add(s, rank);
+
+  std::vector<uint32_t> head_;  // per rank: the newest entry, a list through Entry::next
+  std::vector<Entry> entries_;
+  std::vector<Rank> ranks_;     // min-heap of the ranks whose bucket is non-empty
+  std::vector<uint32_t> batch_;
+};
+
+}  // namespace
+
+bool byte_pair_encode_buckets(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
+  if (piece.size() >= (size_t(1) << 32)) return false;
+  BucketQueue queue(vocab.rank_limit());
+  return queue.encode(vocab, piece, out);
+}
+
+namespace {
+
+// Whether the two tokens stay two when their bytes are encoded together: BPE(bytes(a) + bytes(b)) == [a, b].
+bool compatible(const Vocabulary& vocab, Rank a, Rank b, std::vector<Rank>& scratch) {
+  std::string joined;
+  joined.reserve(vocab.token_bytes(a).size() + vocab.token_bytes(b).size());
+  joined.append(vocab.token_bytes(a)).append(vocab.token_bytes(b));
+  scratch.clear();
+  if (joined.size() <= kSmallPieceLimit) {
+    byte_pair_encode_small(vocab, joined, scratch);
+  } else {
+    byte_pair_encode_heap(vocab, joined, scratch);
+  }
+  return scratch.size() == 2 && scratch[0] == a && scratch[1] == b;
+}
+
+// A repair window that grows past this many bytes means the piece does not settle locally: the caller
+// gives up on chunks and encodes the piece whole (still exact, and still O(n log n)).
+constexpr size_t kMaxRepairBytes = 1 << 16;
+
+}  // namespace
+
+bool byte_pair_encode_chunked(const Vocabulary& vocab, std::string_view piece, size_t chunk_bytes,
+                              std::vector<Rank>& out) {
+  // Why this is exact. Call tokens a, b compatible when BPE(bytes(a) + bytes(b)) == [a, b]. Then:
+  //  (1) Any two adjacent tokens of a BPE output are compatible: a final boundary is never merged across,
+  //      so the merges on either side of it, and the pair across it, are compared exactly as they would
+  //      be in a run on those two tokens' bytes alone.
+  //  (2) If every adjacent pair of t1..tm is compatible, BPE(bytes(t1..tm)) == t1..tm: take the first merge
+  //      of that run that crosses some t_i|t_i+1 boundary; up to it, regions t_i and t_i+1 went through the
+  //      same states, choosing the same lowest-rank, leftmost pairs, as a run on bytes(t_i t_i+1) alone
+  //      would, so that run would merge across too, contradicting compatibility. With no merge across a
+  //      boundary, each region ends as its own encoding, which compatibility makes the single token t_i.
+  // Neither needs anything of the vocabulary. So: encode chunks separately (each small enough for cache),
+  // and where two meet with an incompatible pair, re-encode a window of tokens around the seam, widening
+  // it on each side whose new outer pair is still incompatible.
+  const size_t n = piece.size();
+  if (n >= (size_t(1) << 32) || chunk_bytes == 0) return false;
+  std::vector<Rank> tokens;
+  std::vector<uint32_t> starts;  // starts[i]: where tokens[i] begins in piece
+  tokens.reserve(n / 2);
+  starts.reserve(n / 2);
+  std::vector<Rank> window, scratch;
+  BucketQueue queue(vocab.rank_limit());
+  auto encode_span = [&](size_t begin, size_t end, std::vector<Rank>& ids) {
+    ids.clear();
+    const std::string_view span = piece.substr(begin, end - begin);
+    if (!queue.encode(vocab, span, ids)) byte_pair_encode_heap(vocab, span, ids);
   };
-  for (; current < limit && monotone; ++current) {
-    if (head[current] == kNil) continue;
-    batch.clear();
-    for (uint32_t e = head[current]; e != kNil; e = entries[e].next) batch.push_back(entries[e].pos);
-    head[current] = kNil;
-    // The list holds newest first; initial entries were added left to right, so usually this is a reverse.
-    std::reverse(batch.begin(), batch.end());
-    if (!std::is_sorted(batch.begin(), batch.end())) std::sort(batch.begin(), batch.end());
-    for (size_t i = 0; i < batch.size(); ++i) {
-      // Positions of one rank are spread over the piece: fetch a few nodes ahead.
-      if (i + 8 < batch.size()) __builtin_prefetch(&parts.nodes[batch[i + 8]]);
-      const uint32_t s = batch[i];
-      if (parts.pair(s) != current) continue;  // absorbed, or its successor changed
-      parts.merge(vocab, piece, s, add_later);
-      if (!monotone) return false;
+  for (size_t pos = 0; pos < n;) {
+    const size_t end = std::min(n, pos + chunk_bytes);
+    encode_span(pos, end, window);
+    const size_t seam = tokens.size();  // index of the chunk's first token
+    size_t at = pos;
+    for (Rank r : window) {
+      tokens.push_back(r);
+      starts.push_back(uint32_t(at));
+      at += vocab.token_bytes(r).size();
+    }
+    pos = end;
+    if (seam == 0 || compatible(vocab, tokens[seam - 1], tokens[seam], scratch)) continue;
+    // Window [lo, hi) of tokens around the seam, re-encoded as one span until both outer pairs hold.
+    size_t lo = seam - 1, hi = seam + 1, grow_left = 1, grow_right = 1;
+    while (true) {
+      const size_t begin = starts[lo];
+      // Only tokens already placed can join the window: the rest of the piece is not encoded yet, and
+      // the next seam is checked when its chunk arrives.
+      const size_t span_end = hi < tokens.size() ? size_t(starts[hi]) : pos;
+      if (span_end - begin > kMaxRepairBytes) return false;
+      encode_span(begin, span_end, window);
+      const bool left_ok = lo == 0 || compatible(vocab, tokens[lo - 1], window.front(), scratch);
+      const bool right_ok = hi == tokens.size() || compatible(vocab, window.back(), tokens[hi], scratch);
+      if (left_ok && right_ok) {
+        // Splice: tokens [lo, hi) become window, with their starts.
+        std::vector<uint32_t> window_starts;
+        window_starts.reserve(window.size());
+        size_t w = begin;
+        for (Rank r : window) {
+          window_starts.push_back(uint32_t(w));
+          w += vocab.token_bytes(r).size();
+        }
+        tokens.erase(tokens.begin() + long(lo), tokens.begin() + long(hi));
+        tokens.insert(tokens.begin() + long(lo), window.begin(), window.end());
+        starts.erase(starts.begin() + long(lo), starts.begin() + long(hi));
+        starts.insert(starts.begin() + long(lo), window_starts.begin(), window_starts.end());
+        break;
+      }
+      if (!left_ok) {
+        lo = lo > grow_left ? lo - grow_left : 0;
+        grow_left *= 2;
+      }
+      if (!right_ok) {
+        hi = std::min(tokens.size(), hi + grow_right);
+        grow_right *= 2;
+      }
     }
   }
-  parts.emit(n, out);
+  out.insert(out.end(), tokens.begin(), tokens.end());
   return true;
 }
 
@@ -237,7 +375,9 @@ void byte_pair_encode_large(const Vocabulary& vocab, std::string_view piece, std
 void byte_pair_encode(const Vocabulary& vocab, std::string_view piece, std::vector<Rank>& out) {
   if (piece.size() <= kSmallPieceLimit) {
     byte_pair_encode_small(vocab, piece, out);
-  } else {
+  } else if (piece.size() <= kChunkBytes) {
+    byte_pair_encode_heap(vocab, piece, out);
+  } else if (!byte_pair_encode_chunked(vocab, piece, kChunkBytes, out)) {
     byte_pair_encode_large(vocab, piece, out);
   }
 }
