@@ -6,7 +6,7 @@
 //
 // The implementations give identical output: a flat array with a linear min-scan for short pieces (the
 // common case: cache-resident, no allocation); a heap over a linked list for longer ones, O(n log n); for
-// pieces longer than 4 KiB (a megabyte of one letter or of random letters) the heap on 4 KiB chunks with
+// pieces longer than 16 KiB (a megabyte of one letter or of random letters) buckets on 16 KiB chunks with
 // exact repair of the seams, linear and cache-resident; and, should a seam not settle within 64 KiB, the
 // whole piece with per-rank buckets, O(n + vocabulary), or the heap.
 #pragma once

@@ -11,9 +11,10 @@ namespace {
 // Below this length the O(n^2) scan over a stack array beats the heap (measured on cl100k and o200k:
 // real pieces that miss the whole-piece lookup are almost all under 32 bytes).
 constexpr size_t kSmallPieceLimit = 128;
-// Long pieces are encoded in chunks of this size, so each chunk's list and heap stay in L1/L2 cache
-// (see byte_pair_encode_chunked).
-constexpr size_t kChunkBytes = 4096;
+// Long pieces are encoded in chunks of this size, so each chunk's list and buckets stay in L2 cache (see
+// byte_pair_encode_chunked). Measured on 1 MB of random a-z, cl100k: 0.079 s at 1 KiB, 0.056 s at 4 KiB,
+// 0.047 s at 16 KiB, 0.053 s at 64 KiB (per-chunk setup against cache misses).
+constexpr size_t kChunkBytes = 16384;
 // From here on, per-rank buckets (whose setup is O(vocabulary size)) beat a heap.
 constexpr size_t kBucketMinPiece = 16384;
 
