@@ -9,6 +9,9 @@
 
 #include <cstddef>
 #include <string_view>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tokenmill/detail/unicode_class.h"
 
@@ -16,7 +19,34 @@ namespace tokenmill::detail {
 
 using uchar = unsigned char;
 
+// Skips ASCII letters ([A-Za-z], or with lower_only [a-z]) 16 bytes at a time; returns the first byte that
+// is not one (or a position within 15 bytes of end, for the scalar loop to finish). Words in real text are a
+// few letters long, so a byte loop ends in a mispredicted branch at nearly every word; here the end of the
+// run is a count of trailing ones in a mask, and the loop branch is almost always "done".
+[[gnu::always_inline]] inline const uchar* skip_ascii_letters(const uchar* p, const uchar* end, bool lower_only) {
+#if defined(__SSE2__)
+  const __m128i case_bit = _mm_set1_epi8(lower_only ? 0 : 0x20);
+  const __m128i before_a = _mm_set1_epi8('a' - 1);
+  const __m128i after_z = _mm_set1_epi8('z' + 1);
+  while (end - p >= 16) {
+    const __m128i folded = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), case_bit);
+    // Signed compares: bytes >= 0x80 are negative, so never letters here (the caller decodes them).
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, before_a), _mm_cmplt_epi8(folded, after_z));
+    const unsigned run = unsigned(_mm_movemask_epi8(letter)) ^ 0xFFFFu;
+    if (run != 0) return p + __builtin_ctz(run);
+    p += 16;
+  }
+#else
+  (void)end;
+  (void)lower_only;
+#endif
+  return p;
+}
+
 [[gnu::always_inline]] inline const uchar* skip_while(const uchar* p, const uchar* end, uint8_t mask) {
+  // The masks the scanners pass are constants, so at most one of these survives inlining.
+  if (mask == kLetter) p = skip_ascii_letters(p, end, false);
+  if (mask == kLowerish) p = skip_ascii_letters(p, end, true);
   // ASCII first: one table load per byte; a non-ASCII byte (class 0 in kByteClass) ends this loop and the
   // general loop below decodes it.
   while (p < end && (kByteClass[*p] & mask)) ++p;
