@@ -20,6 +20,26 @@
 
 namespace tokenmill {
 
+namespace detail {
+// Memory for tables that are read at random (the token hash table): blocks of 1 MiB or more are 2 MiB-aligned
+// and marked for transparent huge pages where the kernel offers them, so a lookup into a 4-8 MB table does not
+// also miss the TLB. Smaller blocks come from operator new.
+void* allocate_table(size_t bytes);
+void free_table(void* p, size_t bytes);
+
+template <class T>
+struct TableAllocator {
+  using value_type = T;
+  TableAllocator() = default;
+  template <class U>
+  TableAllocator(const TableAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(allocate_table(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { free_table(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const TableAllocator<U>&) const { return true; }
+};
+}  // namespace detail
+
 using Rank = uint32_t;
 inline constexpr Rank kNoRank = UINT32_MAX;
 
@@ -116,7 +136,7 @@ class Vocabulary {
   Status insert_all(std::vector<std::pair<std::string, Rank>>& ranks, std::string_view source,
                     const std::vector<size_t>* lines);
 
-  std::vector<Slot> slots_;
+  std::vector<Slot, detail::TableAllocator<Slot>> slots_;
   uint64_t mask_ = 0;
   std::string arena_;              // all token bytes, in rank order
   std::vector<uint32_t> offsets_;  // rank -> start in arena_; offsets_[r+1]-offsets_[r] = length (0 = no such rank)

@@ -5,7 +5,41 @@
 
 #include "tokenmill/vocab.h"
 
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <new>
+
 namespace tokenmill {
+
+namespace detail {
+
+namespace {
+constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t kHugeMin = size_t(1) << 20;
+size_t huge_rounded(size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
+}  // namespace
+
+void* allocate_table(size_t bytes) {
+  if (bytes < kHugeMin) return ::operator new(bytes);
+  void* p = std::aligned_alloc(kHugePage, huge_rounded(bytes));
+  if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  madvise(p, huge_rounded(bytes), MADV_HUGEPAGE);  // advice only: without THP this is plain memory
+#endif
+  return p;
+}
+
+void free_table(void* p, size_t bytes) {
+  if (bytes < kHugeMin) {
+    ::operator delete(p);
+  } else {
+    std::free(p);
+  }
+}
+
+}  // namespace detail
+
 
 namespace {
 
