@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <thread>
 #include <unordered_map>
 
@@ -132,7 +133,12 @@ class PieceCache {
 
   void store(uint64_t owner, std::string_view piece, const Rank* ids, size_t n_ids) {
     if (piece.size() > kMaxBytes || n_ids > kMaxIds) return;
-    if (!entries_) entries_ = std::make_unique<Entry[]>(kEntries);
+    if (!entries_) {
+      // 1.5 MB read at random: on huge pages, like the token table.
+      auto* table = static_cast<Entry*>(detail::allocate_table(sizeof(Entry) * kEntries));
+      std::uninitialized_value_construct_n(table, kEntries);
+      entries_.reset(table);
+    }
     Entry& e = entries_[hash(piece) & (kEntries - 1)];
     e.owner = owner;
     e.len = uint32_t(piece.size());
@@ -149,7 +155,10 @@ class PieceCache {
     Rank ids[kMaxIds];
     char bytes[kMaxBytes];
   };
-  std::unique_ptr<Entry[]> entries_;
+  struct FreeTable {
+    void operator()(Entry* p) const { detail::free_table(p, sizeof(Entry) * kEntries); }  // Entry is trivial
+  };
+  std::unique_ptr<Entry[], FreeTable> entries_;
 };
 
 thread_local PieceCache piece_cache;
