@@ -133,6 +133,18 @@ class Vocabulary {
     return h ^ (h >> 32);
   }
 
+  // Bytes 8..n of two n-byte strings (n > 8) are equal. Up to 16 bytes one overlapping 8-byte load from
+  // each end covers them, without a call to memcmp (most tokens that get here are 9-16 bytes).
+  static bool rest_equal(const char* a, const char* b, size_t n) {
+    if (n <= 16) {
+      uint64_t x, y;
+      std::memcpy(&x, a + n - 8, 8);
+      std::memcpy(&y, b + n - 8, 8);
+      return x == y;
+    }
+    return std::memcmp(a + 8, b + 8, n - 8) == 0;
+  }
+
   Status insert_all(std::vector<std::pair<std::string, Rank>>& ranks, std::string_view source,
                     const std::vector<size_t>* lines);
 
@@ -158,8 +170,7 @@ inline Rank Vocabulary::find_probed(std::string_view bytes, Probe probe) const {
   for (uint64_t i = probe.slot;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
     if (s.len == 0) return kNoRank;
-    if (s.head == head && s.len == n &&
-        (n <= 8 || std::memcmp(arena_.data() + offsets_[s.rank] + 8, bytes.data() + 8, n - 8) == 0)) {
+    if (s.head == head && s.len == n && (n <= 8 || rest_equal(arena_.data() + offsets_[s.rank], bytes.data(), n))) {
       return s.rank;
     }
   }
