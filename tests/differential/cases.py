@@ -383,6 +383,10 @@ LONG_INPUTS = {
     "lowercase_100KB": (lambda n: _random_text("lower", "abcdefghijklmnopqrstuvwxyz", n // 10), None),
     "digits_100KB": (lambda n: _random_text("digits", "0123456789", n // 10), None),
     "digits_spaces_100KB": (lambda n: _random_text("digsp", "0123456789 ", n // 10), None),
+    # One 1 MB piece each: BPE runs in 16 KiB chunks whose seams must be repaired exactly.
+    "lowercase_1MB": (lambda n: _random_text("lower1m", "abcdefghijklmnopqrstuvwxyz", n), None),
+    "ab_1MB": (lambda n: _random_text("ab1m", "ab", n), None),
+    "mixed_case_1MB": (lambda n: _random_text("case1m", "etaoinETAOIN", n), None),
 }
 
 
