@@ -8,6 +8,7 @@
 // A rank is both the token id and the merge priority (lower merges first), as in tiktoken.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -74,8 +75,12 @@ class Vocabulary {
     uint64_t head;
     uint64_t slot;
   };
-  Probe probe(std::string_view bytes) const {
-    const uint64_t head = key_head(bytes.data(), bytes.size());
+  Probe probe(std::string_view bytes) const { return probe(bytes, bytes.data() + bytes.size()); }
+  // The same, told that memory up to `readable_end` (>= the end of bytes) may be read: then a key of under
+  // 8 bytes is one 8-byte load and a mask, instead of length-dependent branches that real text mispredicts.
+  Probe probe(std::string_view bytes, const char* readable_end) const {
+    const uint64_t head = readable_end - bytes.data() >= 8 ? key_head_wide(bytes.data(), bytes.size())
+                                                          : key_head(bytes.data(), bytes.size());
     const uint64_t slot = hash_bytes(bytes.data(), bytes.size(), head) & mask_;
     __builtin_prefetch(&slots_[slot]);
     return Probe{head, slot};
@@ -106,27 +111,31 @@ class Vocabulary {
     Rank rank;
   };
 
+  // The first min(n, 8) bytes of the key as a little-endian integer, zero above (n > 0).
   static uint64_t key_head(const char* p, size_t n) {
     uint64_t h = 0;
     if (n >= 8) {
       std::memcpy(&h, p, 8);
-    } else if (n >= 4) {  // two overlapping 4-byte loads cover every byte exactly once or twice
-      uint32_t lo, hi;
-      std::memcpy(&lo, p, 4);
-      std::memcpy(&hi, p + n - 4, 4);
-      h = lo | (uint64_t(hi) << 32);
-    } else if (n > 0) {
-      h = uint64_t(uint8_t(p[0])) | (uint64_t(uint8_t(p[n / 2])) << 8) | (uint64_t(uint8_t(p[n - 1])) << 16);
+    } else {
+      for (size_t i = 0; i < n; ++i) h |= uint64_t(uint8_t(p[i])) << (8 * i);
     }
     return h;
   }
+  // key_head when 8 bytes at p are readable.
+  static uint64_t key_head_wide(const char* p, size_t n) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if constexpr (std::endian::native != std::endian::little) return key_head(p, n);
+    return n >= 8 ? w : w & ~(~uint64_t(0) << (8 * n));
+  }
+  // Mixes the head, the length and (for longer keys) the last 8 bytes; the bytes between take part only
+  // in the final compare. Branch-free for keys of up to 8 bytes, most of what is looked up.
   static uint64_t hash_bytes(const char* p, size_t n, uint64_t head) {
     uint64_t h = head ^ (uint64_t(n) * 0x9E3779B97F4A7C15ull);
-    for (size_t i = 8; i < n; i += 8) {  // tokens longer than 8 bytes: mix in the rest, 8 at a time
-      uint64_t w = 0;
-      size_t take = n - i < 8 ? n - i : 8;
-      std::memcpy(&w, p + i, take);
-      h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    if (n > 8) {
+      uint64_t tail;
+      std::memcpy(&tail, p + n - 8, 8);
+      h = (h ^ tail) * 0xbf58476d1ce4e5b9ull;
       h ^= h >> 29;
     }
     h *= 0x94d049bb133111ebull;

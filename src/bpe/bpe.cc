@@ -77,11 +77,11 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
     Vocabulary::Probe right_probe{}, left_probe{};
     if (has_right) {
       right = piece.substr(start[at], start[at + 2] - start[at]);
-      right_probe = vocab.probe(right);
+      right_probe = vocab.probe(right, piece.data() + n);
     }
     if (has_left) {
       left = piece.substr(start[at - 1], start[at + 1] - start[at - 1]);
-      left_probe = vocab.probe(left);
+      left_probe = vocab.probe(left, piece.data() + n);
     }
     pair[at] = has_right ? vocab.find_probed(right, right_probe) : kNoRank;
     if (has_left) pair[at - 1] = vocab.find_probed(left, left_probe);

@@ -207,8 +207,9 @@ struct Encoding::Impl {
       encode_piece(pending, pending_probe, out);
       last = out.size() - before;
     };
+    const char* text_end = text.data() + text.size();
     pretokenizer.for_each_piece(text, [&](std::string_view piece) {
-      Vocabulary::Probe probe = ranks.probe(piece);
+      Vocabulary::Probe probe = ranks.probe(piece, text_end);
       if (!pending.empty()) flush();
       pending = piece;
       pending_probe = probe;
