@@ -116,8 +116,18 @@ class Vocabulary {
     uint64_t h = 0;
     if (n >= 8) {
       std::memcpy(&h, p, 8);
-    } else {
-      for (size_t i = 0; i < n; ++i) h |= uint64_t(uint8_t(p[i])) << (8 * i);
+    } else if (n >= 4) {  // two overlapping 4-byte loads; the bytes they share are equal, so OR is exact
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      h = lo | (uint64_t(hi) << (8 * (n - 4)));
+    } else {  // bytes 0, n/2 and n-1 cover every byte of a 1-3 byte key
+      h = uint64_t(uint8_t(p[0])) | (uint64_t(uint8_t(p[n / 2])) << (8 * (n / 2))) |
+          (uint64_t(uint8_t(p[n - 1])) << (8 * (n - 1)));
+    }
+    if constexpr (std::endian::native != std::endian::little) {
+      h = 0;
+      for (size_t i = 0; i < n && i < 8; ++i) h |= uint64_t(uint8_t(p[i])) << (8 * i);
     }
     return h;
   }

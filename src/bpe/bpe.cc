@@ -68,6 +68,15 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
     pair = pair_heap.data();
     token = token_heap.data();
   }
+  // Lookups read 8 bytes at a time past the end of a key (see Vocabulary::probe), so short pieces are
+  // copied into a buffer with 8 bytes of slack: then no pair near the piece's end needs the slow path.
+  char padded_buf[kSmallPieceLimit + 8];
+  if (n <= kSmallPieceLimit) {
+    std::memcpy(padded_buf, piece.data(), n);
+    std::memset(padded_buf + n, 0, 8);
+    piece = std::string_view(padded_buf, n);
+  }
+  const char* readable_end = n <= kSmallPieceLimit ? padded_buf + n + 8 : piece.data() + n;
   for (size_t i = 0; i < n; ++i) {
     start[i] = uint32_t(i);
     token[i] = vocab.byte_rank(bytes[i]);
@@ -93,11 +102,11 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
     Vocabulary::Probe right_probe{}, left_probe{};
     if (has_right) {
       right = piece.substr(start[at], start[at + 2] - start[at]);
-      right_probe = vocab.probe(right, piece.data() + n);
+      right_probe = vocab.probe(right, readable_end);
     }
     if (has_left) {
       left = piece.substr(start[at - 1], start[at + 1] - start[at - 1]);
-      left_probe = vocab.probe(left, piece.data() + n);
+      left_probe = vocab.probe(left, readable_end);
     }
     pair[at] = has_right ? vocab.find_probed(right, right_probe) : kNoRank;
     if (has_left) pair[at - 1] = vocab.find_probed(left, left_probe);
