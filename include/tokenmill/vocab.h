@@ -74,6 +74,7 @@ class Vocabulary {
   struct Probe {
     uint64_t head;
     uint64_t slot;
+    bool maybe;  // false: the filter proves the key absent, and the table is not touched
   };
   Probe probe(std::string_view bytes) const { return probe(bytes, bytes.data() + bytes.size()); }
   // The same, told that memory up to `readable_end` (>= the end of bytes) may be read: then a key of under
@@ -83,7 +84,19 @@ class Vocabulary {
                                                           : key_head(bytes.data(), bytes.size());
     const uint64_t slot = hash_bytes(bytes.data(), bytes.size(), head) & mask_;
     __builtin_prefetch(&slots_[slot]);
-    return Probe{head, slot};
+    return Probe{head, slot, true};
+  }
+  // probe() for keys that are usually not tokens (BPE's candidate pairs): first asks a 256 KiB filter
+  // (one bit per hash, L2-resident), which proves most absent keys absent without touching the slots.
+  // Whole pieces of real text are mostly tokens, so there the filter would only add a load.
+  Probe probe_filtered(std::string_view bytes, const char* readable_end) const {
+    const uint64_t head = readable_end - bytes.data() >= 8 ? key_head_wide(bytes.data(), bytes.size())
+                                                          : key_head(bytes.data(), bytes.size());
+    const uint64_t hash = hash_bytes(bytes.data(), bytes.size(), head);
+    const uint64_t slot = hash & mask_;
+    const bool maybe = might_contain(hash);
+    if (maybe) __builtin_prefetch(&slots_[slot]);
+    return Probe{head, slot, maybe};
   }
   inline Rank find_probed(std::string_view bytes, Probe probe) const;
   // Ranks of one and two bytes from dense tables (256 and 65536 entries, L1/L2-resident): BPE starts
@@ -110,6 +123,16 @@ class Vocabulary {
     uint32_t len;  // 0 = empty slot (tokens are never empty)
     Rank rank;
   };
+
+  // A one-bit-per-hash filter over all tokens (2^21 bits, 256 KiB: stays in L2; 5% of bits set for
+  // cl100k, 9% for o200k). Many keys BPE asks about are not tokens, and the filter answers ~90% of those
+  // from L2 instead of a trip to the megabytes of slots. Its bit comes from the hash's top bits; the slot
+  // from its bottom bits. Measured, o200k, multi.txt 20 MB: +10%; on whole pieces it cost cl100k en 10%.
+  static constexpr int kFilterBits = 21;
+  bool might_contain(uint64_t hash) const {
+    const uint64_t bit = hash >> (64 - kFilterBits);
+    return !filter_.empty() && ((filter_[bit >> 6] >> (bit & 63)) & 1);
+  }
 
   // The first min(n, 8) bytes of the key as a little-endian integer, zero above (n > 0).
   static uint64_t key_head(const char* p, size_t n) {
@@ -168,6 +191,7 @@ class Vocabulary {
                     const std::vector<size_t>* lines);
 
   std::vector<Slot, detail::TableAllocator<Slot>> slots_;
+  std::vector<uint64_t> filter_;
   uint64_t mask_ = 0;
   std::string arena_;              // all token bytes, in rank order
   std::vector<uint32_t> offsets_;  // rank -> start in arena_; offsets_[r+1]-offsets_[r] = length (0 = no such rank)
@@ -180,10 +204,12 @@ class Vocabulary {
 inline Rank Vocabulary::find_or_none(std::string_view bytes) const {
   if (bytes.empty() || slots_.empty()) return kNoRank;
   const uint64_t head = key_head(bytes.data(), bytes.size());
-  return find_probed(bytes, Probe{head, hash_bytes(bytes.data(), bytes.size(), head) & mask_});
+  const uint64_t hash = hash_bytes(bytes.data(), bytes.size(), head);
+  return find_probed(bytes, Probe{head, hash & mask_, might_contain(hash)});
 }
 
 inline Rank Vocabulary::find_probed(std::string_view bytes, Probe probe) const {
+  if (!probe.maybe) return kNoRank;
   const size_t n = bytes.size();
   const uint64_t head = probe.head;
   for (uint64_t i = probe.slot;; i = (i + 1) & mask_) {

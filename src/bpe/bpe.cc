@@ -102,11 +102,11 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
     Vocabulary::Probe right_probe{}, left_probe{};
     if (has_right) {
       right = piece.substr(start[at], start[at + 2] - start[at]);
-      right_probe = vocab.probe(right, readable_end);
+      right_probe = vocab.probe_filtered(right, readable_end);
     }
     if (has_left) {
       left = piece.substr(start[at - 1], start[at + 1] - start[at - 1]);
-      left_probe = vocab.probe(left, readable_end);
+      left_probe = vocab.probe_filtered(left, readable_end);
     }
     pair[at] = has_right ? vocab.find_probed(right, right_probe) : kNoRank;
     if (has_left) pair[at - 1] = vocab.find_probed(left, left_probe);

@@ -164,6 +164,7 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
   while (capacity < ranks.size() * 2) capacity *= 2;
   slots_.assign(capacity, Slot{0, 0, 0});
   mask_ = capacity - 1;
+  filter_.assign(size_t(1) << (kFilterBits - 6), 0);
   for (Rank r = 0; r < index.size(); ++r) {
     if (index[r] == UINT32_MAX) continue;
     std::string_view bytes = token_bytes(r);
@@ -173,9 +174,12 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
       return Status(ErrorCode::kParseError, where(index[r]) + ": duplicate token " + describe_bytes(bytes) +
                                                 " (first at " + where(index[first]) + ")");
     }
-    uint64_t i = hash_bytes(bytes.data(), bytes.size(), head) & mask_;
+    const uint64_t hash = hash_bytes(bytes.data(), bytes.size(), head);
+    uint64_t i = hash & mask_;
     while (slots_[i].len != 0) i = (i + 1) & mask_;
     slots_[i] = Slot{head, uint32_t(bytes.size()), r};
+    const uint64_t bit = hash >> (64 - kFilterBits);
+    filter_[bit >> 6] |= uint64_t(1) << (bit & 63);
   }
   size_ = ranks.size();
   source_ = std::string(source);
