@@ -153,8 +153,8 @@ struct PartList {
     const std::string_view right_pair = pair_bytes(piece, s);
     const std::string_view left_pair = s > 0 ? pair_bytes(piece, node.prev) : std::string_view();
     Vocabulary::Probe right_probe{}, left_probe{};
-    if (!right_pair.empty()) right_probe = vocab.probe(right_pair);
-    if (!left_pair.empty()) left_probe = vocab.probe(left_pair);
+    if (!right_pair.empty()) right_probe = vocab.probe_filtered(right_pair, piece.data() + piece.size());
+    if (!left_pair.empty()) left_probe = vocab.probe_filtered(left_pair, piece.data() + piece.size());
     node.pair = right_pair.empty() ? kNoRank : vocab.find_probed(right_pair, right_probe);
     if (node.pair != kNoRank) on_pair(s, node.pair);
     if (s > 0) {
