@@ -109,27 +109,28 @@ size_t initial_capacity(size_t bytes) { return bytes >= (size_t(1) << 20) ? byte
 // Results of BPE for pieces that are not whole tokens, per thread. Real text repeats its rare words
 // (on en.txt 30 MB with cl100k: 10% of pieces miss the vocabulary, but only 29% of those are distinct), and a
 // hit costs one probe instead of a dozen hash lookups. Direct-mapped, bounded (1.5 MB per thread), keyed by
-// the exact bytes and the encoding's serial number, so it can change speed but never ids.
+// the exact bytes and the encoding's serial number, so it can change speed but never ids. The slot comes
+// from the hash the token table's probe already computed, so the encoder can prefetch it as soon as it
+// knows a piece is not a token.
 class PieceCache {
  public:
   static constexpr size_t kEntries = 16384;
   static constexpr size_t kMaxBytes = 32;
   static constexpr size_t kMaxIds = 12;
 
-  static uint64_t hash(std::string_view piece) {
-    uint64_t h = piece.size() * 0x9E3779B97F4A7C15ull;
-    for (size_t i = 0; i < piece.size(); i += 8) {
-      uint64_t w = 0;
-      std::memcpy(&w, piece.data() + i, std::min<size_t>(8, piece.size() - i));
-      h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    }
-    return h ^ (h >> 31);
+  static size_t index(const Vocabulary::Probe& probe) { return size_t(probe.slot) & (kEntries - 1); }
+
+  void prefetch(size_t index) const {
+    if (!entries_) return;
+    const char* e = reinterpret_cast<const char*>(&entries_[index]);
+    __builtin_prefetch(e);
+    __builtin_prefetch(e + sizeof(Entry) - 1);  // an entry may straddle two cache lines
   }
 
   // Appends the cached ids and returns true on a hit.
-  bool lookup(uint64_t owner, std::string_view piece, std::vector<Rank>& out) {
+  bool lookup(uint64_t owner, size_t index, std::string_view piece, std::vector<Rank>& out) const {
     if (piece.size() > kMaxBytes || !entries_) return false;
-    const Entry& e = entries_[hash(piece) & (kEntries - 1)];
+    const Entry& e = entries_[index];
     if (e.owner != owner || e.len != piece.size() || std::memcmp(e.bytes, piece.data(), piece.size()) != 0) {
       return false;
     }
@@ -137,7 +138,7 @@ class PieceCache {
     return true;
   }
 
-  void store(uint64_t owner, std::string_view piece, const Rank* ids, size_t n_ids) {
+  void store(uint64_t owner, size_t index, std::string_view piece, const Rank* ids, size_t n_ids) {
     if (piece.size() > kMaxBytes || n_ids > kMaxIds) return;
     if (!entries_) {
       // 1.5 MB read at random: on huge pages, like the token table.
@@ -145,7 +146,7 @@ class PieceCache {
       std::uninitialized_value_construct_n(table, kEntries);
       entries_.reset(table);
     }
-    Entry& e = entries_[hash(piece) & (kEntries - 1)];
+    Entry& e = entries_[index];
     e.owner = owner;
     e.len = uint32_t(piece.size());
     e.n_ids = uint32_t(n_ids);
@@ -195,38 +196,57 @@ struct Encoding::Impl {
       out.push_back(r);
       return;
     }
-    if (piece_cache.lookup(serial, piece, out)) return;
+    encode_non_token(piece_cache, piece, probe, out);
+  }
+
+  // A piece that is not a whole token: the piece cache, else BPE.
+  void encode_non_token(PieceCache& cache, std::string_view piece, Vocabulary::Probe probe,
+                        std::vector<Rank>& out) const {
+    const size_t index = PieceCache::index(probe);
+    if (cache.lookup(serial, index, piece, out)) return;
     size_t before = out.size();
     byte_pair_encode(ranks, piece, out);
-    piece_cache.store(serial, piece, out.data() + before, out.size() - before);
+    cache.store(serial, index, piece, out.data() + before, out.size() - before);
   }
 
   // Splits and encodes valid UTF-8 text; returns how many tokens the last piece produced.
   size_t encode_text(std::string_view text, std::vector<Rank>& out) const {
-    // Software pipelining: each piece's table slot is prefetched when the piece is found, and looked up
-    // kLookahead pieces later, so the splitter's work on those pieces hides the memory latency of the
-    // lookup (the table is 4 MB for cl100k, 8 MB for o200k: many first probes miss L2).
-    constexpr size_t kLookahead = 4;
+    // Software pipelining over the stream of pieces, so the splitter's work hides memory latency (the
+    // token table is 4 MB for cl100k, 8 MB for o200k, the piece cache 1.5 MB: first touches miss L2):
+    //   piece i:      probe the token table (prefetches its slot);
+    //   piece i - 2:  read that slot; if the piece is not a token, prefetch its piece-cache entry;
+    //   piece i - 4:  emit its ids (the token, or the cached ids, or BPE).
+    constexpr size_t kResolveLag = 2, kEmitLag = 4, kRing = 8;
     struct Pending {
       std::string_view piece;
       Vocabulary::Probe probe;
+      Rank rank;
     };
-    Pending ring[kLookahead];
+    Pending ring[kRing];
+    PieceCache& cache = piece_cache;  // one thread-local lookup per call, not per piece
     size_t seen = 0, last = 0;
-    auto flush = [&](const Pending& p) {
+    auto resolve = [&](Pending& p) {
+      p.rank = ranks.find_probed(p.piece, p.probe);
+      if (p.rank == kNoRank) cache.prefetch(PieceCache::index(p.probe));
+    };
+    auto emit = [&](const Pending& p) {
       const size_t before = out.size();
-      encode_piece(p.piece, p.probe, out);
+      if (p.rank != kNoRank) {
+        out.push_back(p.rank);
+      } else {
+        encode_non_token(cache, p.piece, p.probe, out);
+      }
       last = out.size() - before;
     };
     const char* text_end = text.data() + text.size();
     pretokenizer.for_each_piece(text, [&](std::string_view piece) {
-      const Vocabulary::Probe probe = ranks.probe(piece, text_end);
-      Pending& slot = ring[seen % kLookahead];
-      if (seen >= kLookahead) flush(slot);
-      slot = Pending{piece, probe};
+      ring[seen % kRing] = Pending{piece, ranks.probe(piece, text_end), kNoRank};
+      if (seen >= kResolveLag) resolve(ring[(seen - kResolveLag) % kRing]);
+      if (seen >= kEmitLag) emit(ring[(seen - kEmitLag) % kRing]);
       ++seen;
     });
-    for (size_t i = seen > kLookahead ? seen - kLookahead : 0; i < seen; ++i) flush(ring[i % kLookahead]);
+    for (size_t i = seen > kResolveLag ? seen - kResolveLag : 0; i < seen; ++i) resolve(ring[i % kRing]);
+    for (size_t i = seen > kEmitLag ? seen - kEmitLag : 0; i < seen; ++i) emit(ring[i % kRing]);
     return last;
   }
 
