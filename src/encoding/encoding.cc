@@ -240,7 +240,12 @@ struct Encoding::Impl {
     };
     const char* text_end = text.data() + text.size();
     pretokenizer.for_each_piece(text, [&](std::string_view piece) {
-      ring[seen % kRing] = Pending{piece, ranks.probe(piece, text_end), kNoRank};
+      // Field by field: building a Pending and copying it made the compiler store it in 8-byte parts
+      // and reload it in 16-byte parts, a store-forwarding stall on every piece.
+      Pending& slot = ring[seen % kRing];
+      slot.piece = piece;
+      slot.probe = ranks.probe(piece, text_end);
+      slot.rank = kNoRank;
       if (seen >= kResolveLag) resolve(ring[(seen - kResolveLag) % kRing]);
       if (seen >= kEmitLag) emit(ring[(seen - kEmitLag) % kRing]);
       ++seen;
