@@ -71,11 +71,12 @@ class Vocabulary {
 
   // find_or_none in two steps, so a caller can start the memory access for the next key while it works on
   // the current one (the table is megabytes; a lookup is often a cache miss). Same result as find_or_none.
+  // 16 bytes, so it is returned in two registers (a larger struct goes through memory).
   struct Probe {
     uint64_t head;
-    uint64_t slot;
-    bool maybe;  // false: the filter proves the key absent, and the table is not touched
+    uint64_t slot;  // kAbsent: the filter proved the key absent, and the table is not touched
   };
+  static constexpr uint64_t kAbsent = ~uint64_t(0);
   Probe probe(std::string_view bytes) const { return probe(bytes, bytes.data() + bytes.size()); }
   // The same, told that memory up to `readable_end` (>= the end of bytes) may be read: then a key of under
   // 8 bytes is one 8-byte load and a mask, instead of length-dependent branches that real text mispredicts.
@@ -84,7 +85,7 @@ class Vocabulary {
                                                           : key_head(bytes.data(), bytes.size());
     const uint64_t slot = hash_bytes(bytes.data(), bytes.size(), head) & mask_;
     __builtin_prefetch(&slots_[slot]);
-    return Probe{head, slot, true};
+    return Probe{head, slot};
   }
   // probe() for keys that are usually not tokens (BPE's candidate pairs): first asks a 256 KiB filter
   // (one bit per hash, L2-resident), which proves most absent keys absent without touching the slots.
@@ -94,9 +95,9 @@ class Vocabulary {
                                                           : key_head(bytes.data(), bytes.size());
     const uint64_t hash = hash_bytes(bytes.data(), bytes.size(), head);
     const uint64_t slot = hash & mask_;
-    const bool maybe = might_contain(hash);
-    if (maybe) __builtin_prefetch(&slots_[slot]);
-    return Probe{head, slot, maybe};
+    if (!might_contain(hash)) return Probe{head, kAbsent};
+    __builtin_prefetch(&slots_[slot]);
+    return Probe{head, slot};
   }
   inline Rank find_probed(std::string_view bytes, Probe probe) const;
   // Ranks of one and two bytes from dense tables (256 and 65536 entries, L1/L2-resident): BPE starts
@@ -205,11 +206,11 @@ inline Rank Vocabulary::find_or_none(std::string_view bytes) const {
   if (bytes.empty() || slots_.empty()) return kNoRank;
   const uint64_t head = key_head(bytes.data(), bytes.size());
   const uint64_t hash = hash_bytes(bytes.data(), bytes.size(), head);
-  return find_probed(bytes, Probe{head, hash & mask_, might_contain(hash)});
+  return find_probed(bytes, Probe{head, might_contain(hash) ? hash & mask_ : kAbsent});
 }
 
 inline Rank Vocabulary::find_probed(std::string_view bytes, Probe probe) const {
-  if (!probe.maybe) return kNoRank;
+  if (probe.slot == kAbsent) return kNoRank;
   const size_t n = bytes.size();
   const uint64_t head = probe.head;
   for (uint64_t i = probe.slot;; i = (i + 1) & mask_) {
