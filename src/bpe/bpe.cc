@@ -342,16 +342,23 @@ bool byte_pair_encode_chunked(const Vocabulary& vocab, std::string_view piece, s
     const std::string_view span = piece.substr(begin, end - begin);
     if (!queue.encode(vocab, span, ids)) byte_pair_encode_heap(vocab, span, ids);
   };
+  // Where each of `ids` begins, the first at `begin`.
+  std::vector<uint32_t> window_starts;
+  auto starts_of = [&](const std::vector<Rank>& ids, size_t begin) -> const std::vector<uint32_t>& {
+    window_starts.clear();
+    for (Rank r : ids) {
+      window_starts.push_back(uint32_t(begin));
+      begin += vocab.token_bytes(r).size();
+    }
+    return window_starts;
+  };
   for (size_t pos = 0; pos < n;) {
     const size_t end = std::min(n, pos + chunk_bytes);
     encode_span(pos, end, window);
     const size_t seam = tokens.size();  // index of the chunk's first token
-    size_t at = pos;
-    for (Rank r : window) {
-      tokens.push_back(r);
-      starts.push_back(uint32_t(at));
-      at += vocab.token_bytes(r).size();
-    }
+    tokens.insert(tokens.end(), window.begin(), window.end());
+    const auto& chunk_starts = starts_of(window, pos);
+    starts.insert(starts.end(), chunk_starts.begin(), chunk_starts.end());
     pos = end;
     if (seam == 0 || compatible(vocab, tokens[seam - 1], tokens[seam], scratch)) continue;
     // Window [lo, hi) of tokens around the seam, re-encoded as one span until both outer pairs hold.
@@ -367,17 +374,11 @@ bool byte_pair_encode_chunked(const Vocabulary& vocab, std::string_view piece, s
       const bool right_ok = hi == tokens.size() || compatible(vocab, window.back(), tokens[hi], scratch);
       if (left_ok && right_ok) {
         // Splice: tokens [lo, hi) become window, with their starts.
-        std::vector<uint32_t> window_starts;
-        window_starts.reserve(window.size());
-        size_t w = begin;
-        for (Rank r : window) {
-          window_starts.push_back(uint32_t(w));
-          w += vocab.token_bytes(r).size();
-        }
+        const auto& new_starts = starts_of(window, begin);
         tokens.erase(tokens.begin() + long(lo), tokens.begin() + long(hi));
         tokens.insert(tokens.begin() + long(lo), window.begin(), window.end());
         starts.erase(starts.begin() + long(lo), starts.begin() + long(hi));
-        starts.insert(starts.begin() + long(lo), window_starts.begin(), window_starts.end());
+        starts.insert(starts.begin() + long(lo), new_starts.begin(), new_starts.end());
         break;
       }
       if (!left_ok) {
