@@ -178,7 +178,7 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
     uint64_t i = hash & mask_;
     while (slots_[i].len != 0) i = (i + 1) & mask_;
     slots_[i] = Slot{head, uint32_t(bytes.size()), r};
-    const uint64_t bit = hash >> (64 - kFilterBits);
+    const uint64_t bit = filter_bit(hash);
     filter_[bit >> 6] |= uint64_t(1) << (bit & 63);
   }
   size_ = ranks.size();
