@@ -109,6 +109,13 @@ int main(int argc, char** argv) {
   for (int r = 0; r < repeat; ++r) {
     ids.clear();
     ids.shrink_to_fit();  // each run allocates its output afresh, as a caller's first call would
+    // Each run after the first gets a freshly loaded encoding, so it starts with an empty piece cache (the
+    // cache is per encoding): a run must not be timed on what an earlier run over the same text left there.
+    if (r > 0) enc = tokenmill::Encoding::load(name, options);
+    if (!enc.ok()) {
+      std::cerr << "tokenmill_bench: " << enc.error() << "\n";
+      return 1;
+    }
     const double start = cpu_now();
     if (bytes_mode) {
       ids = enc->encode_bytes(text);
