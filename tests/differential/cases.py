@@ -364,6 +364,20 @@ def _random_text(seed: str, alphabet: str, n: int) -> str:
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
+def _random_words(seed: str, n: int) -> str:
+    """About n bytes of random lowercase "words" of 3-12 letters, with mixed capitals: nearly every piece
+    misses the vocabulary and is distinct, so the encoder's per-thread piece cache fills and grows."""
+    rng = _rng(seed)
+    words, size = [], 0
+    while size < n:
+        w = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 12)))
+        if rng.random() < 0.2:
+            w = w.capitalize()
+        words.append(" " + w)
+        size += len(w) + 1
+    return "".join(words)
+
+
 # name -> (builder(size) -> text, composition(size) or None). A composition lists texts whose tiktoken
 # encodings, concatenated, are the encoding of the whole; it holds for every built-in pattern, and is the
 # oracle of last resort where tiktoken overflows its stack on the whole text and bpe-openai lacks the
@@ -387,6 +401,9 @@ LONG_INPUTS = {
     "lowercase_1MB": (lambda n: _random_text("lower1m", "abcdefghijklmnopqrstuvwxyz", n), None),
     "ab_1MB": (lambda n: _random_text("ab1m", "ab", n), None),
     "mixed_case_1MB": (lambda n: _random_text("case1m", "etaoinETAOIN", n), None),
+    # ~130k short pieces, nearly all distinct non-tokens: results cached per piece must stay exact while
+    # the cache fills, evicts and grows.
+    "rare_words_1MB": (lambda n: _random_words("words1m", n), None),
 }
 
 
