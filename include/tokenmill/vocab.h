@@ -74,7 +74,9 @@ class Vocabulary {
   // 16 bytes, so it is returned in two registers (a larger struct goes through memory).
   struct Probe {
     uint64_t head;
-    uint64_t slot;  // kAbsent: the filter proved the key absent, and the table is not touched
+    // The key's hash with its top bit clear (callers may use its low bits, e.g. to index a cache of their
+    // own), or kAbsent: the filter proved the key absent, and the table is not touched.
+    uint64_t hash;
   };
   static constexpr uint64_t kAbsent = ~uint64_t(0);
   Probe probe(std::string_view bytes) const { return probe(bytes, bytes.data() + bytes.size()); }
@@ -82,9 +84,9 @@ class Vocabulary {
   // 8 bytes is one 8-byte load and a mask, instead of length-dependent branches that real text mispredicts.
   Probe probe(std::string_view bytes, const char* readable_end) const {
     const uint64_t head = key_head(bytes, readable_end);
-    const uint64_t slot = hash_bytes(bytes.data(), bytes.size(), head) & mask_;
-    __builtin_prefetch(&slots_[slot]);
-    return Probe{head, slot};
+    const uint64_t hash = hash_bytes(bytes.data(), bytes.size(), head);
+    prefetch_slot(hash & mask_, bytes.size());
+    return Probe{head, hash & kHashBits};
   }
   // probe() for keys that are usually not tokens (BPE's candidate pairs): first asks a 256 KiB filter
   // (one bit per hash, L2-resident), which proves most absent keys absent without touching the slots.
@@ -92,10 +94,9 @@ class Vocabulary {
   Probe probe_filtered(std::string_view bytes, const char* readable_end) const {
     const uint64_t head = key_head(bytes, readable_end);
     const uint64_t hash = hash_bytes(bytes.data(), bytes.size(), head);
-    const uint64_t slot = hash & mask_;
     if (!might_contain(hash)) return Probe{head, kAbsent};
-    __builtin_prefetch(&slots_[slot]);
-    return Probe{head, slot};
+    prefetch_slot(hash & mask_, bytes.size());
+    return Probe{head, hash & kHashBits};
   }
   inline Rank find_probed(std::string_view bytes, Probe probe) const;
   // Ranks of one and two bytes from dense tables (256 and 65536 entries, L1/L2-resident): BPE starts
@@ -128,10 +129,19 @@ class Vocabulary {
   // from L2 instead of a trip to the megabytes of slots. Its bit comes from the hash's top bits; the slot
   // from its bottom bits. Measured, o200k, multi.txt 20 MB: +10%; on whole pieces it cost cl100k en 10%.
   static constexpr int kFilterBits = 21;
+  // Probe::hash keeps all but the top bit, so it never equals kAbsent. Tables have far fewer than 2^63
+  // slots, so the slot is unaffected.
+  static constexpr uint64_t kHashBits = ~uint64_t(0) >> 1;
   static uint64_t filter_bit(uint64_t hash) { return hash >> (64 - kFilterBits); }
   bool might_contain(uint64_t hash) const {
     const uint64_t bit = filter_bit(hash);
     return !filter_.empty() && ((filter_[bit >> 6] >> (bit & 63)) & 1);
+  }
+
+  // A key of over 8 bytes is compared with its slot's tail too, so that line is fetched with the slot's.
+  void prefetch_slot(uint64_t slot, size_t n) const {
+    __builtin_prefetch(&slots_[slot]);
+    if (n > 8) __builtin_prefetch(&tails_[slot]);
   }
 
   // The first min(n, 8) bytes of the key as a little-endian integer, zero above (n > 0).
@@ -178,22 +188,23 @@ class Vocabulary {
     return h ^ (h >> 32);
   }
 
-  // Bytes 8..n of two n-byte strings (n > 8) are equal. Up to 16 bytes one overlapping 8-byte load from
-  // each end covers them, without a call to memcmp (most tokens that get here are 9-16 bytes).
-  static bool rest_equal(const char* a, const char* b, size_t n) {
-    if (n <= 16) {
-      uint64_t x, y;
-      std::memcpy(&x, a + n - 8, 8);
-      std::memcpy(&y, b + n - 8, 8);
-      return x == y;
-    }
-    return std::memcmp(a + 8, b + 8, n - 8) == 0;
+  // For an n-byte key (n > 8) whose head and length match slot i: are bytes 8..n equal too? The slot's
+  // tail (the token's last 8 bytes) settles tokens of up to 16 bytes, most of those that get here, without
+  // reading the arena: that read was two dependent cache misses (the offset, then the bytes).
+  bool rest_equal(uint64_t i, const char* key, size_t n) const {
+    uint64_t tail;
+    std::memcpy(&tail, key + n - 8, 8);
+    if (tails_[i] != tail) return false;
+    return n <= 16 || std::memcmp(arena_.data() + offsets_[slots_[i].rank] + 8, key + 8, n - 16) == 0;
   }
 
   Status insert_all(std::vector<std::pair<std::string, Rank>>& ranks, std::string_view source,
                     const std::vector<size_t>* lines);
 
   std::vector<Slot, detail::TableAllocator<Slot>> slots_;
+  // tails_[i]: the last 8 bytes of slot i's token if it is longer than 8 bytes. A parallel array, not a
+  // wider slot, so the lookups of short keys (most of them) keep four slots per cache line.
+  std::vector<uint64_t, detail::TableAllocator<uint64_t>> tails_;
   std::vector<uint64_t> filter_;
   uint64_t mask_ = 0;
   std::string arena_;              // all token bytes, in rank order
@@ -208,17 +219,17 @@ inline Rank Vocabulary::find_or_none(std::string_view bytes) const {
   if (bytes.empty() || slots_.empty()) return kNoRank;
   const uint64_t head = key_head(bytes.data(), bytes.size());
   const uint64_t hash = hash_bytes(bytes.data(), bytes.size(), head);
-  return find_probed(bytes, Probe{head, might_contain(hash) ? hash & mask_ : kAbsent});
+  return find_probed(bytes, Probe{head, might_contain(hash) ? hash & kHashBits : kAbsent});
 }
 
 inline Rank Vocabulary::find_probed(std::string_view bytes, Probe probe) const {
-  if (probe.slot == kAbsent) return kNoRank;
+  if (probe.hash == kAbsent) return kNoRank;
   const size_t n = bytes.size();
   const uint64_t head = probe.head;
-  for (uint64_t i = probe.slot;; i = (i + 1) & mask_) {
+  for (uint64_t i = probe.hash & mask_;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
     if (s.len == 0) return kNoRank;
-    if (s.head == head && s.len == n && (n <= 8 || rest_equal(arena_.data() + offsets_[s.rank], bytes.data(), n))) {
+    if (s.head == head && s.len == n && (n <= 8 || rest_equal(i, bytes.data(), n))) {
       return s.rank;
     }
   }

@@ -163,6 +163,7 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
   size_t capacity = 16;
   while (capacity < ranks.size() * 2) capacity *= 2;
   slots_.assign(capacity, Slot{0, 0, 0});
+  tails_.assign(capacity, 0);
   mask_ = capacity - 1;
   filter_.assign(size_t(1) << (kFilterBits - 6), 0);
   for (Rank r = 0; r < index.size(); ++r) {
@@ -178,6 +179,7 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
     uint64_t i = hash & mask_;
     while (slots_[i].len != 0) i = (i + 1) & mask_;
     slots_[i] = Slot{head, uint32_t(bytes.size()), r};
+    if (bytes.size() > 8) std::memcpy(&tails_[i], bytes.data() + bytes.size() - 8, 8);
     const uint64_t bit = filter_bit(hash);
     filter_[bit >> 6] |= uint64_t(1) << (bit & 63);
   }
