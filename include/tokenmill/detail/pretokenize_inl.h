@@ -317,18 +317,20 @@ inline void scan_pieces(std::string_view text, Scan scan, OnPiece& on_piece) {
 }  // namespace detail
 
 namespace detail {
-// Scanners wrapped in types (not passed as function pointers) so each loop inlines its scanner.
+// Scanners wrapped in types (not passed as function pointers) so each loop inlines its scanner. The
+// always_inline matters: left to itself GCC 12 called the o200k scanner out of line, once per piece, and
+// inlining it made o200k +15% on en.txt and +18% on multi.txt (interleaved best-of-3).
 struct R50kScan {
-  const uchar* operator()(const uchar* p, const uchar* end) const { return r50k_piece_end(p, end); }
+  [[gnu::always_inline]] const uchar* operator()(const uchar* p, const uchar* end) const { return r50k_piece_end(p, end); }
 };
 template <bool kEndAnchor, int kMaxDigits>
 struct Cl100kScan {
-  const uchar* operator()(const uchar* p, const uchar* end) const {
+  [[gnu::always_inline]] const uchar* operator()(const uchar* p, const uchar* end) const {
     return cl100k_piece_end<kEndAnchor, kMaxDigits>(p, end);
   }
 };
 struct O200kScan {
-  const uchar* operator()(const uchar* p, const uchar* end) const { return o200k_piece_end(p, end); }
+  [[gnu::always_inline]] const uchar* operator()(const uchar* p, const uchar* end) const { return o200k_piece_end(p, end); }
 };
 }  // namespace detail
 
