@@ -159,7 +159,8 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
     if (index[r] != UINT32_MAX) arena_ += ranks[index[r]].first;
   }
   offsets_[index.size()] = uint32_t(arena_.size());
-  // Load factor <= 1/2 keeps probe chains short; 16-byte slots make that ~4 MB for cl100k.
+  // Load factor <= 1/2 keeps probe chains short; 16-byte slots and their 8-byte tails make that ~6 MB
+  // for cl100k.
   size_t capacity = 16;
   while (capacity < ranks.size() * 2) capacity *= 2;
   slots_.assign(capacity, Slot{0, 0, 0});
