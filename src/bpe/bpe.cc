@@ -86,11 +86,15 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
   pair[n - 1] = kNoRank;
   size_t m = n;
   while (true) {
-    Rank best = kNoRank;
-    for (size_t k = 0; k + 1 < m; ++k) best = std::min(best, pair[k]);
-    if (best == kNoRank) break;
+    // The leftmost lowest rank in one pass of conditional moves (pair[m - 1] is always kNoRank).
+    Rank best = pair[0];
     size_t at = 0;
-    while (pair[at] != best) ++at;  // the leftmost of equal ranks
+    for (size_t k = 1; k + 1 < m; ++k) {
+      const bool lower = pair[k] < best;
+      best = lower ? pair[k] : best;
+      at = lower ? k : at;
+    }
+    if (best == kNoRank) break;
     token[at] = best;
     // Part at+1 joins part at: drop its entries.
     shift_down(start + at + 1, m - at - 1);
