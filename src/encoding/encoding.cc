@@ -148,7 +148,7 @@ class PieceCache {
     if (!entries_) {
       resize(kMinEntries);
     } else if (++stores_ > mask_ && mask_ + 1 < kMaxEntries) {
-      resize((mask_ + 1) * kGrowth);  // starts empty: what is lost is refilled within a few pieces
+      resize((mask_ + 1) * kGrowth);  // starts empty: results lost are recomputed as their pieces recur
     }
     Entry& e = entries_[hash & mask_];
     e.owner = owner;
