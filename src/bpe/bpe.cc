@@ -71,12 +71,13 @@ void byte_pair_encode_small(const Vocabulary& vocab, std::string_view piece, std
   // Lookups read 8 bytes at a time past the end of a key (see Vocabulary::probe), so short pieces are
   // copied into a buffer with 8 bytes of slack: then no pair near the piece's end needs the slow path.
   char padded_buf[kSmallPieceLimit + 8];
+  const char* readable_end = piece.data() + n;
   if (n <= kSmallPieceLimit) {
     std::memcpy(padded_buf, piece.data(), n);
     std::memset(padded_buf + n, 0, 8);
     piece = std::string_view(padded_buf, n);
+    readable_end = padded_buf + n + 8;
   }
-  const char* readable_end = n <= kSmallPieceLimit ? padded_buf + n + 8 : piece.data() + n;
   for (size_t i = 0; i < n; ++i) {
     start[i] = uint32_t(i);
     token[i] = vocab.byte_rank(bytes[i]);

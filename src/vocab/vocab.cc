@@ -40,7 +40,6 @@ void free_table(void* p, size_t bytes) {
 
 }  // namespace detail
 
-
 namespace {
 
 constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
