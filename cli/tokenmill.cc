@@ -17,6 +17,7 @@
 #include "tokenmill/fetch.h"
 #include "tokenmill/train.h"
 #include "train_command.h"
+#include "util/atomic_file.h"  // write_file_atomically
 
 namespace {
 

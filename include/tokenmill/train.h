@@ -214,7 +214,4 @@ Result<TrainResult> train_bpe(const ChunkCounter& counter, const TrainOptions& o
 // peak memory). The counter is left empty: only destroy or assign to it afterwards.
 Result<TrainResult> train_bpe(ChunkCounter&& counter, const TrainOptions& options);
 
-// Writes `data` to `path` whole or not at all (temporary file + rename).
-Status write_file_atomically(const std::string& path, std::string_view data);
-
 }  // namespace tokenmill

@@ -630,7 +630,11 @@ Result<Rank> Encoding::encode_single_token(std::string_view token_bytes) const {
   if (r != kNoRank) return r;
   auto it = impl_->special_index.find(token_bytes);
   if (it != impl_->special_index.end()) return impl_->specials[it->second].second;
-  return Status(ErrorCode::kUnknownToken, "'" + std::string(token_bytes) + "' is not a single token of " + impl_->name);
+  // Appended, not `"'" + std::string(...)`: GCC 12 warns -Wrestrict (a false positive) on that.
+  std::string msg = "'";
+  msg += token_bytes;
+  msg += "' is not a single token of " + impl_->name;
+  return Status(ErrorCode::kUnknownToken, msg);
 }
 
 bool Encoding::is_special_token(Rank id) const { return impl_->special_by_id.count(id) != 0; }

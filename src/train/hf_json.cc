@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "tokenmill/encoding.h"
+#include "util/atomic_file.h"
 
 namespace tokenmill {
 

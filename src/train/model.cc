@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tokenmill/train.h"
+#include "util/atomic_file.h"
 
 namespace tokenmill {
 

@@ -5,8 +5,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "tokenmill/train.h"
-
 namespace tokenmill::util {
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp." + std::to_string(getpid())) {}

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "tokenmill/status.h"
 
@@ -32,3 +33,10 @@ class AtomicFile {
 };
 
 }  // namespace tokenmill::util
+
+namespace tokenmill {
+
+// Writes `data` to `path` whole or not at all (temporary file + rename).
+Status write_file_atomically(const std::string& path, std::string_view data);
+
+}  // namespace tokenmill

@@ -11,7 +11,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "tokenmill/train.h"  // write_file_atomically
+#include "util/atomic_file.h"
 #include "util/sha256.h"
 
 namespace tokenmill {

@@ -122,7 +122,11 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
                               const std::vector<size_t>* lines) {
   auto where = [&](size_t i) {
     std::string s(source);
-    if (lines) s += ":" + std::to_string((*lines)[i]);
+    if (lines) {
+      // Two appends, not `":" + std::to_string(...)`: GCC 12 warns -Wrestrict (a false positive) on that.
+      s += ':';
+      s += std::to_string((*lines)[i]);
+    }
     return s;
   };
   if (ranks.empty()) return Status(ErrorCode::kParseError, std::string(source) + ": no tokens");
