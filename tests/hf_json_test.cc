@@ -64,23 +64,43 @@ TEST(HfJson, Contents) {
   EXPECT_NE(json->find(R"("ignore_merges": true)"), std::string::npos);
 }
 
+// Each refusal must come from the rule it names: the message says which merge, id or token broke it.
+void expect_refused(const Result<std::string>& r, const std::string& says) {
+  ASSERT_FALSE(r.ok()) << "accepted; expected refusal: " << says;
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << r.error();
+  EXPECT_NE(r.error().find(says), std::string::npos) << r.error();
+}
+
 TEST(HfJson, Errors) {
   auto trained = train_on({"ab ab ab cd cd"}, 260);
   ASSERT_TRUE(trained.ok());
+  const size_t n = trained->model.ranks.size();
   auto merges = trained->merges;
   merges.pop_back();
-  EXPECT_FALSE(hf_tokenizer_json(trained->model, merges).ok());  // one merge per rank
+  expect_refused(hf_tokenizer_json(trained->model, merges),
+                 std::to_string(n) + " ranks need " + std::to_string(n - 256) + " merges, got " +
+                     std::to_string(n - 257));
   merges = trained->merges;
   std::swap(merges[0], merges[1]);
-  EXPECT_FALSE(hf_tokenizer_json(trained->model, merges).ok());  // merge k must make rank 256 + k
+  expect_refused(hf_tokenizer_json(trained->model, merges), "merge 0 (");
   BpeModel model = trained->model;
-  model.special_tokens = {{"\xff", Rank(model.ranks.size())}};
-  EXPECT_FALSE(hf_tokenizer_json(model, trained->merges).ok());  // not UTF-8
-  model.special_tokens = {{"<|x|>", Rank(model.ranks.size() + 1)}};
-  EXPECT_FALSE(hf_tokenizer_json(model, trained->merges).ok());  // gap before the special id
-  model.special_tokens = {{"ab", Rank(model.ranks.size())}};
-  EXPECT_FALSE(hf_tokenizer_json(model, trained->merges).ok());  // also a vocabulary string
-  EXPECT_FALSE(write_hf_tokenizer_json(trained->model, trained->merges, "/no-such-dir/t.json").ok());
+  model.special_tokens = {{"\xff", Rank(n)}};
+  expect_refused(hf_tokenizer_json(model, trained->merges),
+                 "special token with id " + std::to_string(n) + " is not valid UTF-8");
+  model.special_tokens = {{"<|x|>", Rank(n + 1)}};
+  expect_refused(hf_tokenizer_json(model, trained->merges),
+                 "'<|x|>' has id " + std::to_string(n + 1) + ", expected " + std::to_string(n));
+  model.special_tokens = {{"<|y|>", Rank(n - 1)}};
+  expect_refused(hf_tokenizer_json(model, trained->merges),
+                 "special token with id " + std::to_string(n - 1) + " overlaps the ranks");
+  model.special_tokens = {{"ab", Rank(n)}};
+  expect_refused(hf_tokenizer_json(model, trained->merges), "special token 'ab' is also a vocabulary string");
+  model = trained->model;
+  model.pattern = "\xc3(";
+  expect_refused(hf_tokenizer_json(model, trained->merges), "the split pattern is not valid UTF-8");
+  Status s = write_hf_tokenizer_json(trained->model, trained->merges, "/no-such-dir/t.json");
+  EXPECT_EQ(s.code(), ErrorCode::kIoError) << s.message();
+  EXPECT_NE(s.message().find("/no-such-dir/t.json"), std::string::npos) << s.message();
 }
 
 }  // namespace
