@@ -1,5 +1,5 @@
 // Character classes for pre-tokenization, one byte of flags per code point.
-// The tables are generated at build time from the UCD (tools/gen_unicode_tables.mjs).
+// The tables are generated from the UCD ahead of time and committed (tools/tables/gen_unicode_tables.mjs).
 #pragma once
 
 #include <array>
