@@ -253,7 +253,7 @@ int main(int argc, char** argv) {
     tokenmill::FetchOptions options;
     options.cache_dir = cache_dir;
     options.from = fetch_from;
-    options.verbose = true;
+    options.progress = [](std::string_view line) { std::cerr << "tokenmill fetch: " << line << "\n"; };
     std::vector<std::string> files;
     for (const auto& name : fetch_names) {
       if (name == "all") {

