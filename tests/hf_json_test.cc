@@ -77,9 +77,9 @@ TEST(HfJson, Errors) {
   const size_t n = trained->model.ranks.size();
   auto merges = trained->merges;
   merges.pop_back();
-  expect_refused(hf_tokenizer_json(trained->model, merges),
-                 std::to_string(n) + " ranks need " + std::to_string(n - 256) + " merges, got " +
-                     std::to_string(n - 257));
+  expect_refused(
+      hf_tokenizer_json(trained->model, merges),
+      std::to_string(n) + " ranks need " + std::to_string(n - 256) + " merges, got " + std::to_string(n - 257));
   merges = trained->merges;
   std::swap(merges[0], merges[1]);
   expect_refused(hf_tokenizer_json(trained->model, merges), "merge 0 (");
