@@ -6,13 +6,13 @@
 // tiktoken and HF tokenizers define pieces with a regular expression and spend most of their time in a
 // backtracking regex engine. tokenmill recognises the OpenAI patterns (exact strings) and runs a
 // hand-written scanner for each that gives the same pieces in one forward pass, without backtracking
-// (see src/pretokenize/splitters.h for how each alternative is decided). Any other pattern runs on
-// PCRE2 with JIT, with the semantics of tiktoken's regex crate: leftmost-first alternation, `$` only at
-// the end of the text, characters no alternative matches are dropped.
+// (see include/tokenmill/detail/pretokenize_inl.h for how each alternative is decided). Any other pattern
+// runs on PCRE2 with JIT, with the semantics of tiktoken's regex crate: leftmost-first alternation, `$`
+// only at the end of the text, characters no alternative matches are dropped.
 //
 // Character classes (\p{L}, \p{N}, \s, case classes) follow the Unicode version in unicode_version(),
-// generated at build time from the UCD; this is the version tiktoken and HF tokenizers use. The PCRE2
-// path uses PCRE2's own tables (the system library's Unicode version).
+// in tables generated from the UCD and committed (tools/tables/); this is the version tiktoken and HF
+// tokenizers use. The PCRE2 path uses PCRE2's own tables (the system library's Unicode version).
 #pragma once
 
 #include <memory>

@@ -14,6 +14,18 @@
 #include "tokenmill/fetch.h"
 #include "util/sha256.h"
 
+// Performance notes: the measurements behind this file's choices (o200k unless said otherwise; corpora
+// from bench/; interleaved best-of-N runs on one machine).
+//
+// - PieceCache, why: on en.txt (30 MB) 10% of pieces miss the vocabulary, but only 29% of those are
+//   distinct, and a BPE run costs ~250 ns (a chain of dependent table lookups) against one probe for a hit.
+// - PieceCache, size: on the first 30 MB of en.txt (cold cache, best-of-9) 16 MB encodes ~5% faster than
+//   1 MB, as BPE runs fall from 47% to 38% of non-token pieces (29% would be every distinct piece once).
+// - PieceCache entries straddling two cache lines cost ~10%; hence one aligned line per entry.
+// - encode_text's pipeline lags: with lags 2 and 4 the slot read waited on memory for ~9% of all time and
+//   the cache entry read for ~8% (perf, en). Best-of-5 against lags 4/6, lags 6/12 gave en +8%, code +5%,
+//   multi +1%; 8/14 measured the same as 6/12.
+
 namespace tokenmill {
 
 namespace {
@@ -106,17 +118,14 @@ size_t initial_capacity(size_t bytes) { return bytes >= (size_t(1) << 20) ? byte
 
 }  // namespace
 
-// Results of BPE for pieces that are not whole tokens, per thread. Real text repeats its rare words: on
-// en.txt (30 MB, o200k) 10% of pieces miss the vocabulary, but only 29% of those are distinct, and a hit
-// costs one probe instead of a BPE run (~250 ns, a chain of dependent table lookups). Keyed by the exact
+// Results of BPE for pieces that are not whole tokens, per thread: real text repeats its rare words, and a
+// hit costs one probe instead of a BPE run (see the performance notes at the top). Keyed by the exact
 // bytes and the encoding's serial number, so it can change speed but never ids. Direct-mapped on the hash
 // the token table's probe already computed, so the encoder can prefetch an entry as soon as it knows a
 // piece is not a token.
 //
 // Size: a thread starts at 1 MB and grows to 4 and then 16 MB once it has stored as many results as it
-// has entries, i.e. only while it encodes megabytes of text. Measured on the first 30 MB of en.txt (o200k,
-// cold cache, interleaved best-of-9): 16 MB encodes ~5% faster than 1 MB, as BPE runs fall from 47% to 38%
-// of non-token pieces (29% would be every distinct piece once). A thread that encodes a few strings keeps
+// has entries, i.e. only while it encodes megabytes of text. A thread that encodes a few strings keeps
 // 1 MB.
 class PieceCache {
  public:
@@ -161,7 +170,7 @@ class PieceCache {
  private:
   static constexpr size_t kMinEntries = 16384, kMaxEntries = 262144, kGrowth = 4;
 
-  // One cache line: a lookup is one miss at most (an entry that straddled two lines cost ~10% on o200k).
+  // One cache line: a lookup is one miss at most (performance notes: straddling entries).
   struct alignas(64) Entry {
     uint64_t owner = 0;  // 0 = empty; encodings are numbered from 1
     uint8_t len = 0;
@@ -235,9 +244,7 @@ struct Encoding::Impl {
     //   piece i:      probe the token table (prefetches its slot);
     //   piece i - 6:  read that slot; if the piece is not a token, prefetch its piece-cache entry;
     //   piece i - 12: emit its ids (the token, or the cached ids, or BPE).
-    // Lags of 2 and 4 left the slot read waiting on memory for ~9% of all time and the cache entry read
-    // for ~8% (perf, o200k en). Interleaved best-of-5 on o200k against lags 4/6: en +8%, code +5%,
-    // multi +1%; 8/14 measured the same as 6/12.
+    // The lags are measured (performance notes at the top of this file).
     constexpr size_t kResolveLag = 6, kEmitLag = 12, kRing = 16;
     struct Pending {
       std::string_view piece;
