@@ -14,8 +14,8 @@
 #include "tokenmill/fetch.h"
 #include "util/sha256.h"
 
-// Performance notes: the measurements behind this file's choices (o200k unless said otherwise; corpora
-// from bench/; interleaved best-of-N runs on one machine).
+// Performance notes: the measurements behind this file's choices (o200k unless said otherwise; en, code
+// and multi are the test corpora en.txt, code.txt, multi.txt; interleaved best-of-N runs).
 //
 // - PieceCache, why: on en.txt (30 MB) 10% of pieces miss the vocabulary, but only 29% of those are
 //   distinct, and a BPE run costs ~250 ns (a chain of dependent table lookups) against one probe for a hit.
