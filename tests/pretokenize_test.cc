@@ -119,6 +119,7 @@ TEST_P(SplitterVsRegex, CutsLeavePiecesOfTheRegexUnchanged) {
       text += testing::random_text(rng, 4);
       if (coin(rng) == 0) text += "\n";
       if (coin(rng) == 0) text += "x\nT";
+      if (coin(rng) == 0) text += "a ";
     }
     const std::vector<size_t> cuts = all_cuts(*fast, text);
     const auto whole = pieces(*slow, text);
@@ -143,6 +144,9 @@ TEST_P(SplitterVsRegex, CutsNextToEveryClass) {
       for (const char* letter : {"a", "S", "s", "T"}) {
         for (const char* after : units) {
           std::string text = std::string(before) + char(x) + "\n" + letter + after;
+          const std::string spaced = std::string(before) + char(x) + letter + " " + after;
+          ASSERT_EQ(pieces_of_parts(*slow, spaced, all_cuts(*fast, spaced)), pieces(*slow, spaced))
+              << ::testing::PrintToString(spaced);
           const auto cuts = all_cuts(*fast, text);
           ASSERT_EQ(pieces_of_parts(*slow, text, cuts), pieces(*slow, text)) << ::testing::PrintToString(text);
           checked += cuts.size();
@@ -160,7 +164,8 @@ TEST(Pretokenizer, CustomPatternsAreNeverCut) {
   auto builtin = Pretokenizer::create(kCl100kPattern);
   EXPECT_EQ(builtin->find_cut("ab.\nCd.\nEf", 0, 10), 4u);
   EXPECT_EQ(builtin->find_cut("ab.\nCd.\nEf", 5, 10), 8u);
-  EXPECT_EQ(builtin->find_cut("ab \nCd", 0, 6), std::string_view::npos);  // whitespace before the break
+  EXPECT_EQ(builtin->find_cut("1 \nCd", 0, 5), std::string_view::npos);  // whitespace before the break
+  EXPECT_EQ(builtin->find_cut("1 2 ab cd", 0, 9), 6u);                    // a space after a letter
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltinPatterns, SplitterVsRegex, ::testing::ValuesIn(kPatterns),

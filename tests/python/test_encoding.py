@@ -124,6 +124,17 @@ def test_encode_corpus(pair):
         assert tm.encode_ordinary(line) == tt.encode_ordinary(line), line
 
 
+def test_one_long_text_on_threads(pair):
+    """encode_ordinary(num_threads=2) cuts one text into parts; tiktoken encodes it whole."""
+    tm, tt = pair
+    from conftest import corpus_text
+
+    text = corpus_text("en.txt", 2_500_000) + corpus_text("multi.txt", 1_500_000) + corpus_text("code.txt", 1_500_000)
+    expected = tt.encode_ordinary(text)
+    assert tm.encode_ordinary(text, num_threads=2) == expected
+    assert tm.encode_ordinary(text, num_threads=5) == expected
+
+
 def test_special_token_rules():
     tm, tt = tokenmill.get_encoding("cl100k_base"), tiktoken_encoding("cl100k_base")
     text = "a<|endoftext|>b<|fim_prefix|>c<|endofprompt|>d"
