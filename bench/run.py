@@ -510,6 +510,9 @@ def worst_case_inputs(workdir: Path) -> list[tuple[str, Path, bool]]:
         ("' ' × 1M + 'a'", b" " * n + b"a", False),
         ("random a-z, 1 MB", "".join(rng.choices(string.ascii_lowercase, k=n)).encode(), False),
         ("random bytes, 1 MB", rng.randbytes(n), True),
+        ("'😀' × 4M (16 MB)", "😀".encode() * (4 * n), False),
+        ("'e' + U+0301 × 8M (16 MB)", ("e" + "\u0301" * (8 * n - 1)).encode(), False),
+        ("\"'s\" × 8M (16 MB)", b"'s" * (8 * n), False),
     ]
     out = []
     for i, (label, data, as_bytes) in enumerate(cases):
@@ -819,7 +822,7 @@ def main() -> int:
             ]
         if not args.skip_worst:
             report += [
-                "## Worst cases: CPU seconds for 1 MB (lower is better)", "",
+                "## Worst cases: CPU seconds (lower is better), 1 MB each, the last three 16 MB", "",
                 f"Each run in its own process with a {args.timeout:g} s wall-clock limit; one run each. "
                 f"Random inputs seeded ({SEED}). Random bytes (not UTF-8): tokenmill encode_bytes, tiktoken "
                 f"Encoding._encode_bytes; the other peers only take str (n/a).", "",
