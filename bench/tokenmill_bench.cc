@@ -1,13 +1,18 @@
 // tokenmill_bench: the tokenmill side of bench/run.py.
 //
-//   tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH]
+//   tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH] [--threads N]
 //
 // Loads ENCODING (rank files from the cache: TOKENMILL_CACHE_DIR, never fetched here), reads FILE whole,
 // encodes it with encode_ordinary (or encode_bytes with --bytes) N times (default 3) and prints one JSON
 // object on stdout:
 //
 //   {"encoding": ..., "bytes": B, "tokens": T, "cpu_seconds": best, "mb_per_cpu_s": B / 1e6 / best,
-//    "load_cpu_seconds": ..., "repeat": N, "peak_rss_kb": VmHWM}
+//    "load_cpu_seconds": ..., "repeat": N, "peak_rss_kb": VmHWM, "warm_cpu_seconds": W}
+//
+// W is one more encode of the same text with the last run's encoding, its piece cache already filled.
+//
+// --threads N (N > 1) encodes the one text with encode_ordinary_parallel on N threads and adds "wall_seconds"
+// (the best run's wall-clock time), since CPU time then sums the threads.
 //
 // cpu_seconds is process CPU time (CLOCK_PROCESS_CPUTIME_ID) around the encode call only, the best of the N
 // runs; loading the encoding and reading the file are excluded. --ids-out writes the ids of the last run as
@@ -29,6 +34,12 @@
 
 namespace {
 
+double wall_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 double cpu_now() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -46,7 +57,7 @@ long peak_rss_kb() {
 }
 
 [[noreturn]] void usage() {
-  std::cerr << "usage: tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH]\n";
+  std::cerr << "usage: tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH] [--threads N]\n";
   std::exit(2);
 }
 
@@ -68,6 +79,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
   bool bytes_mode = false;
   int repeat = 3;
+  unsigned threads = 1;
   std::string ids_out;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -76,6 +88,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--repeat" && i + 1 < argc) {
       repeat = std::atoi(argv[++i]);
       if (repeat < 1) usage();
+    } else if (arg == "--threads" && i + 1 < argc) {
+      threads = unsigned(std::atoi(argv[++i]));
+      if (threads < 1) usage();
     } else if (arg == "--ids-out" && i + 1 < argc) {
       ids_out = argv[++i];
     } else if (!arg.empty() && arg[0] == '-') {
@@ -106,6 +121,7 @@ int main(int argc, char** argv) {
 
   std::vector<tokenmill::Rank> ids;
   double best = std::numeric_limits<double>::infinity();
+  double best_wall = std::numeric_limits<double>::infinity();
   for (int r = 0; r < repeat; ++r) {
     ids.clear();
     ids.shrink_to_fit();  // each run allocates its output afresh, as a caller's first call would
@@ -116,16 +132,27 @@ int main(int argc, char** argv) {
       std::cerr << "tokenmill_bench: " << enc.error() << "\n";
       return 1;
     }
-    const double start = cpu_now();
+    const double start = cpu_now(), wall_start = wall_now();
     if (bytes_mode) {
       ids = enc->encode_bytes(text);
+    } else if (threads > 1) {
+      ids = enc->encode_ordinary_parallel(text, threads);
     } else {
       ids = enc->encode_ordinary(text);
     }
-    const double elapsed = cpu_now() - start;
+    const double elapsed = cpu_now() - start, wall = wall_now() - wall_start;
     if (elapsed < best) best = elapsed;
+    if (wall < best_wall) best_wall = wall;
   }
 
+  // Warm: the same text again with the encoding of the last run, whose piece cache that run filled.
+  const double warm_start = cpu_now();
+  const size_t warm_tokens = bytes_mode ? enc->encode_bytes(text).size() : enc->encode_ordinary(text).size();
+  const double warm_cpu = cpu_now() - warm_start;
+  if (warm_tokens != ids.size()) {
+    std::cerr << "tokenmill_bench: a second encode gave " << warm_tokens << " tokens, the first " << ids.size() << "\n";
+    return 1;
+  }
   if (!ids_out.empty()) {
     std::ofstream out(ids_out, std::ios::binary);
     static_assert(sizeof(tokenmill::Rank) == 4);
@@ -140,8 +167,9 @@ int main(int argc, char** argv) {
   const double mb = static_cast<double>(text.size()) / 1e6;
   std::printf(
       "{\"encoding\": \"%s\", \"bytes\": %zu, \"tokens\": %zu, \"cpu_seconds\": %.6f, \"mb_per_cpu_s\": %.3f, "
-      "\"load_cpu_seconds\": %.6f, \"repeat\": %d, \"mode\": \"%s\", \"peak_rss_kb\": %ld}\n",
+      "\"load_cpu_seconds\": %.6f, \"repeat\": %d, \"mode\": \"%s\", \"peak_rss_kb\": %ld, \"warm_cpu_seconds\": %.6f, "
+      "\"threads\": %u, \"wall_seconds\": %.6f}\n",
       name.c_str(), text.size(), ids.size(), best, best > 0 ? mb / best : 0.0, load_cpu, repeat,
-      bytes_mode ? "encode_bytes" : "encode_ordinary", peak_rss_kb());
+      bytes_mode ? "encode_bytes" : "encode_ordinary", peak_rss_kb(), warm_cpu, threads, best_wall);
   return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Training benchmark: `tokenmill train` against Karpathy's rustbpe 0.1.0 and HF tokenizers' BpeTrainer on the
+"""Training benchmark: `tokenmill train` against Karpathy's rustbpe 0.1.0, HF tokenizers' BpeTrainer and gigabpe on the
 same corpus, vocab size and split pattern, each line a document (rustbpe and HF get `open(path)`, exactly what
 tokenmill's `lines` mode reads).
 
@@ -60,6 +60,15 @@ tok.save(out)
 """
 
 
+# gigabpe 0.1.0 offers only "whitespace" and "bytelevel" (GPT-2's split) pre-tokenizers, not the GPT-4 pattern,
+# and writes HF-style merges: its time is reported beside the others, its merges are not compared.
+GIGABPE_WORKER = r"""
+import sys, gigabpe
+path, vocab, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+gigabpe.train_tokenizer([path], vocab, out, pretokenizer="bytelevel", threads=1)
+"""
+
+
 def byte_level_decoder() -> dict[str, int]:
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
     cs, n = bs[:], 0
@@ -106,6 +115,7 @@ def main() -> None:
     ap.add_argument("--rayon-threads", default="1")
     ap.add_argument("--skip-rustbpe", action="store_true")
     ap.add_argument("--skip-hf", action="store_true")
+    ap.add_argument("--skip-gigabpe", action="store_true")
     args = ap.parse_args()
 
     cli = os.environ.get("TOKENMILL_CLI", str(REPO / "build" / "tokenmill"))
@@ -129,11 +139,16 @@ def main() -> None:
             hf = measure([sys.executable, "-c", HF_WORKER, str(corpus), str(args.vocab), PATTERNS[args.pattern],
                           str(hf_out)], env=env)
             rows.append((f"HF tokenizers 0.23.3 BpeTrainer (RAYON_NUM_THREADS={args.rayon_threads})", hf))
+        if not args.skip_gigabpe:
+            gb = measure([sys.executable, "-c", GIGABPE_WORKER, str(corpus), str(args.vocab), str(Path(tmp) / "gb.json")],
+                         env=dict(os.environ, RAYON_NUM_THREADS="1"))
+            rows.append(("gigabpe 0.1.0, threads=1 (GPT-2 byte-level split, not the same merges)", gb))
         print(f"\n| trainer | CPU s | wall s | peak RSS MB |\n|---|---:|---:|---:|")
         for name, m in rows:
             print(f"| {name} | {m['cpu']:.2f} | {m['wall']:.2f} | {m['rss_mb']:.0f} |")
         if not args.skip_hf:
-            print("\n" + compare_hf(hf_out, tm_out) + f"; HF CPU / tokenmill CPU {rows[-1][1]['cpu'] / tm['cpu']:.1f}x")
+            hf_cpu = next(m["cpu"] for name, m in rows if name.startswith("HF"))
+            print("\n" + compare_hf(hf_out, tm_out) + f"; HF CPU / tokenmill CPU {hf_cpu / tm['cpu']:.1f}x")
         if not args.skip_rustbpe:
             same = tm_out.read_bytes() == rb_out.read_bytes()
             print(f"\nmerges identical: {'yes' if same else 'NO'}; CPU speedup {rows[1][1]['cpu'] / tm['cpu']:.1f}x")

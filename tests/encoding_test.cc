@@ -5,6 +5,9 @@
 #include <map>
 #include <random>
 
+#include <atomic>
+#include <thread>
+
 #include "test_util.h"
 
 namespace tokenmill {
@@ -34,6 +37,69 @@ TEST_P(EveryEncoding, BatchEqualsSerialForAnyThreadCount) {
   std::vector<std::vector<Rank>> serial;
   for (auto v : views) serial.push_back(enc.encode_ordinary(v));
   for (unsigned threads : {1u, 2u, 3u, 8u}) EXPECT_EQ(enc.encode_ordinary_batch(views, threads), serial) << threads;
+}
+
+// Megabytes of text with many cut points: words and line breaks, with random class-covering characters.
+std::string long_text_with_cuts(size_t bytes, uint32_t seed) {
+  static const char* kWords[] = {"The", " the", " cat", "'s", " 2024", ".\n", "\n", ",", " don't", "\r\n", "  ", " x"};
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<size_t> word(0, std::size(kWords) - 1);
+  std::uniform_int_distribution<int> coin(0, 15);
+  std::string text;
+  while (text.size() < bytes) {
+    text += kWords[word(rng)];
+    if (coin(rng) == 0) text += testing::random_text(rng, 8);
+  }
+  return text;
+}
+
+TEST_P(EveryEncoding, ParallelEncodeEqualsSerial) {
+  const Encoding& enc = testing::builtin(GetParam());
+  const std::string text = long_text_with_cuts(5 << 20, 99);
+  const std::vector<Rank> serial = enc.encode_ordinary(text);
+  for (unsigned threads : {2u, 8u}) {
+    EXPECT_EQ(enc.encode_ordinary_parallel(text, threads), serial) << threads << " threads";
+  }
+  // Invalid UTF-8 (tiktoken's _encode_bytes rule applies to the whole text) and text without cuts.
+  std::string invalid = text;
+  invalid[invalid.size() - 100] = char(0xFF);
+  EXPECT_EQ(enc.encode_ordinary_parallel(invalid, 2), enc.encode_ordinary(invalid));
+  const std::string no_cuts(3 << 20, 'a');
+  EXPECT_EQ(enc.encode_ordinary_parallel(no_cuts, 2), enc.encode_ordinary(no_cuts));
+}
+
+TEST(PieceCache, AllThreadsStayWithinTheBudget) {
+  // Rare words miss the vocabulary, so every thread stores BPE results and would grow its cache to 16 MB.
+  const Encoding& enc = testing::builtin("cl100k_base");
+  const size_t saved = piece_cache_budget();
+  set_piece_cache_budget(size_t(3) << 20);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> letter('a', 'z'), len(6, 12);
+  std::vector<std::string> texts(8);
+  for (auto& t : texts) {
+    while (t.size() < (1 << 20)) {
+      t += ' ';
+      for (int i = len(rng); i > 0; --i) t += char(letter(rng));
+    }
+  }
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::atomic<size_t> peak{0};
+  std::vector<std::vector<Rank>> batch;
+  {
+    std::atomic<bool> done{false};
+    std::thread watch([&] {
+      while (!done) peak = std::max(peak.load(), piece_cache_bytes_in_use());
+    });
+    batch = enc.encode_ordinary_batch(views, 8);
+    done = true;
+    watch.join();
+  }
+  set_piece_cache_budget(saved);
+  EXPECT_LE(peak.load(), size_t(3) << 20);
+  EXPECT_GT(peak.load(), size_t(1) << 20);  // the caches did grow up to the budget
+  // Threads that ran without a cache, or with a smaller one, give the same ids.
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(batch[i], enc.encode_ordinary(texts[i])) << i;
+  EXPECT_EQ(piece_cache_bytes_in_use() % (size_t(1) << 20), 0u);  // whole caches only; exited threads freed
 }
 
 TEST_P(EveryEncoding, EmptyInputEncodesToNoIds) {

@@ -86,6 +86,88 @@ TEST_P(SplitterVsRegex, PiecesTileAnyBytes) {
   }
 }
 
+// Pieces of every part of `text` cut at each of `cuts`, in order.
+std::vector<std::string> pieces_of_parts(const Pretokenizer& pre, std::string_view text, const std::vector<size_t>& cuts) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  for (size_t i = 0; i <= cuts.size(); ++i) {
+    const size_t to = i < cuts.size() ? cuts[i] : text.size();
+    for (auto& p : pieces(pre, text.substr(from, to - from))) out.push_back(std::move(p));
+    from = to;
+  }
+  return out;
+}
+
+std::vector<size_t> all_cuts(const Pretokenizer& pre, std::string_view text) {
+  std::vector<size_t> cuts;
+  for (size_t c = 0; (c = pre.find_cut(text, c, text.size())) != std::string_view::npos; ++c) cuts.push_back(c);
+  return cuts;
+}
+
+TEST_P(SplitterVsRegex, CutsLeavePiecesOfTheRegexUnchanged) {
+  // The reference is PCRE2 running the pattern on the whole text and on each part, so this checks the
+  // proof in cuts.cc, not the scanners. Texts dense in line breaks next to every character class.
+  auto fast = Pretokenizer::create(GetParam().pattern);
+  auto slow = Pretokenizer::create_regex(GetParam().pattern);
+  ASSERT_TRUE(fast.ok() && slow.ok());
+  std::mt19937 rng(4242);
+  std::uniform_int_distribution<int> coin(0, 3);
+  size_t checked = 0;
+  for (int i = 0; i < 6000; ++i) {
+    std::string text;
+    while (text.size() < 48) {
+      text += testing::random_text(rng, 4);
+      if (coin(rng) == 0) text += "\n";
+      if (coin(rng) == 0) text += "x\nT";
+      if (coin(rng) == 0) text += "a ";
+    }
+    const std::vector<size_t> cuts = all_cuts(*fast, text);
+    const auto whole = pieces(*slow, text);
+    for (size_t c : cuts) {
+      ASSERT_EQ(pieces_of_parts(*slow, text, {c}), whole) << "cut at " << c << " of " << ::testing::PrintToString(text);
+    }
+    ASSERT_EQ(pieces_of_parts(*slow, text, cuts), whole) << ::testing::PrintToString(text);
+    checked += cuts.size();
+  }
+  EXPECT_GT(checked, 6000u);  // the generator really makes cuts
+}
+
+TEST_P(SplitterVsRegex, CutsNextToEveryClass) {
+  // Every unit before and after a candidate "<x>\n<letter>", x any printable ASCII character.
+  auto fast = Pretokenizer::create(GetParam().pattern);
+  auto slow = Pretokenizer::create_regex(GetParam().pattern);
+  const char* units[] = {"", " ", "  ", "\n", "\r\n", "\t", "a", "A", "1", "123", "!", "'s", "'", "\xCC\x81",
+                         "\xE4\xB8\xAD", "\xE3\x80\x80", "\xC2\xA0", "\r"};
+  size_t checked = 0;
+  for (const char* before : units) {
+    for (int x = 0x20; x < 0x7F; ++x) {
+      for (const char* letter : {"a", "S", "s", "T"}) {
+        for (const char* after : units) {
+          std::string text = std::string(before) + char(x) + "\n" + letter + after;
+          const std::string spaced = std::string(before) + char(x) + letter + " " + after;
+          ASSERT_EQ(pieces_of_parts(*slow, spaced, all_cuts(*fast, spaced)), pieces(*slow, spaced))
+              << ::testing::PrintToString(spaced);
+          const auto cuts = all_cuts(*fast, text);
+          ASSERT_EQ(pieces_of_parts(*slow, text, cuts), pieces(*slow, text)) << ::testing::PrintToString(text);
+          checked += cuts.size();
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 20000u);
+}
+
+TEST(Pretokenizer, CustomPatternsAreNeverCut) {
+  auto pre = Pretokenizer::create(R"(\w+|\s)");
+  ASSERT_TRUE(pre.ok());
+  EXPECT_EQ(pre->find_cut("ab.\nCd.\nEf", 0, 10), std::string_view::npos);
+  auto builtin = Pretokenizer::create(kCl100kPattern);
+  EXPECT_EQ(builtin->find_cut("ab.\nCd.\nEf", 0, 10), 4u);
+  EXPECT_EQ(builtin->find_cut("ab.\nCd.\nEf", 5, 10), 8u);
+  EXPECT_EQ(builtin->find_cut("1 \nCd", 0, 5), std::string_view::npos);  // whitespace before the break
+  EXPECT_EQ(builtin->find_cut("1 2 ab cd", 0, 9), 6u);                    // a space after a letter
+}
+
 INSTANTIATE_TEST_SUITE_P(BuiltinPatterns, SplitterVsRegex, ::testing::ValuesIn(kPatterns),
                          [](const auto& info) { return std::string(info.param.name); });
 

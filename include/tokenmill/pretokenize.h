@@ -60,6 +60,12 @@ class Pretokenizer {
   // Where the piece starting at text[pos] ends (built-in kinds only; pos < text.size()).
   size_t next_piece_end(std::string_view text, size_t pos) const;
 
+  // The first position c in [from, to) where `text` can be cut for encoding on several threads: splitting
+  // text[0, c) and text[c, end) alone gives exactly the pieces of the whole text. npos if there is none in
+  // the range, or if this is a custom (regex) pattern, for which no cut is proven: such text is encoded on
+  // one thread. The rule and its proof for the built-in pattern families are in src/pretokenize/cuts.cc.
+  size_t find_cut(std::string_view text, size_t from, size_t to) const;
+
   // Regex kind: finds the next match at or after pos; returns false if none. Thread-safe.
   bool regex_find(std::string_view text, size_t pos, size_t* match_begin, size_t* match_end) const;
 

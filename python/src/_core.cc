@@ -274,13 +274,14 @@ struct CoreEncoding {
     return CoreEncoding{std::move(r).value()};
   }
 
-  nb::object encode_ordinary(nb::handle text) const {
+  nb::object encode_ordinary(nb::handle text, long num_threads) const {
+    const unsigned threads = thread_count(num_threads);
     nb::object keep;
     std::string_view t = utf8_of(text, &keep, true);
     std::vector<Rank> ids;
     {
       nb::gil_scoped_release nogil;
-      ids = enc.encode_ordinary(t);
+      ids = threads == 1 ? enc.encode_ordinary(t) : enc.encode_ordinary_parallel(t, threads);
     }
     return to_list(ids);
   }
@@ -596,7 +597,7 @@ NB_MODULE(_core, m) {
       .def_static("load", &CoreEncoding::load, nb::arg("name"))
       .def_static("create", &CoreEncoding::create, nb::arg("name"), nb::arg("pat_str"), nb::arg("mergeable_ranks"),
                   nb::arg("special_tokens"))
-      .def("encode_ordinary", &CoreEncoding::encode_ordinary, nb::arg("text"))
+      .def("encode_ordinary", &CoreEncoding::encode_ordinary, nb::arg("text"), nb::arg("num_threads") = 1)
       .def("encode", &CoreEncoding::encode, nb::arg("text"), nb::arg("allowed").none(), nb::arg("disallowed").none())
       .def("encode_to_numpy", &CoreEncoding::encode_to_numpy, nb::arg("text"), nb::arg("allowed").none(),
            nb::arg("disallowed").none())

@@ -110,16 +110,18 @@ class Encoding:
     # Encoding
     # ====================
 
-    def encode_ordinary(self, text: str) -> list[int]:
+    def encode_ordinary(self, text: str, *, num_threads: int = 1) -> list[int]:
         """Encodes a string into tokens, ignoring special tokens.
 
         This is equivalent to ``encode(text, disallowed_special=())`` (but slightly faster).
         Lone surrogates are replaced by U+FFFD first, as tiktoken does.
+        ``num_threads`` > 1 (tokenmill only) encodes a long text on several threads with the same ids:
+        it is cut where the pattern is certain to start a piece, in parts of at least 1 MiB.
 
         >>> enc.encode_ordinary("hello world")
         [31373, 995]
         """
-        return self._core_bpe.encode_ordinary(text)
+        return self._core_bpe.encode_ordinary(text, num_threads)
 
     def encode(
         self,

@@ -17,7 +17,7 @@ class Encoding:
         special_tokens: dict[str, int],
         explicit_n_vocab: int | None = None,
     ) -> None: ...
-    def encode_ordinary(self, text: str) -> list[int]:
+    def encode_ordinary(self, text: str, *, num_threads: int = 1) -> list[int]:
         """Encodes a string into tokens, ignoring special tokens."""
     def encode(
         self,

@@ -118,6 +118,11 @@ size_t initial_capacity(size_t bytes) { return bytes >= (size_t(1) << 20) ? byte
 
 }  // namespace
 
+namespace {
+std::atomic<size_t> piece_cache_limit{size_t(64) << 20};  // piece_cache_budget() in encoding.h
+std::atomic<size_t> piece_cache_bytes{0};
+}  // namespace
+
 // Results of BPE for pieces that are not whole tokens, per thread: real text repeats its rare words, and a
 // hit costs one probe instead of a BPE run (see the performance notes at the top). Keyed by the exact
 // bytes and the encoding's serial number, so it can change speed but never ids. Direct-mapped on the hash
@@ -126,7 +131,8 @@ size_t initial_capacity(size_t bytes) { return bytes >= (size_t(1) << 20) ? byte
 //
 // Size: a thread starts at 1 MB and grows to 4 and then 16 MB once it has stored as many results as it
 // has entries, i.e. only while it encodes megabytes of text. A thread that encodes a few strings keeps
-// 1 MB.
+// 1 MB. All threads' caches together stay within one budget, 64 MiB (a 64-thread batch would otherwise
+// hold 1 GiB): a thread the budget refuses keeps the cache it has, or runs without one.
 class PieceCache {
  public:
   PieceCache() = default;
@@ -155,9 +161,11 @@ class PieceCache {
   void store(uint64_t owner, uint64_t hash, std::string_view piece, const Rank* ids, size_t n_ids) {
     if (piece.size() > kMaxBytes || n_ids > kMaxIds) return;
     if (!entries_) {
-      resize(kMinEntries);
+      // The first store of this thread, or the budget refused one: ask again every kMinEntries stores.
+      if (stores_++ % kMinEntries != 0 || !resize(kMinEntries)) return;
     } else if (++stores_ > mask_ && mask_ + 1 < kMaxEntries) {
       resize((mask_ + 1) * kGrowth);  // starts empty: results lost are recomputed as their pieces recur
+      stores_ = 0;                    // if the budget refused, ask again after as many stores
     }
     Entry& e = entries_[hash & mask_];
     e.owner = owner;
@@ -179,16 +187,26 @@ class PieceCache {
     Rank ids[kMaxIds];
   };
   static_assert(sizeof(Entry) == 64);
-  void resize(size_t entries) {
-    release();
+  // Within the process-wide budget, or not at all (the cache keeps its present size and contents).
+  bool resize(size_t entries) {
+    const size_t old_bytes = entries_ ? sizeof(Entry) * (mask_ + 1) : 0;
+    const size_t new_bytes = sizeof(Entry) * entries;
+    size_t in_use = piece_cache_bytes.load(std::memory_order_relaxed);
+    do {
+      if (in_use - old_bytes + new_bytes > piece_cache_limit.load(std::memory_order_relaxed)) return false;
+    } while (!piece_cache_bytes.compare_exchange_weak(in_use, in_use - old_bytes + new_bytes,
+                                                      std::memory_order_relaxed));
+    if (entries_) detail::free_table(entries_, old_bytes);  // Entry is trivial
     // Read at random: on huge pages, like the token table.
-    entries_ = static_cast<Entry*>(detail::allocate_table(sizeof(Entry) * entries));
+    entries_ = static_cast<Entry*>(detail::allocate_table(new_bytes));
     std::uninitialized_value_construct_n(entries_, entries);
     mask_ = entries - 1;
-    stores_ = 0;
+    return true;
   }
   void release() {
-    if (entries_) detail::free_table(entries_, sizeof(Entry) * (mask_ + 1));  // Entry is trivial
+    if (!entries_) return;
+    detail::free_table(entries_, sizeof(Entry) * (mask_ + 1));
+    piece_cache_bytes.fetch_sub(sizeof(Entry) * (mask_ + 1), std::memory_order_relaxed);
     entries_ = nullptr;
   }
 
@@ -575,6 +593,46 @@ Result<std::vector<std::vector<Rank>>> Encoding::encode_batch(std::span<const st
   return parallel_results<std::vector<Rank>>(texts.size(), threads, "text",
                                              [&](size_t i) { return encode(texts[i], allowed, disallowed); });
 }
+
+std::vector<Rank> Encoding::encode_ordinary_parallel(std::string_view text, unsigned threads) const {
+  // Parts of at least 1 MiB: below that, starting a thread and a cold piece cache cost more than they save.
+  // Up to 4 parts per thread, taken from a shared counter, so a part that encodes slowly (many BPE runs)
+  // does not leave the other threads idle.
+  constexpr size_t kMinPart = size_t(1) << 20;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  const size_t want = std::min<size_t>(size_t(threads) * 4, text.size() / kMinPart);
+  if (threads <= 1 || want <= 1 || !impl_->is_valid_utf8(text)) return encode_ordinary(text);
+  std::vector<size_t> cuts{0};
+  for (size_t k = 1; k < want; ++k) {
+    const size_t target = std::max(text.size() / want * k, cuts.back() + kMinPart);
+    if (target >= text.size()) break;
+    const size_t c = impl_->pretokenizer.find_cut(text, target, text.size());
+    if (c == std::string_view::npos) break;
+    if (text.size() - c >= kMinPart) cuts.push_back(c);
+  }
+  cuts.push_back(text.size());
+  const size_t parts = cuts.size() - 1;
+  if (parts == 1) return encode_ordinary(text);
+  std::vector<std::vector<Rank>> out(parts);
+  parallel_for(parts, threads, [&](size_t i) {
+    const std::string_view part = text.substr(cuts[i], cuts[i + 1] - cuts[i]);
+    out[i].reserve(initial_capacity(part.size()));
+    impl_->encode_text(part, out[i]);
+  });
+  size_t total = 0;
+  for (const auto& ids : out) total += ids.size();
+  std::vector<Rank> ids;
+  ids.reserve(total);
+  for (auto& part : out) {
+    ids.insert(ids.end(), part.begin(), part.end());
+    std::vector<Rank>().swap(part);  // release each part as soon as it is copied
+  }
+  return ids;
+}
+
+size_t piece_cache_budget() { return piece_cache_limit.load(); }
+void set_piece_cache_budget(size_t bytes) { piece_cache_limit.store(bytes); }
+size_t piece_cache_bytes_in_use() { return piece_cache_bytes.load(); }
 
 size_t Encoding::count(std::string_view text) const {
   if (!impl_->is_valid_utf8(text)) return impl_->encode_bytes(text).size();

@@ -124,6 +124,18 @@ def test_encode_corpus(pair):
         assert tm.encode_ordinary(line) == tt.encode_ordinary(line), line
 
 
+def test_one_long_text_on_threads(pair):
+    """encode_ordinary(num_threads=2) cuts one text into parts; tiktoken encodes it whole."""
+    tm, tt = pair
+    from conftest import corpus_text
+
+    # Parts are at least 1 MiB: 3.2 MB gives three, so both thread counts cut it.
+    text = corpus_text("en.txt", 1_200_000) + corpus_text("multi.txt", 1_000_000) + corpus_text("code.txt", 1_000_000)
+    expected = tt.encode_ordinary(text)
+    assert tm.encode_ordinary(text, num_threads=2) == expected
+    assert tm.encode_ordinary(text, num_threads=3) == expected
+
+
 def test_special_token_rules():
     tm, tt = tokenmill.get_encoding("cl100k_base"), tiktoken_encoding("cl100k_base")
     text = "a<|endoftext|>b<|fim_prefix|>c<|endofprompt|>d"
