@@ -117,11 +117,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     const double start = cpu_now();
-    if (bytes_mode) {
-      ids = enc->encode_bytes(text);
-    } else {
-      ids = enc->encode_ordinary(text);
+    auto encoded = bytes_mode ? enc->encode_bytes(text) : enc->encode_ordinary(text);
+    if (!encoded.ok()) {
+      std::cerr << "tokenmill_bench: " << encoded.error() << "\n";
+      return 1;
     }
+    ids = std::move(encoded).value();
     const double elapsed = cpu_now() - start;
     if (elapsed < best) best = elapsed;
   }

@@ -60,18 +60,29 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (mode == "ordinary") {
-      put_ids(enc->encode_ordinary(text));
+      auto r = enc->encode_ordinary(text);
+      if (r.ok()) put_ids(*r); else put_error(r.error());
     } else if (mode == "bytes") {
-      put_ids(enc->encode_bytes(text));
+      auto r = enc->encode_bytes(text);
+      if (r.ok()) put_ids(*r); else put_error(r.error());
     } else if (mode == "special") {
       auto r = enc->encode(text, tokenmill::SpecialSet::all());
       if (r.ok()) put_ids(*r); else put_error(r.error());
     } else if (mode == "count") {
-      put_u32(uint32_t(enc->count(text)));
+      auto n = enc->count(text);
+      if (!n.ok()) {
+        std::fprintf(stderr, "%s\n", n.error().c_str());
+        return 1;
+      }
+      put_u32(uint32_t(*n));
     } else if (mode == "split" || mode == "split_regex") {
       std::vector<std::string_view> pieces;
       const auto& pre = mode == "split" ? enc->pretokenizer() : *regex;
-      pre.for_each_piece(text, [&](std::string_view p) { pieces.push_back(p); });
+      tokenmill::Status s = pre.for_each_piece(text, [&](std::string_view p) { pieces.push_back(p); });
+      if (!s.ok()) {
+        std::fprintf(stderr, "%s\n", s.message().c_str());
+        return 1;
+      }
       put_u32(uint32_t(pieces.size()));
       for (auto p : pieces) {
         put_u32(uint32_t(p.size()));
