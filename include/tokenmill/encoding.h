@@ -3,7 +3,7 @@
 //
 //   auto enc = tokenmill::Encoding::load("cl100k_base");       // rank file from the cache, fetched once
 //   if (!enc.ok()) { std::cerr << enc.error() << "\n"; return 1; }
-//   std::vector<Rank> ids = enc->encode_ordinary("hello world");            // [15339, 1917]
+//   std::vector<Rank> ids = *enc->encode_ordinary("hello world");           // [15339, 1917]
 //   auto with_special = enc->encode("<|endoftext|>", SpecialSet::all());    // Result: ok, [100257]
 //   auto refused = enc->encode("<|endoftext|>");                            // error names the token
 //   auto text = enc->decode(ids);                                           // Result<std::string>
