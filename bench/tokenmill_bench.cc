@@ -133,13 +133,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     const double start = cpu_now(), wall_start = wall_now();
-    if (bytes_mode) {
-      ids = enc->encode_bytes(text);
-    } else if (threads > 1) {
-      ids = enc->encode_ordinary_parallel(text, threads);
-    } else {
-      ids = enc->encode_ordinary(text);
+    auto encoded = bytes_mode ? enc->encode_bytes(text)
+                   : threads > 1 ? enc->encode_ordinary_parallel(text, threads)
+                                 : enc->encode_ordinary(text);
+    if (!encoded.ok()) {
+      std::cerr << "tokenmill_bench: " << encoded.error() << "\n";
+      return 1;
     }
+    ids = std::move(encoded).value();
     const double elapsed = cpu_now() - start, wall = wall_now() - wall_start;
     if (elapsed < best) best = elapsed;
     if (wall < best_wall) best_wall = wall;
@@ -147,10 +148,10 @@ int main(int argc, char** argv) {
 
   // Warm: the same text again with the encoding of the last run, whose piece cache that run filled.
   const double warm_start = cpu_now();
-  const size_t warm_tokens = bytes_mode ? enc->encode_bytes(text).size() : enc->encode_ordinary(text).size();
+  auto warm = bytes_mode ? enc->encode_bytes(text) : enc->encode_ordinary(text);
   const double warm_cpu = cpu_now() - warm_start;
-  if (warm_tokens != ids.size()) {
-    std::cerr << "tokenmill_bench: a second encode gave " << warm_tokens << " tokens, the first " << ids.size() << "\n";
+  if (!warm.ok() || *warm != ids) {
+    std::cerr << "tokenmill_bench: a second encode of the same text gave other ids\n";
     return 1;
   }
   if (!ids_out.empty()) {

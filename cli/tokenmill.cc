@@ -3,7 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +18,8 @@
 
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
+#include "tokenmill/file_io.h"
+#include "tokenmill/id_format.h"
 #include "tokenmill/train.h"
 #include "train_command.h"
 #include "util/atomic_file.h"  // write_file_atomically
@@ -28,32 +33,25 @@ using tokenmill::Rank;
   std::exit(1);
 }
 
+// The whole input; any read error or allocation failure names the file (never a silently short text).
 std::string read_input(const std::string& path) {
-  if (path == "-") {
-    std::string data;
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) data.append(buf, n);
-    if (std::ferror(stdin)) die("error reading standard input");
-    return data;
+  auto data = tokenmill::read_file(path, tokenmill::kNoSizeLimit, "input");
+  if (!data.ok()) die(data.error());
+  return std::move(data).value();
+}
+
+// Everything printed to stdout goes through here: a full disk or a closed stdout is an error, not rc 0.
+void write_stdout(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
+    die(std::string("error writing standard output: ") + std::strerror(errno));
   }
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) die(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) die(path + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) die(path + ": read error");
-  return std::move(ss).str();
 }
 
 // Output goes to stdout, or to a file written whole-or-not-at-all (temp file + rename), so an interrupted
 // run never leaves a truncated file that looks complete.
 void write_output(const std::string& path, std::string_view data) {
   if (path.empty() || path == "-") {
-    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
-      die("error writing standard output");
-    }
+    write_stdout(data);
     return;
   }
   tokenmill::Status s = tokenmill::write_file_atomically(path, data);
@@ -92,59 +90,18 @@ tokenmill::SpecialSet parse_special_set(const std::vector<std::string>& args, bo
   return set;
 }
 
-std::string ids_to_text(const std::vector<Rank>& ids) {
-  std::string out;
-  out.reserve(ids.size() * 6 + 1);
-  char buf[16];
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ' ';
-    int n = std::snprintf(buf, sizeof buf, "%u", ids[i]);
-    out.append(buf, size_t(n));
+// --allowed-special names must be special tokens of the encoding: a typo would otherwise encode the
+// token's text as ordinary text without a word.
+void check_allowed_special(const tokenmill::Encoding& enc, const tokenmill::SpecialSet& set) {
+  if (set.all_tokens) return;
+  for (const auto& t : set.tokens) {
+    const auto& specials = enc.special_tokens();
+    if (std::any_of(specials.begin(), specials.end(), [&](const auto& s) { return s.first == t; })) continue;
+    std::string known;
+    for (const auto& [name, id] : enc.special_tokens()) known += (known.empty() ? "" : ", ") + name;
+    die("--allowed-special: '" + t + "' is not a special token of " + enc.name() +
+        " (its special tokens: " + (known.empty() ? "none" : known) + ")");
   }
-  out += '\n';
-  return out;
-}
-
-std::string ids_to_binary(const std::vector<Rank>& ids) {
-  std::string out(ids.size() * 4, '\0');
-  for (size_t i = 0; i < ids.size(); ++i) {
-    Rank v = ids[i];
-    out[4 * i] = char(v & 0xFF);
-    out[4 * i + 1] = char((v >> 8) & 0xFF);
-    out[4 * i + 2] = char((v >> 16) & 0xFF);
-    out[4 * i + 3] = char(v >> 24);
-  }
-  return out;
-}
-
-std::vector<Rank> parse_ids(const std::string& data, bool binary, const std::string& source) {
-  std::vector<Rank> ids;
-  if (binary) {
-    if (data.size() % 4 != 0) die(source + ": binary ids must be a multiple of 4 bytes, got " + std::to_string(data.size()));
-    ids.resize(data.size() / 4);
-    for (size_t i = 0; i < ids.size(); ++i) {
-      ids[i] = Rank(uint8_t(data[4 * i])) | (Rank(uint8_t(data[4 * i + 1])) << 8) |
-               (Rank(uint8_t(data[4 * i + 2])) << 16) | (Rank(uint8_t(data[4 * i + 3])) << 24);
-    }
-    return ids;
-  }
-  size_t i = 0;
-  while (i < data.size()) {
-    char c = data[i];
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == '[' || c == ']') {
-      ++i;
-      continue;
-    }
-    size_t start = i;
-    uint64_t v = 0;
-    while (i < data.size() && data[i] >= '0' && data[i] <= '9' && v <= UINT32_MAX) v = v * 10 + uint64_t(data[i++] - '0');
-    if (i == start || v > UINT32_MAX || (i < data.size() && !std::isspace(uint8_t(data[i])) && data[i] != ',' && data[i] != ']')) {
-      size_t line = 1 + size_t(std::count(data.begin(), data.begin() + long(start), '\n'));
-      die(source + ":" + std::to_string(line) + ": not a token id: '" + data.substr(start, 20) + "'");
-    }
-    ids.push_back(Rank(v));
-  }
-  return ids;
 }
 
 }  // namespace
@@ -169,9 +126,11 @@ int main(int argc, char** argv) {
   encode->add_option("-o,--output", output, "Write ids here (atomically) instead of stdout");
   encode->add_flag("--binary", binary, "Write ids as uint32 little-endian instead of text");
   encode->add_option("--allowed-special", allowed,
-                     "Special tokens to encode as such: 'all' or a comma-separated list (default: none)");
+                     "Special tokens to encode as such: 'all' or a comma-separated list (default: none)")
+      ->allow_extra_args(false);
   encode->add_option("--disallowed-special", disallowed,
-                     "Special-token text that is an error: 'all' (default: every special not allowed), 'none', or a list");
+                     "Special-token text that is an error: 'all' (default: every special not allowed), 'none', or a list")
+      ->allow_extra_args(false);
   encode->add_flag("--ordinary", ordinary, "Ignore special tokens entirely (encode_ordinary)");
 
   auto* decode = app.add_subcommand("decode", "Decode token ids to text");
@@ -187,7 +146,8 @@ int main(int argc, char** argv) {
   count->add_option("-e,--encoding", encoding, "Encoding name")->capture_default_str();
   count->add_option("--model", g_model_path, "A tokenmill model file (from `tokenmill train`) instead of -e");
   count->add_option("inputs", count_inputs, "Input files, or - for stdin (default)");
-  count->add_option("--allowed-special", allowed, "Special tokens to count as one token: 'all' or a list");
+  count->add_option("--allowed-special", allowed, "Special tokens to count as one token: 'all' or a list")
+      ->allow_extra_args(false);
   bool show_speed = false;
   count->add_flag("--speed", show_speed, "Also print bytes, CPU seconds and MB per CPU-second of the counting (stderr)");
   tokenmill::cli::add_count_chunks_options(*count);
@@ -209,16 +169,24 @@ int main(int argc, char** argv) {
     std::string text = read_input(input);
     std::vector<Rank> ids;
     if (ordinary) {
-      ids = enc.encode_ordinary(text);
+      auto result = enc.encode_ordinary(text);
+      if (!result.ok()) die((input == "-" ? std::string("stdin") : input) + ": " + result.error());
+      ids = std::move(result).value();
     } else {
-      auto result = enc.encode(text, parse_special_set(allowed, false), parse_special_set(disallowed, true));
+      const tokenmill::SpecialSet allowed_set = parse_special_set(allowed, false);
+      check_allowed_special(enc, allowed_set);
+      auto result = enc.encode(text, allowed_set, parse_special_set(disallowed, true));
       if (!result.ok()) die((input == "-" ? std::string("stdin") : input) + ": " + result.error());
       ids = std::move(result).value();
     }
-    write_output(output, binary ? ids_to_binary(ids) : ids_to_text(ids));
+    write_output(output, binary ? tokenmill::ids_to_binary(ids) : tokenmill::ids_to_text(ids));
   } else if (*decode) {
     auto enc = load_encoding(encoding);
-    std::vector<Rank> ids = parse_ids(read_input(input), binary, input == "-" ? "stdin" : input);
+    const std::string data = read_input(input);
+    const std::string source = input == "-" ? "stdin" : input;
+    auto parsed = binary ? tokenmill::parse_ids_binary(data, source) : tokenmill::parse_ids_text(data, source);
+    if (!parsed.ok()) die(parsed.error());
+    const std::vector<Rank>& ids = *parsed;
     auto bytes = raw_bytes ? enc.decode_bytes(ids) : enc.decode(ids);
     if (!bytes.ok()) die(bytes.error());
     write_output(output, *bytes);
@@ -226,14 +194,18 @@ int main(int argc, char** argv) {
     if (tokenmill::cli::count_chunks_selected()) return tokenmill::cli::run_count_chunks(count_inputs);
     auto enc = load_encoding(encoding);
     if (count_inputs.empty()) count_inputs.push_back("-");
+    if (!allowed.empty()) check_allowed_special(enc, parse_special_set(allowed, false));
     size_t total = 0;
+    std::string report;
     for (const auto& path : count_inputs) {
       std::string text = read_input(path);
       timespec t0, t1;
       clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
       size_t n;
       if (allowed.empty()) {
-        n = enc.count(text);
+        auto r = enc.count(text);
+        if (!r.ok()) die(path + ": " + r.error());
+        n = *r;
       } else {
         auto r = enc.encode(text, parse_special_set(allowed, false), tokenmill::SpecialSet::none());
         if (!r.ok()) die(path + ": " + r.error());
@@ -246,9 +218,10 @@ int main(int argc, char** argv) {
                      secs, secs > 0 ? double(text.size()) / 1e6 / secs : 0.0, encoding.c_str());
       }
       total += n;
-      if (count_inputs.size() > 1) std::printf("%zu\t%s\n", n, path.c_str());
+      if (count_inputs.size() > 1) report += std::to_string(n) + "\t" + path + "\n";
     }
-    std::printf(count_inputs.size() > 1 ? "%zu\ttotal\n" : "%zu\n", total);
+    report += std::to_string(total) + (count_inputs.size() > 1 ? "\ttotal\n" : "\n");
+    write_stdout(report);
   } else if (*fetch) {
     tokenmill::FetchOptions options;
     options.cache_dir = cache_dir;
@@ -274,7 +247,9 @@ int main(int argc, char** argv) {
   } else if (*train) {
     return tokenmill::cli::run_train_command();
   } else if (*list) {
-    for (const auto& name : tokenmill::Encoding::builtin_names()) std::printf("%s\n", name.c_str());
+    std::string names;
+    for (const auto& name : tokenmill::Encoding::builtin_names()) names += name + "\n";
+    write_stdout(names);
   }
   return 0;
 }

@@ -278,16 +278,17 @@ int run_train_command() {
   const double wall2 = wall_seconds(), cpu2 = cpu_seconds();
   progress.clear(70);
 
-  Status s = trained->model.write_model_file(a.output);
-  if (!s.ok()) fail(s.message());
-  if (!a.tiktoken_output.empty()) {
-    s = trained->model.write_tiktoken_file(a.tiktoken_output);
-    if (!s.ok()) fail(s.message());
-  }
+  // All outputs or none: a run that cannot write its tokenizer.json must not leave a model behind that
+  // looks like the result.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  outputs.emplace_back(a.output, trained->model.to_model_file());
+  if (!a.tiktoken_output.empty()) outputs.emplace_back(a.tiktoken_output, trained->model.ranks.to_tiktoken());
   if (!a.hf_json_output.empty()) {
-    s = write_hf_tokenizer_json(trained->model, trained->merges, a.hf_json_output);
-    if (!s.ok()) fail(s.message());
+    auto json = hf_tokenizer_json(trained->model, trained->merges);
+    if (!json.ok()) fail(a.hf_json_output + ": " + json.error());
+    outputs.emplace_back(a.hf_json_output, std::move(json).value());
   }
+  if (Status s = write_files_atomically(outputs); !s.ok()) fail(s.message());
   const double wall3 = wall_seconds(), cpu3 = cpu_seconds();
 
   if (chatty) {

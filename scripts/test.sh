@@ -6,14 +6,14 @@
 #       -> auditwheel repair -> fresh venv) against tiktoken 0.14.0 and rustbpe 0.1.0
 #   2c. clang-format on the lines changed since scripts/format-base (git clang-format)
 #   3. the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer
-#   4. libFuzzer targets, each for a bounded time (FUZZ_SECONDS, default 60)
+#   4. libFuzzer targets, each for a bounded time (FUZZ_SECONDS, default 30)
 # Env: TOKENMILL_CORPUS_DIR (default: built into .deps/corpus by ../shared/corpus/assemble.sh when that
 # script is present; otherwise corpus tests are skipped and say so), TOKENMILL_CACHE_DIR (default .deps/cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 export TOKENMILL_CACHE_DIR=${TOKENMILL_CACHE_DIR:-$ROOT/.deps/cache}
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 step() { echo; echo "=== $* ($(date +%T))"; }
 
 step "setup + build"
@@ -81,11 +81,21 @@ cmake --build build-asan
 step "fuzzers (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENMILL_FUZZ=ON \
   -DTOKENMILL_TEST=OFF -DTOKENMILL_BENCHMARK=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_rank_file fuzz_encode
-for f in fuzz_rank_file fuzz_encode; do
+FUZZERS="fuzz_rank_file fuzz_encode fuzz_pattern fuzz_model_file fuzz_chunk_table fuzz_jsonl"
+cmake --build build-fuzz --target $FUZZERS
+for f in $FUZZERS; do
   mkdir -p build-fuzz/corpus-$f
-  build-fuzz/fuzz/$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 -rss_limit_mb=4096 \
-    build-fuzz/corpus-$f fuzz/seeds 2>&1 | tail -n 3
+  # Seeds per input kind; the chunk table reader runs under a malloc limit, so an allocation sized by an
+  # unchecked length field fails the run.
+  seeds=fuzz/seeds; extra=""
+  case $f in
+    fuzz_pattern) seeds=fuzz/seeds-pattern ;;
+    fuzz_model_file) seeds=fuzz/seeds-model ;;
+    fuzz_chunk_table) seeds=fuzz/seeds-chunks; extra="-malloc_limit_mb=256" ;;
+    fuzz_jsonl) seeds=fuzz/seeds-jsonl ;;
+  esac
+  build-fuzz/fuzz/$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 -rss_limit_mb=4096 -timeout=30 $extra \
+    build-fuzz/corpus-$f $seeds 2>&1 | tail -n 3
 done
 
 step "all tests passed"

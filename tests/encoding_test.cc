@@ -21,10 +21,11 @@ TEST_P(EveryEncoding, DecodeBytesInvertsEncodeOnAnyBytes) {
   for (int i = 0; i < 3000; ++i) {
     std::string text = i % 2 ? testing::random_text(rng, 40) : testing::random_bytes(rng, 60);
     auto ids = enc.encode_ordinary(text);
-    auto back = enc.decode_bytes(ids);
+    ASSERT_TRUE(ids.ok()) << ids.error();
+    auto back = enc.decode_bytes(*ids);
     ASSERT_TRUE(back.ok()) << back.error();
     ASSERT_EQ(*back, text);
-    ASSERT_EQ(enc.count(text), ids.size());
+    ASSERT_EQ(*enc.count(text), ids->size());
   }
 }
 
@@ -35,8 +36,8 @@ TEST_P(EveryEncoding, BatchEqualsSerialForAnyThreadCount) {
   for (int i = 0; i < 400; ++i) texts.push_back(testing::random_text(rng, 200));
   std::vector<std::string_view> views(texts.begin(), texts.end());
   std::vector<std::vector<Rank>> serial;
-  for (auto v : views) serial.push_back(enc.encode_ordinary(v));
-  for (unsigned threads : {1u, 2u, 3u, 8u}) EXPECT_EQ(enc.encode_ordinary_batch(views, threads), serial) << threads;
+  for (auto v : views) serial.push_back(*enc.encode_ordinary(v));
+  for (unsigned threads : {1u, 2u, 3u, 8u}) EXPECT_EQ(*enc.encode_ordinary_batch(views, threads), serial) << threads;
 }
 
 // Megabytes of text with many cut points: words and line breaks, with random class-covering characters.
@@ -104,10 +105,10 @@ TEST(PieceCache, AllThreadsStayWithinTheBudget) {
 
 TEST_P(EveryEncoding, EmptyInputEncodesToNoIds) {
   const Encoding& enc = testing::builtin(GetParam());
-  EXPECT_TRUE(enc.encode_ordinary("").empty());
+  EXPECT_TRUE(enc.encode_ordinary("")->empty());
   EXPECT_TRUE(enc.encode("")->empty());
-  EXPECT_TRUE(enc.encode_bytes("").empty());
-  EXPECT_EQ(enc.count(""), 0u);
+  EXPECT_TRUE(enc.encode_bytes("")->empty());
+  EXPECT_EQ(*enc.count(""), 0u);
 }
 
 TEST_P(EveryEncoding, SpecialTokensFollowAllowedAndDisallowed) {
@@ -121,13 +122,14 @@ TEST_P(EveryEncoding, SpecialTokensFollowAllowedAndDisallowed) {
   EXPECT_EQ(refused.status().code(), ErrorCode::kDisallowedSpecial);
   EXPECT_NE(refused.error().find(eot), std::string::npos);
   // Allowed (as a set or "all"): the special id, between the encodings of its neighbours.
-  std::vector<Rank> expected = enc.encode_ordinary("a");
+  std::vector<Rank> expected = *enc.encode_ordinary("a");
   expected.push_back(*enc.eot_token());
-  for (Rank r : enc.encode_ordinary("b")) expected.push_back(r);
+  const std::vector<Rank> b = *enc.encode_ordinary("b");
+  expected.insert(expected.end(), b.begin(), b.end());
   EXPECT_EQ(*enc.encode(text, SpecialSet::of({eot})), expected);
   EXPECT_EQ(*enc.encode(text, SpecialSet::all()), expected);
   // Disallowed set emptied: encoded as ordinary text.
-  EXPECT_EQ(*enc.encode(text, SpecialSet::none(), SpecialSet::none()), enc.encode_ordinary(text));
+  EXPECT_EQ(*enc.encode(text, SpecialSet::none(), SpecialSet::none()), *enc.encode_ordinary(text));
   // encode_single_token finds it; the id decodes back to the text.
   EXPECT_EQ(*enc.encode_single_token(eot), *enc.eot_token());
   EXPECT_EQ(*enc.decode(std::vector<Rank>{*enc.eot_token()}), eot);
@@ -269,6 +271,44 @@ TEST(Utf8Replace, OutputIsValidAndValidInputUnchanged) {
     std::string out = utf8_replace_invalid(any);
     EXPECT_EQ(utf8_replace_invalid(out), out);
   }
+}
+
+
+EncodingSpec bytes_spec(std::string pattern) {
+  std::vector<std::pair<std::string, Rank>> ranks;
+  for (int b = 0; b < 256; ++b) ranks.emplace_back(std::string(1, char(b)), Rank(b));
+  return EncodingSpec{"custom", std::move(pattern), *Vocabulary::from_ranks(std::move(ranks)), {}, std::nullopt};
+}
+
+// A custom pattern whose regex gives up is an error in every entry point, never a shorter output.
+TEST(CustomPattern, RegexMatchErrorIsAnErrorEverywhere) {
+  auto enc = Encoding::create(bytes_spec("(a+)+$|."));
+  ASSERT_TRUE(enc.ok()) << enc.error();
+  const std::string text = "xy" + std::string(40, 'a') + "b";
+  EXPECT_FALSE(enc->encode_ordinary(text).ok());
+  EXPECT_FALSE(enc->encode(text).ok());
+  EXPECT_FALSE(enc->encode_bytes(text + "\xff").ok());
+  EXPECT_FALSE(enc->count(text).ok());
+  std::vector<std::string_view> batch = {"ok", text};
+  auto b = enc->encode_ordinary_batch(batch, 2);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().find("text 1"), std::string::npos) << b.error();
+  // Text the engine can decide still encodes: one id per byte here.
+  EXPECT_EQ(*enc->encode_ordinary("aab"), (std::vector<Rank>{97, 97, 98}));
+}
+
+// 4294967295 is the tables' "no token" value; as a special id it made n_vocab wrap to 0.
+TEST(CustomPattern, SpecialIdThatMeansNoTokenIsRefused) {
+  EncodingSpec spec = bytes_spec(".");
+  spec.special_tokens = {{"<|x|>", kNoRank}};
+  auto enc = Encoding::create(std::move(spec));
+  ASSERT_FALSE(enc.ok());
+  EXPECT_NE(enc.error().find("4294967295"), std::string::npos) << enc.error();
+  EncodingSpec ok = bytes_spec(".");
+  ok.special_tokens = {{"<|x|>", kNoRank - 1}};
+  auto enc2 = Encoding::create(std::move(ok));
+  ASSERT_TRUE(enc2.ok()) << enc2.error();
+  EXPECT_EQ(enc2->n_vocab(), kNoRank);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ TEST(ByteLevel, Gpt2Table) {
 Result<TrainResult> train_on(const std::vector<std::string>& docs, uint64_t vocab, std::vector<std::string> specials = {}) {
   auto counter = ChunkCounter::create(kGpt4Pattern);
   EXPECT_TRUE(counter.ok());
-  for (const auto& d : docs) counter->add_document(d);
+  for (const auto& d : docs) EXPECT_TRUE(counter->add_document(d).ok());
   TrainOptions o;
   o.vocab_size = vocab;
   o.special_tokens = std::move(specials);

@@ -16,7 +16,8 @@ namespace {
 
 std::vector<std::string> pieces(const Pretokenizer& pre, std::string_view text) {
   std::vector<std::string> out;
-  pre.for_each_piece(text, [&](std::string_view p) { out.emplace_back(p); });
+  Status s = pre.for_each_piece(text, [&](std::string_view p) { out.emplace_back(p); });
+  EXPECT_TRUE(s.ok()) << s.message();
   return out;
 }
 
@@ -177,7 +178,7 @@ TEST(Pretokenizer, UserPatternUsesRegexAndDropsUnmatchedText) {
   ASSERT_TRUE(pre.ok());
   EXPECT_EQ(pre->kind(), Pretokenizer::Kind::kRegex);
   std::string joined;
-  pre->for_each_piece("ab, cd!", [&](std::string_view p) { joined += std::string(p) + "|"; });
+  ASSERT_TRUE(pre->for_each_piece("ab, cd!", [&](std::string_view p) { joined += std::string(p) + "|"; }).ok());
   EXPECT_EQ(joined, "ab|cd|");
 }
 
@@ -188,11 +189,49 @@ TEST(Pretokenizer, BadPatternIsAnErrorNamingIt) {
   EXPECT_NE(pre.error().find("(unclosed"), std::string::npos) << pre.error();
 }
 
+// pcre2_compile runs with PCRE2_NO_UTF_CHECK: a pattern that is not UTF-8 must be refused before it.
+TEST(Pretokenizer, PatternThatIsNotUtf8IsAnErrorNotACrash) {
+  for (std::string_view bad : {"\xff", "\xff\xfe(", "a\xc3", "[\xe2\x82]+", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+    auto pre = Pretokenizer::create(bad);
+    ASSERT_FALSE(pre.ok());
+    EXPECT_EQ(pre.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(pre.error().find("not valid UTF-8"), std::string::npos) << pre.error();
+  }
+}
+
+// PCRE2 gives up on `(a+)+$|.` over 40 a and a b (match limit): an error, never the pieces before it as if
+// the text ended there.
+TEST(Pretokenizer, RegexMatchLimitIsAnErrorNotFewerPieces) {
+  auto pre = Pretokenizer::create("(a+)+$|.");
+  ASSERT_TRUE(pre.ok());
+  size_t pieces = 0;
+  Status s = pre->for_each_piece(std::string(40, 'a') + "b", [&](std::string_view) { ++pieces; });
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gave up"), std::string::npos) << s.message();
+  // The same pattern on text it can decide: one piece per character (tiktoken's answer).
+  ASSERT_TRUE(pre->for_each_piece("aab", [&](std::string_view) { ++pieces; }).ok());
+}
+
+// (\w|\W)+ over 1,500 bytes overflowed PCRE2's default 32 KB JIT stack: the match is the whole text (what
+// the regex crate finds), through a larger stack or the interpreter.
+TEST(Pretokenizer, DeepRepetitionIsMatchedWhole) {
+  auto pre = Pretokenizer::create(R"((\w|\W)+)");
+  ASSERT_TRUE(pre.ok());
+  for (size_t n : {1500u, 20000u, 200000u}) {
+    std::string text;
+    while (text.size() < n) text += "ab, cd! ";
+    std::vector<std::string> got;
+    Status s = pre->for_each_piece(text, [&](std::string_view p) { got.emplace_back(p); });
+    ASSERT_TRUE(s.ok()) << n << ": " << s.message();
+    EXPECT_EQ(got, std::vector<std::string>{text}) << n;
+  }
+}
+
 TEST(Pretokenizer, DollarMeansEndOfTextOnly) {
   // PCRE2's default `$` also matches before a final newline; the regex crate's does not.
   auto pre = Pretokenizer::create_regex(R"(a$|a\n|\n)");
   std::vector<std::string> got;
-  pre->for_each_piece("a\n", [&](std::string_view p) { got.emplace_back(p); });
+  ASSERT_TRUE(pre->for_each_piece("a\n", [&](std::string_view p) { got.emplace_back(p); }).ok());
   EXPECT_EQ(got, std::vector<std::string>{"a\n"});
 }
 

@@ -3,11 +3,47 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <new>
 #include <random>
+#include <thread>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "tokenmill/chunk_table.h"
+
+// The test process's memory limit: one allocation above 1 GiB is refused (see ChunkTable tests).
+void* operator new(std::size_t n) {
+  if (n > (std::size_t(1) << 30)) throw std::bad_alloc();
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return ::operator new(n);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return ::operator new(n, t); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace tokenmill {
 namespace {
@@ -116,14 +152,14 @@ TEST(Train, StopsWhenNoPairIsLeft) {
 TEST(Train, ChunksNeverCrossDocuments) {
   auto c = ChunkCounter::create(kGpt4Pattern);
   ASSERT_TRUE(c.ok());
-  c->add_document("hello");
-  c->add_document("world");
+  EXPECT_TRUE(c->add_document("hello").ok());
+  EXPECT_TRUE(c->add_document("world").ok());
   EXPECT_EQ(c->documents(), 2u);
   EXPECT_EQ(c->total_chunks(), 2u);
   ASSERT_EQ(c->distinct_chunks(), 2u);
   EXPECT_EQ(c->chunk(0), "hello");
   EXPECT_EQ(c->chunk(1), "world");
-  c->add_document("hello world");
+  EXPECT_TRUE(c->add_document("hello world").ok());
   EXPECT_EQ(c->distinct_chunks(), 3u);  // "hello" again (count 2), " world" new
   EXPECT_EQ(c->count(0), 2u);
 }
@@ -150,7 +186,7 @@ TEST(Train, Errors) {
   }
   auto empty = ChunkCounter::create(kGpt4Pattern);
   ASSERT_TRUE(empty.ok());
-  empty->add_document("");
+  EXPECT_TRUE(empty->add_document("").ok());
   auto r = train_bpe(*empty, {.vocab_size = 300});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("empty corpus"), std::string::npos);
@@ -258,16 +294,16 @@ TEST(Model, FileRoundTripAndErrors) {
   auto r = train_bpe(counter_of({{"hello", 3}, {" world", 2}}), {.vocab_size = 262, .special_tokens = {"<|x y|>"}});
   ASSERT_TRUE(r.ok()) << r.error();
   std::string text = r->model.to_model_file();
-  EXPECT_EQ(text.rfind("tokenmill-model 1\npattern ", 0), 0u);
+  EXPECT_EQ(text.rfind("tokenmill-model 2\npattern ", 0), 0u);
   auto back = BpeModel::parse_model_file(text, "m.model");
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_EQ(back->pattern, std::string(kGpt4Pattern));
   EXPECT_EQ(back->special_tokens, r->model.special_tokens);
   EXPECT_EQ(back->ranks.to_tiktoken(), r->model.ranks.to_tiktoken());
 
-  auto v2 = BpeModel::parse_model_file("tokenmill-model 2\n", "m.model");
-  ASSERT_FALSE(v2.ok());
-  EXPECT_NE(v2.error().find("version"), std::string::npos);
+  auto v3 = BpeModel::parse_model_file("tokenmill-model 3\n", "m.model");
+  ASSERT_FALSE(v3.ok());
+  EXPECT_NE(v3.error().find("version"), std::string::npos);
   EXPECT_FALSE(BpeModel::parse_model_file("hello\n", "m.model").ok());
   // A truncated file (fewer rank lines than announced) is refused.
   auto cut = BpeModel::parse_model_file(text.substr(0, text.size() - 10), "m.model");
@@ -287,6 +323,200 @@ TEST(Model, WritesAtomically) {
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.code(), ErrorCode::kIoError);
   for (const auto& entry : fs::directory_iterator(dir.path())) EXPECT_EQ(entry.path().filename(), "m.model");
+}
+
+
+// Every single-bit flip of a model file is refused (the sha256 line), where version 1 loaded many of them
+// as a different vocabulary.
+TEST(Model, EveryBitFlipIsRefused) {
+  auto r = train_bpe(counter_of({{"hello", 3}, {" world", 2}}), {.vocab_size = 264, .special_tokens = {"<|x|>"}});
+  ASSERT_TRUE(r.ok()) << r.error();
+  const std::string text = r->model.to_model_file();
+  ASSERT_TRUE(BpeModel::parse_model_file(text, "m.model").ok());
+  size_t accepted = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = text;
+      flipped[i] = char(flipped[i] ^ (1 << bit));
+      auto m = BpeModel::parse_model_file(flipped, "m.model");
+      if (m.ok()) ++accepted;
+    }
+  }
+  EXPECT_EQ(accepted, 0u);
+  auto bad = BpeModel::parse_model_file(text.substr(0, text.size() - 3) + "00\n", "m.model");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("checksum"), std::string::npos) << bad.error();
+}
+
+TEST(Model, Version1FilesStillLoad) {
+  auto r = train_bpe(counter_of({{"hello", 3}}), {.vocab_size = 260});
+  ASSERT_TRUE(r.ok());
+  std::string v1 = "tokenmill-model 1\npattern " + base64_encode(r->model.pattern) + "\nranks " +
+                   std::to_string(r->model.ranks.size()) + "\n" + r->model.ranks.to_tiktoken();
+  auto m = BpeModel::parse_model_file(v1, "old.model");
+  ASSERT_TRUE(m.ok()) << m.error();
+  EXPECT_EQ(m->ranks.to_tiktoken(), r->model.ranks.to_tiktoken());
+}
+
+TEST(Model, InvalidUtf8PatternAndNoRankSpecialIdAreRefusedByLine) {
+  std::string ranks;
+  for (int b = 0; b < 256; ++b) ranks += base64_encode(std::string(1, char(b))) + " " + std::to_string(b) + "\n";
+  auto bad_pattern = BpeModel::parse_model_file(
+      "tokenmill-model 1\npattern " + base64_encode("\xff\xfe(") + "\nranks 256\n" + ranks, "p.model");
+  ASSERT_FALSE(bad_pattern.ok());
+  EXPECT_NE(bad_pattern.error().find("p.model:2: pattern is not valid UTF-8"), std::string::npos) << bad_pattern.error();
+  auto bad_id = BpeModel::parse_model_file("tokenmill-model 1\npattern " + base64_encode("a") + "\nspecial " +
+                                               base64_encode("<|x|>") + " 4294967295\nranks 256\n" + ranks,
+                                           "s.model");
+  ASSERT_FALSE(bad_id.ok());
+  EXPECT_NE(bad_id.error().find("s.model:3:"), std::string::npos) << bad_id.error();
+}
+
+TEST(Model, DevZeroIsAnErrorNotAnException) {
+  auto m = BpeModel::load_model_file("/dev/zero");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().find("/dev/zero"), std::string::npos) << m.error();
+  TempDir dir;
+  auto d = BpeModel::load_model_file(dir.path().string());
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().find("is a directory"), std::string::npos) << d.error();
+}
+
+TEST(CorpusReader, JsonLinesDuplicateKeyTakesTheLastValueAsPythonDoes) {
+  TempDir dir;
+  auto c = ChunkCounter::create(R"(\S+|\s+)");
+  ASSERT_TRUE(c.ok());
+  CorpusReader reader(*c, {.format = InputFormat::kJsonl});
+  // json.loads('{"text":"a","text":"b"}') == {'text': 'b'}; other keys in between do not matter.
+  ASSERT_TRUE(reader.add_file(dir.file("d.jsonl", "{\"text\":\"first\",\"id\":1,\"text\":\"last\"}\n")).ok());
+  EXPECT_EQ(chunks_of(*c), std::vector<std::string>{"last"});
+}
+
+TEST(CorpusReader, RegexMatchErrorIsAnErrorNamingTheLine) {
+  TempDir dir;
+  auto c = ChunkCounter::create("(a+)+$|.");
+  ASSERT_TRUE(c.ok());
+  for (unsigned threads : {1u, 2u}) {
+    CorpusReader reader(*c, {.threads = threads});
+    Status s = reader.add_file(dir.file("a.txt", "ok\n" + std::string(40, 'a') + "b\n"));
+    ASSERT_FALSE(s.ok()) << threads;
+    EXPECT_NE(s.message().find("a.txt"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("gave up"), std::string::npos) << s.message();
+  }
+}
+
+// A damaged entry length (up to 4 GB) in a short table ends in "truncated", without allocating it first.
+// This test binary refuses any single allocation above 1 GiB (operator new below): an address-space
+// rlimit would do the same but does not work under AddressSanitizer, which reserves terabytes up front.
+TEST(ChunkTable, HugeEntryLengthIsTruncationNotAnAllocation) {
+  TempDir dir;
+  auto c = ChunkCounter::create(kGpt4Pattern);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c->add_document("abc abc").ok());
+  const std::string path = (dir.path() / "t.chunks").string();
+  ASSERT_TRUE(write_chunk_table(*c, path).ok());
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  uint32_t plen;
+  std::memcpy(&plen, data.data() + 40, 4);
+  const uint32_t huge = 0xF0000000u;
+  std::memcpy(data.data() + 44 + plen, &huge, 4);
+  const std::string cut = dir.file("cut.chunks", data.substr(0, std::min<size_t>(data.size(), 197)));
+  auto r = read_chunk_table(cut);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("truncated"), std::string::npos) << r.error();
+}
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Threads of one process saving to one path: each write is whole (unique temp names), never a mix.
+TEST(AtomicWrite, ThreadsWritingOnePathNeverMixTheirFiles) {
+  TempDir dir;
+  const std::string path = (dir.path() / "out.bin").string();
+  for (int trial = 0; trial < 5; ++trial) {
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        if (!write_file_atomically(path, std::string(1 << 18, char('a' + t))).ok()) ++failures;
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    const std::string got = read_all(path);
+    ASSERT_EQ(got.size(), size_t(1) << 18);
+    EXPECT_EQ(got, std::string(got.size(), got[0])) << "trial " << trial;
+    EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"out.bin"});
+  }
+}
+
+TEST(AtomicWrite, FollowsSymlinksAndWritesThroughFifos) {
+  TempDir dir;
+  const std::string target = dir.file("target.txt", "old");
+  const fs::path link = dir.path() / "link.txt";
+  fs::create_symlink(target, link);
+  ASSERT_TRUE(write_file_atomically(link.string(), "new").ok());
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(read_all(target), "new");
+  const std::string fifo = (dir.path() / "pipe").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // The read end is opened first without blocking, so the writer can open the FIFO, and the test cannot
+  // hang if the write wrongly went elsewhere. The data fits the pipe buffer.
+  const int rd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(rd, 0);
+  ASSERT_TRUE(write_file_atomically(fifo, "through the pipe").ok());
+  char buf[64];
+  const ssize_t n = ::read(rd, buf, sizeof buf);
+  ::close(rd);
+  EXPECT_EQ(std::string(buf, size_t(std::max<ssize_t>(n, 0))), "through the pipe");
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  // A private /dev/full (char 1:7), so a wrong rename would replace this node and not the system's;
+  // without the right to make one (not root), the system's, which then cannot be replaced either.
+  std::string full = (dir.path() / "full").string();
+  if (mknod(full.c_str(), S_IFCHR | 0666, makedev(1, 7)) != 0) full = "/dev/full";
+  Status s = write_file_atomically(full, "x");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("No space left"), std::string::npos) << s.message();
+  EXPECT_TRUE(fs::is_character_file(full));
+}
+
+TEST(AtomicWrite, RemovesStaleTempFilesOfDeadProcesses) {
+  TempDir dir;
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const std::string d = std::to_string(dead), me = std::to_string(getpid());
+  dir.file("out.txt.tmp." + d, "stale");
+  dir.file("out.txt.tmp." + d + ".AbC123", "stale");
+  dir.file("out.txt.tmp." + me + ".Xyz789", "a live writer's");
+  dir.file("other.txt.tmp." + d, "another file's");
+  ASSERT_TRUE(write_file_atomically((dir.path() / "out.txt").string(), "x").ok());
+  EXPECT_EQ(names_in(dir.path()),
+            (std::vector<std::string>{"other.txt.tmp." + d, "out.txt", "out.txt.tmp." + me + ".Xyz789"}));
+}
+
+TEST(AtomicWrite, SeveralFilesAllOrNone) {
+  TempDir dir;
+  const std::string a = (dir.path() / "a.model").string(), b = (dir.path() / "no" / "b.json").string();
+  std::vector<std::pair<std::string, std::string>> files = {{a, "model"}, {b, "json"}};
+  Status s = write_files_atomically(files);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("b.json"), std::string::npos) << s.message();
+  EXPECT_TRUE(names_in(dir.path()).empty());
+  files[1].first = (dir.path() / "b.json").string();
+  ASSERT_TRUE(write_files_atomically(files).ok());
+  EXPECT_EQ(read_all(a), "model");
+  EXPECT_EQ(read_all(files[1].first), "json");
 }
 
 }  // namespace

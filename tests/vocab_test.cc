@@ -69,6 +69,16 @@ TEST(ParseTiktoken, UnreadableFileIsAnIoError) {
   EXPECT_NE(v.error().find("/nonexistent/ranks.tiktoken"), std::string::npos);
 }
 
+// /dev/zero never ends: the read is bounded (1 GiB) and every failure is a value, not an exception.
+TEST(ParseTiktoken, DevZeroAndDirectoriesAreErrorsNotExceptions) {
+  auto z = Vocabulary::load_tiktoken_file("/dev/zero");
+  ASSERT_FALSE(z.ok());
+  EXPECT_NE(z.error().find("/dev/zero"), std::string::npos) << z.error();
+  auto d = Vocabulary::load_tiktoken_file("/tmp");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().find("is a directory"), std::string::npos) << d.error();
+}
+
 // The official files (verified by sha256 when fetched) survive parse -> write byte for byte.
 TEST(ParseTiktoken, OfficialFilesRoundTripExactly) {
   for (const auto& info : known_rank_files()) {

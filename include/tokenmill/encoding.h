@@ -3,7 +3,7 @@
 //
 //   auto enc = tokenmill::Encoding::load("cl100k_base");       // rank file from the cache, fetched once
 //   if (!enc.ok()) { std::cerr << enc.error() << "\n"; return 1; }
-//   std::vector<Rank> ids = enc->encode_ordinary("hello world");            // [15339, 1917]
+//   std::vector<Rank> ids = *enc->encode_ordinary("hello world");           // [15339, 1917]
 //   auto with_special = enc->encode("<|endoftext|>", SpecialSet::all());    // Result: ok, [100257]
 //   auto refused = enc->encode("<|endoftext|>");                            // error names the token
 //   auto text = enc->decode(ids);                                           // Result<std::string>
@@ -73,8 +73,11 @@ class Encoding {
   // Text -> ids, ignoring special tokens (their text is encoded as ordinary text). Any bytes are accepted:
   // valid UTF-8 is split by the pattern; input that is not valid UTF-8 follows tiktoken's _encode_bytes
   // (the valid prefix is split, the rest joins the last piece), so decode_bytes always round-trips.
-  std::vector<Rank> encode_ordinary(std::string_view text) const;
-  void encode_ordinary(std::string_view text, std::vector<Rank>& out) const;
+  // Built-in encodings never fail. A custom pattern can: PCRE2 gives up on some matches (backtracking
+  // limits, e.g. `(a+)+$` on a long run of `a`), and that is an error rather than a shorter output.
+  Result<std::vector<Rank>> encode_ordinary(std::string_view text) const;
+  // Appends to `out` (on error, out holds the ids before the failing piece).
+  Status encode_ordinary(std::string_view text, std::vector<Rank>& out) const;
 
   // tiktoken's encode: text of a special token in `allowed` becomes that token; text of one in
   // `disallowed` (default: all not allowed) is an error naming the token; others are ordinary text.
@@ -82,12 +85,12 @@ class Encoding {
                                    const SpecialSet& disallowed = SpecialSet::all()) const;
 
   // tiktoken's _encode_bytes, for byte strings that may not be valid UTF-8.
-  std::vector<Rank> encode_bytes(std::string_view bytes) const;
+  Result<std::vector<Rank>> encode_bytes(std::string_view bytes) const;
 
   // Batch over a thread pool; results are identical to calling encode_ordinary on each text.
   // threads = 0 means hardware concurrency.
-  std::vector<std::vector<Rank>> encode_ordinary_batch(std::span<const std::string_view> texts,
-                                                       unsigned threads = 0) const;
+  Result<std::vector<std::vector<Rank>>> encode_ordinary_batch(std::span<const std::string_view> texts,
+                                                               unsigned threads = 0) const;
   Result<std::vector<std::vector<Rank>>> encode_batch(std::span<const std::string_view> texts,
                                                       const SpecialSet& allowed = SpecialSet::none(),
                                                       const SpecialSet& disallowed = SpecialSet::all(),
@@ -97,10 +100,10 @@ class Encoding {
   // is cut only where the pattern is proven to start a piece whatever follows (Pretokenizer::find_cut: a
   // line break between a printable character and a letter, every built-in pattern), into parts of at least
   // 1 MiB. A custom pattern, text that is not valid UTF-8, or text with no such cut runs on one thread.
-  std::vector<Rank> encode_ordinary_parallel(std::string_view text, unsigned threads = 0) const;
+  Result<std::vector<Rank>> encode_ordinary_parallel(std::string_view text, unsigned threads = 0) const;
 
   // Number of tokens encode_ordinary would return, without materialising them.
-  size_t count(std::string_view text) const;
+  Result<size_t> count(std::string_view text) const;
 
   Result<std::string> decode_bytes(std::span<const Rank> ids) const;
   // decode_bytes of each id list, over a thread pool; an error names the list and the id.
@@ -128,6 +131,7 @@ class Encoding {
  private:
   struct Impl;
   explicit Encoding(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  static Result<Encoding> create_tables(EncodingSpec spec);  // create() less the out-of-memory guard
   std::shared_ptr<const Impl> impl_;
 };
 

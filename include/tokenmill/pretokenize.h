@@ -43,7 +43,8 @@ class Pretokenizer {
  public:
   enum class Kind { kR50k, kCl100k, kO200k, kGpt4, kNanochat, kRegex };
 
-  // Specialised scanner for a known pattern, PCRE2 otherwise. Fails if the pattern does not compile.
+  // Specialised scanner for a known pattern, PCRE2 otherwise. Fails if the pattern is not valid UTF-8 or
+  // does not compile.
   static Result<Pretokenizer> create(std::string_view pattern);
   // Always PCRE2, even for a known pattern: the reference the scanners are tested against.
   static Result<Pretokenizer> create_regex(std::string_view pattern);
@@ -53,9 +54,11 @@ class Pretokenizer {
 
   // Calls on_piece(std::string_view) for each piece of `text`, in order. For the built-in patterns the
   // pieces tile the text exactly. `text` should be valid UTF-8; invalid bytes are taken one at a time as
-  // characters of no class (never read past the end, never crash).
+  // characters of no class (never read past the end, never crash). Built-in kinds never fail; a regex can
+  // (PCRE2 gives up on a match past its backtracking limits): then the error says where, and the pieces
+  // already passed to on_piece are not the whole text.
   template <class OnPiece>
-  void for_each_piece(std::string_view text, OnPiece&& on_piece) const;
+  [[nodiscard]] Status for_each_piece(std::string_view text, OnPiece&& on_piece) const;
 
   // Where the piece starting at text[pos] ends (built-in kinds only; pos < text.size()).
   size_t next_piece_end(std::string_view text, size_t pos) const;
@@ -66,8 +69,9 @@ class Pretokenizer {
   // one thread. The rule and its proof for the built-in pattern families are in src/pretokenize/cuts.cc.
   size_t find_cut(std::string_view text, size_t from, size_t to) const;
 
-  // Regex kind: finds the next match at or after pos; returns false if none. Thread-safe.
-  bool regex_find(std::string_view text, size_t pos, size_t* match_begin, size_t* match_end) const;
+  // Regex kind: finds the next match at or after pos. Sets *found (false: no match in the rest of the
+  // text); an error if the engine could not decide (match or stack limit). Thread-safe.
+  Status regex_find(std::string_view text, size_t pos, bool* found, size_t* match_begin, size_t* match_end) const;
 
  private:
   struct RegexImpl;

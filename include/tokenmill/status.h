@@ -17,6 +17,7 @@ enum class ErrorCode {
   kDisallowedSpecial,  // text contains a special token the caller did not allow; the message names it
   kUnknownToken,       // decoding an id the vocabulary does not have; the message names the id
   kIntegrityError,     // a downloaded file does not have the expected sha256
+  kOutOfMemory,        // an allocation failed (a huge input, a memory limit); the message names the input
 };
 
 class [[nodiscard]] Status {

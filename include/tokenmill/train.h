@@ -35,6 +35,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,8 +61,9 @@ class ChunkCounter {
   ~ChunkCounter();
 
   // Cuts one document into chunks by the pattern and counts each. `text` must be valid UTF-8
-  // (CorpusReader guarantees it); chunks never extend past `text`.
-  void add_document(std::string_view text);
+  // (CorpusReader guarantees it); chunks never extend past `text`. Fails only where a custom pattern's
+  // regex gives up on a match; the counts then hold part of the document, so the caller must stop.
+  Status add_document(std::string_view text);
   // Adds `count` occurrences of one chunk as it is (no splitting): for count tables and tests.
   void add_chunk(std::string_view chunk, uint64_t count);
   // Adds every chunk of `other` with its count, and its documents. Fails if the patterns differ
@@ -138,12 +140,12 @@ class CorpusReader {
   Status read_whole(std::FILE* f, const std::string& name);
   Status read_chunks(std::FILE* f, const std::string& name);
   // Applies doc_cap / max_chars, then counts the document. `text` is valid UTF-8.
-  void add_document(std::string_view text);
+  Status add_document(std::string_view text);
 
   // threads > 1: batches the documents of the current file for the worker threads; finish_stream waits
   // for them and merges their tables into counter_.
   struct Parallel;
-  void finish_stream();
+  Status finish_stream();
 
   ChunkCounter& counter_;
   CorpusOptions options_;
@@ -164,16 +166,18 @@ struct BpeModel {
   Vocabulary ranks;  // rank = token id; ids 0..255 are the single bytes
   std::vector<std::pair<std::string, Rank>> special_tokens;
 
-  // The model file, version 1 (text, one record per line):
+  // The model file, version 2 (text, one record per line):
   //
-  //   tokenmill-model 1
+  //   tokenmill-model 2
   //   pattern <base64 of the split pattern>
   //   special <base64 of the token> <id>        (zero or more)
   //   ranks <number of rank lines that follow>
   //   <base64 of token bytes> <rank>            (the .tiktoken format, in rank order)
+  //   sha256 <hex digest of every byte before this line>
   //
   // Base64 keeps patterns and tokens with spaces or newlines on one line. The version number is the
-  // second word of the first line; readers reject versions they do not know.
+  // second word of the first line; readers reject versions they do not know. Version 1 is the same
+  // without the checksum line, and is still read. Loading reads at most kMaxRankFileBytes.
   std::string to_model_file() const;
   static Result<BpeModel> parse_model_file(std::string_view contents, std::string_view source_name);
   static Result<BpeModel> load_model_file(const std::string& path);

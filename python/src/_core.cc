@@ -48,6 +48,7 @@ namespace {
   switch (s.code()) {
     case ErrorCode::kIoError: type = PyExc_OSError; break;
     case ErrorCode::kUnknownToken: type = PyExc_KeyError; break;
+    case ErrorCode::kOutOfMemory: type = PyExc_MemoryError; break;
     default: break;
   }
   raise(type, s.message());
@@ -278,17 +279,20 @@ struct CoreEncoding {
     const unsigned threads = thread_count(num_threads);
     nb::object keep;
     std::string_view t = utf8_of(text, &keep, true);
-    std::vector<Rank> ids;
-    {
+    tokenmill::Result<std::vector<Rank>> r = [&] {
       nb::gil_scoped_release nogil;
-      ids = threads == 1 ? enc.encode_ordinary(t) : enc.encode_ordinary_parallel(t, threads);
-    }
-    return to_list(ids);
+      return threads == 1 ? enc.encode_ordinary(t) : enc.encode_ordinary_parallel(t, threads);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return to_list(*r);
   }
 
-  std::vector<Rank> encode_vec(nb::handle text, nb::handle allowed, nb::handle disallowed) const {
+  // fix_surrogates: tiktoken's encode re-encodes a str with lone surrogates; its encode_to_numpy does not
+  // (UnicodeEncodeError).
+  std::vector<Rank> encode_vec(nb::handle text, nb::handle allowed, nb::handle disallowed,
+                               bool fix_surrogates = true) const {
     nb::object keep;
-    std::string_view t = utf8_of(text, &keep, true);
+    std::string_view t = utf8_of(text, &keep, fix_surrogates);
     SpecialSet a = special_set(allowed), d = special_set(disallowed);
     tokenmill::Result<std::vector<Rank>> r = [&] {
       nb::gil_scoped_release nogil;
@@ -304,7 +308,7 @@ struct CoreEncoding {
 
   // uint32 numpy array that owns the C++ vector: no copy of the ids.
   nb::object encode_to_numpy(nb::handle text, nb::handle allowed, nb::handle disallowed) const {
-    auto* ids = new std::vector<Rank>(encode_vec(text, allowed, disallowed));
+    auto* ids = new std::vector<Rank>(encode_vec(text, allowed, disallowed, false));
     nb::capsule owner(ids, [](void* p) noexcept { delete static_cast<std::vector<Rank>*>(p); });
     size_t shape[1] = {ids->size()};
     return nb::cast(nb::ndarray<nb::numpy, uint32_t, nb::ndim<1>>(ids->data(), 1, shape, owner));
@@ -312,24 +316,24 @@ struct CoreEncoding {
 
   nb::object encode_bytes(nb::bytes data) const {
     std::string_view b(data.c_str(), data.size());
-    std::vector<Rank> ids;
-    {
+    tokenmill::Result<std::vector<Rank>> r = [&] {
       nb::gil_scoped_release nogil;
-      ids = enc.encode_bytes(b);
-    }
-    return to_list(ids);
+      return enc.encode_bytes(b);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return to_list(*r);
   }
 
   nb::object encode_ordinary_batch(nb::handle texts, long num_threads) const {
     const unsigned threads = thread_count(num_threads);
     std::vector<nb::object> keep;
     std::vector<std::string_view> views = utf8_list(texts, keep, true);
-    std::vector<std::vector<Rank>> out;
-    {
+    tokenmill::Result<std::vector<std::vector<Rank>>> r = [&] {
       nb::gil_scoped_release nogil;
-      out = enc.encode_ordinary_batch(views, threads);
-    }
-    return to_list_of_lists(out);
+      return enc.encode_ordinary_batch(views, threads);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return to_list_of_lists(*r);
   }
 
   // The C++ half of encode_ordinary_batch alone (texts -> views -> ids), returning only the number of ids:
@@ -338,9 +342,13 @@ struct CoreEncoding {
     const unsigned threads = thread_count(num_threads);
     std::vector<nb::object> keep;
     std::vector<std::string_view> views = utf8_list(texts, keep, true);
-    nb::gil_scoped_release nogil;
+    tokenmill::Result<std::vector<std::vector<Rank>>> r = [&] {
+      nb::gil_scoped_release nogil;
+      return enc.encode_ordinary_batch(views, threads);
+    }();
+    if (!r.ok()) raise_status(r.status());
     size_t n = 0;
-    for (const auto& ids : enc.encode_ordinary_batch(views, threads)) n += ids.size();
+    for (const auto& ids : *r) n += ids.size();
     return n;
   }
 
@@ -382,11 +390,12 @@ struct CoreEncoding {
   // Batches decode on the C++ thread pool without the GIL; Python objects are made afterwards. On an error
   // the lists are decoded one by one again, so the exception is exactly the one decode would raise.
   std::vector<std::string> decode_raw_batch(nb::handle batch, long num_threads) const {
+    const unsigned threads = thread_count(num_threads);  // tiktoken's ThreadPoolExecutor refuses 0 first
     std::vector<std::vector<Rank>> lists;
     for (nb::handle tokens : batch) lists.push_back(ids_of(tokens));
     tokenmill::Result<std::vector<std::string>> r = [&] {
       nb::gil_scoped_release nogil;
-      return enc.decode_bytes_batch(lists, num_threads > 0 ? unsigned(num_threads) : 1u);
+      return enc.decode_bytes_batch(lists, threads);
     }();
     if (!r.ok()) {
       for (nb::handle tokens : batch) (void)decode_raw(tokens);
@@ -556,11 +565,14 @@ struct CoreTrainer {
     tokenmill::ChunkCounter& c = live();
     std::vector<nb::object> keep;
     std::vector<std::string_view> views = utf8_list(docs, keep, false);
+    tokenmill::Status s;
+    size_t added = 0;
     {
       nb::gil_scoped_release nogil;
-      for (std::string_view d : views) c.add_document(d);
+      for (; added < views.size() && s.ok(); ++added) s = c.add_document(views[added]);
     }
-    documents += views.size();
+    documents += added;
+    if (!s.ok()) raise_status(s);
   }
 
   CoreModel train(uint64_t vocab_size, std::vector<std::string> special_tokens) {

@@ -62,7 +62,17 @@ class Tokenizer:
             raise ValueError("vocab_size must be at least 256")
         if not isinstance(buffer_size, int) or buffer_size < 1:
             raise ValueError("buffer_size must be a positive int")
+        # A str is a Sequence[str] of its characters: '<|bos|>' would become one-character specials.
+        # Refuse it as a type error, which is what the annotation says.
+        if isinstance(special_tokens, (str, bytes)):
+            raise TypeError(
+                f"special_tokens must be a sequence of str, not {type(special_tokens).__name__!r} "
+                f"(write special_tokens=[{special_tokens!r}])"
+            )
         specials = list(special_tokens)
+        for t in specials:
+            if not isinstance(t, str):
+                raise TypeError(f"special_tokens must be a sequence of str, got an item of type {type(t).__name__!r}")
         trainer = _core.CoreTrainer(pattern)
         it = iter(iterator)
         # Buffer k is counted (GIL released) on the helper thread while buffer k+1 is read here.

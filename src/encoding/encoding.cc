@@ -12,6 +12,7 @@
 #include "tokenmill/bpe.h"
 #include "tokenmill/detail/unicode_class.h"
 #include "tokenmill/fetch.h"
+#include "tokenmill/file_io.h"
 #include "util/sha256.h"
 
 // Performance notes: the measurements behind this file's choices (o200k unless said otherwise; en, code
@@ -255,8 +256,9 @@ struct Encoding::Impl {
     cache.store(serial, probe.hash, piece, out.data() + before, out.size() - before);
   }
 
-  // Splits and encodes valid UTF-8 text; returns how many tokens the last piece produced.
-  size_t encode_text(std::string_view text, std::vector<Rank>& out) const {
+  // Splits and encodes valid UTF-8 text; sets *last_count to how many tokens the last piece produced.
+  // Fails only where a custom pattern's regex gives up (out then holds the ids of the pieces before).
+  Status encode_text(std::string_view text, std::vector<Rank>& out, size_t* last_count = nullptr) const {
     // Software pipelining over the stream of pieces, so the splitter's work hides memory latency (the
     // token table is 6 MB for cl100k, 12 MB for o200k, the piece cache up to 16 MB: first touches miss L2):
     //   piece i:      probe the token table (prefetches its slot);
@@ -286,7 +288,7 @@ struct Encoding::Impl {
       last = out.size() - before;
     };
     const char* text_end = text.data() + text.size();
-    pretokenizer.for_each_piece(text, [&](std::string_view piece) {
+    Status split = pretokenizer.for_each_piece(text, [&](std::string_view piece) {
       // Field by field: building a Pending and copying it made the compiler store it in 8-byte parts
       // and reload it in 16-byte parts, a store-forwarding stall on every piece.
       Pending& slot = ring[seen % kRing];
@@ -299,7 +301,8 @@ struct Encoding::Impl {
     });
     for (size_t i = seen > kResolveLag ? seen - kResolveLag : 0; i < seen; ++i) resolve(ring[i % kRing]);
     for (size_t i = seen > kEmitLag ? seen - kEmitLag : 0; i < seen; ++i) emit(ring[i % kRing]);
-    return last;
+    if (last_count != nullptr) *last_count = last;
+    return split;
   }
 
   // Leftmost special token at or after `from` whose index passes `accept`; longest if several start at
@@ -340,10 +343,11 @@ struct Encoding::Impl {
     return true;
   }
 
-  std::vector<Rank> encode_bytes(std::string_view bytes) const {
+  Result<std::vector<Rank>> encode_bytes(std::string_view bytes) const {
     const size_t valid = detail::valid_utf8_prefix(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     std::vector<Rank> tokens;
-    size_t last = encode_text(bytes.substr(0, valid), tokens);
+    size_t last = 0;
+    if (Status s = encode_text(bytes.substr(0, valid), tokens, &last); !s.ok()) return s;
     if (valid == bytes.size()) return tokens;
     // tiktoken's _encode_bytes: regex splitting needs text, so the invalid tail joins the last piece
     // (widened over trailing all-whitespace tokens, whose split could move) and that is BPE-encoded whole.
@@ -366,6 +370,17 @@ struct Encoding::Impl {
 };
 
 Result<Encoding> Encoding::create(EncodingSpec spec) {
+  // The tables are the library's largest allocations (o200k: ~15 MB); under a memory limit their
+  // bad_alloc is an error value like any other.
+  const std::string name = spec.name;
+  try {
+    return create_tables(std::move(spec));
+  } catch (const std::bad_alloc&) {
+    return Status(ErrorCode::kOutOfMemory, name + ": out of memory building the encoding's tables");
+  }
+}
+
+Result<Encoding> Encoding::create_tables(EncodingSpec spec) {
   auto impl = std::make_shared<Impl>();
   impl->name = spec.name;
   auto pre = Pretokenizer::create(spec.pattern);
@@ -388,6 +403,11 @@ Result<Encoding> Encoding::create(EncodingSpec spec) {
   for (uint32_t i = 0; i < impl->specials.size(); ++i) {
     const auto& [text, id] = impl->specials[i];
     if (text.empty()) return Status(ErrorCode::kInvalidArgument, spec.name + ": empty special token");
+    if (id == kNoRank) {  // the value every table uses for "no token": an id no encoding can hand out
+      return Status(ErrorCode::kInvalidArgument, spec.name + ": special token '" + text + "' has id " +
+                                                     std::to_string(id) + "; ids must be below " +
+                                                     std::to_string(kNoRank));
+    }
     if (impl->ranks.contains_rank(id)) {
       return Status(ErrorCode::kInvalidArgument, spec.name + ": special token '" + text + "' has id " +
                                                      std::to_string(id) + ", which is already an ordinary token");
@@ -439,9 +459,9 @@ Result<Encoding> Encoding::load(std::string_view name, const LoadOptions& option
   if (!path.ok()) return path.status();
   // Verify the cached file on every load, as tiktoken does: a corrupted or hand-edited cache must not
   // silently give different ids. (sha256 of 2-4 MB costs a few milliseconds.)
-  std::ifstream in(*path, std::ios::binary);
-  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return Status(ErrorCode::kIoError, *path + ": cannot read");
+  auto read = read_file(*path, kMaxRankFileBytes, "rank file");
+  if (!read.ok()) return read.status();
+  const std::string& contents = *read;
   for (const auto& info : known_rank_files()) {
     if (info.name == found->rank_file && util::sha256_hex(contents) != info.sha256) {
       return Status(ErrorCode::kIntegrityError, *path + ": sha256 does not match tiktoken's for " +
@@ -449,7 +469,13 @@ Result<Encoding> Encoding::load(std::string_view name, const LoadOptions& option
                                                     std::string(found->name));
     }
   }
-  auto ranks = Vocabulary::parse_tiktoken(contents, *path);
+  auto ranks = [&]() -> Result<Vocabulary> {
+    try {
+      return Vocabulary::parse_tiktoken(contents, *path);
+    } catch (const std::bad_alloc&) {
+      return Status(ErrorCode::kOutOfMemory, *path + ": out of memory loading the rank file");
+    }
+  }();
   if (!ranks.ok()) return ranks.status();
   EncodingSpec spec;
   spec.name = std::string(found->name);
@@ -502,23 +528,22 @@ std::optional<std::string> Encoding::encoding_name_for_model(std::string_view mo
   return std::nullopt;
 }
 
-void Encoding::encode_ordinary(std::string_view text, std::vector<Rank>& out) const {
-  if (impl_->is_valid_utf8(text)) {
-    impl_->encode_text(text, out);
-  } else {
-    std::vector<Rank> ids = impl_->encode_bytes(text);
-    out.insert(out.end(), ids.begin(), ids.end());
-  }
+Status Encoding::encode_ordinary(std::string_view text, std::vector<Rank>& out) const {
+  if (impl_->is_valid_utf8(text)) return impl_->encode_text(text, out);
+  auto ids = impl_->encode_bytes(text);
+  if (!ids.ok()) return ids.status();
+  out.insert(out.end(), ids->begin(), ids->end());
+  return Status();
 }
 
-std::vector<Rank> Encoding::encode_ordinary(std::string_view text) const {
+Result<std::vector<Rank>> Encoding::encode_ordinary(std::string_view text) const {
   std::vector<Rank> out;
   out.reserve(initial_capacity(text.size()));
-  encode_ordinary(text, out);
+  if (Status s = encode_ordinary(text, out); !s.ok()) return s;
   return out;
 }
 
-std::vector<Rank> Encoding::encode_bytes(std::string_view bytes) const { return impl_->encode_bytes(bytes); }
+Result<std::vector<Rank>> Encoding::encode_bytes(std::string_view bytes) const { return impl_->encode_bytes(bytes); }
 
 Result<std::vector<Rank>> Encoding::encode(std::string_view text, const SpecialSet& allowed,
                                           const SpecialSet& disallowed) const {
@@ -572,7 +597,7 @@ Result<std::vector<Rank>> Encoding::encode(std::string_view text, const SpecialS
     int64_t hit = any_allowed ? im.find_special(text, start, &at, [&](uint32_t i) { return allow[i] != 0; }) : -1;
     if (hit < 0) at = text.size();
     // `$` in the pattern means the end of this segment, as in tiktoken (it splits each segment alone).
-    im.encode_text(text.substr(start, at - start), out);
+    if (Status s = im.encode_text(text.substr(start, at - start), out); !s.ok()) return s;
     if (hit < 0) break;
     out.push_back(im.specials[size_t(hit)].second);
     start = at + im.specials[size_t(hit)].first.size();
@@ -580,11 +605,10 @@ Result<std::vector<Rank>> Encoding::encode(std::string_view text, const SpecialS
   return out;
 }
 
-std::vector<std::vector<Rank>> Encoding::encode_ordinary_batch(std::span<const std::string_view> texts,
-                                                               unsigned threads) const {
-  std::vector<std::vector<Rank>> out(texts.size());
-  parallel_for(texts.size(), threads, [&](size_t i) { out[i] = encode_ordinary(texts[i]); });
-  return out;
+Result<std::vector<std::vector<Rank>>> Encoding::encode_ordinary_batch(std::span<const std::string_view> texts,
+                                                                       unsigned threads) const {
+  return parallel_results<std::vector<Rank>>(texts.size(), threads, "text",
+                                             [&](size_t i) { return encode_ordinary(texts[i]); });
 }
 
 Result<std::vector<std::vector<Rank>>> Encoding::encode_batch(std::span<const std::string_view> texts,
@@ -594,7 +618,7 @@ Result<std::vector<std::vector<Rank>>> Encoding::encode_batch(std::span<const st
                                              [&](size_t i) { return encode(texts[i], allowed, disallowed); });
 }
 
-std::vector<Rank> Encoding::encode_ordinary_parallel(std::string_view text, unsigned threads) const {
+Result<std::vector<Rank>> Encoding::encode_ordinary_parallel(std::string_view text, unsigned threads) const {
   // Parts of at least 1 MiB: below that, starting a thread and a cold piece cache cost more than they save.
   // Up to 4 parts per thread, taken from a shared counter, so a part that encodes slowly (many BPE runs)
   // does not leave the other threads idle.
@@ -613,12 +637,17 @@ std::vector<Rank> Encoding::encode_ordinary_parallel(std::string_view text, unsi
   cuts.push_back(text.size());
   const size_t parts = cuts.size() - 1;
   if (parts == 1) return encode_ordinary(text);
+  // Only built-in patterns have cuts, and their scanners never fail; the status is checked all the same.
   std::vector<std::vector<Rank>> out(parts);
+  std::vector<Status> status(parts);
   parallel_for(parts, threads, [&](size_t i) {
     const std::string_view part = text.substr(cuts[i], cuts[i + 1] - cuts[i]);
     out[i].reserve(initial_capacity(part.size()));
-    impl_->encode_text(part, out[i]);
+    status[i] = impl_->encode_text(part, out[i]);
   });
+  for (const Status& s : status) {
+    if (!s.ok()) return s;
+  }
   size_t total = 0;
   for (const auto& ids : out) total += ids.size();
   std::vector<Rank> ids;
@@ -634,8 +663,12 @@ size_t piece_cache_budget() { return piece_cache_limit.load(); }
 void set_piece_cache_budget(size_t bytes) { piece_cache_limit.store(bytes); }
 size_t piece_cache_bytes_in_use() { return piece_cache_bytes.load(); }
 
-size_t Encoding::count(std::string_view text) const {
-  if (!impl_->is_valid_utf8(text)) return impl_->encode_bytes(text).size();
+Result<size_t> Encoding::count(std::string_view text) const {
+  if (!impl_->is_valid_utf8(text)) {
+    auto ids = impl_->encode_bytes(text);
+    if (!ids.ok()) return ids.status();
+    return ids->size();
+  }
   size_t n = 0;
   std::vector<Rank> scratch;
   std::string_view pending;
@@ -645,12 +678,13 @@ size_t Encoding::count(std::string_view text) const {
     impl_->encode_piece(pending, pending_probe, scratch);
     n += scratch.size();
   };
-  impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {  // pipelined as in encode_text
+  Status split = impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {  // pipelined as in encode_text
     Vocabulary::Probe probe = impl_->ranks.probe(piece);
     if (!pending.empty()) flush();
     pending = piece;
     pending_probe = probe;
   });
+  if (!split.ok()) return split;
   if (!pending.empty()) flush();
   return n;
 }

@@ -4,8 +4,11 @@
 #include <pcre2.h>
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tokenmill/detail/unicode_class.h"
 
@@ -66,12 +69,86 @@ struct Pretokenizer::RegexImpl {
 
 namespace {
 
-// tiktoken's regex crate defines \s as the White_Space property. PCRE2's \s (with UCP) is \p{Xps}, which
-// lacks U+0085 and, through its fixed \h list, includes U+180E (White_Space until Unicode 6.3 only).
-// Rewrite \s and \S to the White_Space set itself so both engines agree. (\S inside a class is left
-// alone: PCRE2 has no class subtraction; the built-in patterns do not use it.)
-constexpr std::string_view kWhiteSpaceSet =
-    "\\t\\n\\x{0B}\\x{0C}\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
+// PCRE2 and tiktoken's engine (fancy-regex over the regex crate) read some escapes differently, so a
+// custom pattern is rewritten to the classes tiktoken means, written out as code point ranges:
+//   \s, \S   White_Space (PCRE2's \s with UCP lacks U+0085 and has U+180E, White_Space until Unicode 6.3);
+//   \h, \H   a hex digit [0-9A-Fa-f] in fancy-regex, horizontal space in PCRE2;
+//   [:name:] POSIX classes are ASCII in the regex crate, Unicode properties in PCRE2 with UCP.
+// Inside a class the negations are written as the complement ranges, since PCRE2 has no class
+// subtraction (`[\S\d]` has to be one union).
+using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
+
+const Ranges kWhiteSpace = {{0x09, 0x0D}, {0x20, 0x20},     {0x85, 0x85},     {0xA0, 0xA0},
+                            {0x1680, 0x1680}, {0x2000, 0x200A}, {0x2028, 0x2029}, {0x202F, 0x202F},
+                            {0x205F, 0x205F}, {0x3000, 0x3000}};
+const Ranges kHexDigit = {{'0', '9'}, {'A', 'F'}, {'a', 'f'}};
+
+// The regex crate's ASCII classes (regex-syntax's ascii class table).
+const Ranges* posix_class(std::string_view name) {
+  static const std::pair<std::string_view, Ranges> kTable[] = {
+      {"alnum", {{'0', '9'}, {'A', 'Z'}, {'a', 'z'}}},
+      {"alpha", {{'A', 'Z'}, {'a', 'z'}}},
+      {"ascii", {{0x00, 0x7F}}},
+      {"blank", {{'\t', '\t'}, {' ', ' '}}},
+      {"cntrl", {{0x00, 0x1F}, {0x7F, 0x7F}}},
+      {"digit", {{'0', '9'}}},
+      {"graph", {{'!', '~'}}},
+      {"lower", {{'a', 'z'}}},
+      {"print", {{' ', '~'}}},
+      {"punct", {{'!', '/'}, {':', '@'}, {'[', '`'}, {'{', '~'}}},
+      {"space", {{'\t', '\r'}, {' ', ' '}}},
+      {"upper", {{'A', 'Z'}}},
+      {"word", {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}}},
+      {"xdigit", {{'0', '9'}, {'A', 'F'}, {'a', 'f'}}},
+  };
+  for (const auto& [n, r] : kTable) {
+    if (n == name) return &r;
+  }
+  return nullptr;
+}
+
+// Code points not in `r` (sorted, disjoint), without the surrogates, which UTF-8 text cannot hold.
+Ranges complement(const Ranges& r) {
+  Ranges out;
+  uint32_t next = 0;
+  auto add = [&](uint32_t lo, uint32_t hi) {
+    if (hi < 0xD800 || lo > 0xDFFF) {
+      out.emplace_back(lo, hi);
+      return;
+    }
+    if (lo < 0xD800) out.emplace_back(lo, 0xD7FF);
+    if (hi > 0xDFFF) out.emplace_back(0xE000, hi);
+  };
+  for (const auto& [lo, hi] : r) {
+    if (lo > next) add(next, lo - 1);
+    next = hi + 1;
+  }
+  if (next <= 0x10FFFF) add(next, 0x10FFFF);
+  return out;
+}
+
+// Class members (the part between `[` and `]`) for a set of ranges.
+std::string class_body(const Ranges& r) {
+  std::string out;
+  char buf[32];
+  for (const auto& [lo, hi] : r) {
+    if (lo == hi) {
+      std::snprintf(buf, sizeof buf, "\\x{%X}", lo);
+    } else {
+      std::snprintf(buf, sizeof buf, "\\x{%X}-\\x{%X}", lo, hi);
+    }
+    out += buf;
+  }
+  return out;
+}
+
+// The ranges an escape letter stands for in tiktoken's engine, if it is one PCRE2 reads differently.
+const Ranges* rewritten_escape(char c, bool* negated) {
+  *negated = c == 'S' || c == 'H';
+  if (c == 's' || c == 'S') return &kWhiteSpace;
+  if (c == 'h' || c == 'H') return &kHexDigit;
+  return nullptr;
+}
 
 std::string rewrite_for_pcre2(std::string_view pattern) {
   std::string out;
@@ -80,24 +157,30 @@ std::string rewrite_for_pcre2(std::string_view pattern) {
     char c = pattern[i];
     if (c == '\\' && i + 1 < pattern.size()) {
       char n = pattern[i + 1];
-      if (n == 's') {
-        if (in_class) {
-          out += kWhiteSpaceSet;
-        } else {
-          out += '[';
-          out += kWhiteSpaceSet;
-          out += ']';
-        }
-      } else if (n == 'S' && !in_class) {
-        out += "[^";
-        out += kWhiteSpaceSet;
-        out += ']';
+      bool negated = false;
+      if (const Ranges* r = rewritten_escape(n, &negated)) {
+        const std::string body = class_body(negated ? complement(*r) : *r);
+        out += in_class ? body : "[" + body + "]";
       } else {
         out += c;
         out += n;
       }
       ++i;
       continue;
+    }
+    if (c == '[' && in_class && i + 1 < pattern.size() && pattern[i + 1] == ':') {
+      // [:name:] or [:^name:] inside a class.
+      size_t close = pattern.find(":]", i + 2);
+      if (close != std::string_view::npos) {
+        std::string_view name = pattern.substr(i + 2, close - i - 2);
+        const bool negated = !name.empty() && name[0] == '^';
+        if (negated) name.remove_prefix(1);
+        if (const Ranges* r = posix_class(name)) {
+          out += class_body(negated ? complement(*r) : *r);
+          i = close + 1;
+          continue;
+        }
+      }
     }
     if (c == '[' && !in_class) {
       in_class = true;
@@ -116,6 +199,14 @@ std::string rewrite_for_pcre2(std::string_view pattern) {
 }  // namespace
 
 Result<Pretokenizer> Pretokenizer::create_regex(std::string_view pattern) {
+  // pcre2_compile is told not to check UTF-8 (the check would run again on every rewrite) and reads past
+  // the end of a truncated sequence: the pattern is checked here, once.
+  const size_t valid = detail::valid_utf8_prefix(reinterpret_cast<const unsigned char*>(pattern.data()), pattern.size());
+  if (valid != pattern.size()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "split pattern is not valid UTF-8 (byte " + std::to_string(valid) + " of " +
+                      std::to_string(pattern.size()) + ")");
+  }
   std::string rewritten = rewrite_for_pcre2(pattern);
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
@@ -158,22 +249,50 @@ Result<Pretokenizer> Pretokenizer::create(std::string_view pattern) {
   return p;
 }
 
-bool Pretokenizer::regex_find(std::string_view text, size_t pos, size_t* match_begin, size_t* match_end) const {
-  if (!regex_) return false;
-  // Match data is per thread: pcre2 needs scratch space per concurrent match, and allocating it per call
-  // would cost more than the match itself on short pieces.
+Status Pretokenizer::regex_find(std::string_view text, size_t pos, bool* found, size_t* match_begin,
+                               size_t* match_end) const {
+  *found = false;
+  if (!regex_) return Status();
+  // Match data and the JIT stack are per thread: pcre2 needs scratch space per concurrent match, and
+  // allocating it per call would cost more than the match itself on short pieces. PCRE2's default JIT
+  // stack (32 KB) overflows on a repeated group over a few thousand bytes (`(\w|\W)+`); 8 MB covers a
+  // few hundred KB of such a match, and the interpreter (heap frames) takes what is left over.
   struct MatchData {
     pcre2_match_data* data = pcre2_match_data_create(1, nullptr);
-    ~MatchData() { pcre2_match_data_free(data); }
+    pcre2_jit_stack* stack = pcre2_jit_stack_create(32 * 1024, 8 * 1024 * 1024, nullptr);
+    pcre2_match_context* context = pcre2_match_context_create(nullptr);
+    MatchData() {
+      if (stack != nullptr && context != nullptr) pcre2_jit_stack_assign(context, nullptr, stack);
+    }
+    ~MatchData() {
+      pcre2_match_context_free(context);
+      pcre2_jit_stack_free(stack);
+      pcre2_match_data_free(data);
+    }
   };
   thread_local MatchData md;
-  int rc = pcre2_match(regex_->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos,
-                       PCRE2_NO_UTF_CHECK, md.data, nullptr);
-  if (rc < 0) return false;
+  if (md.data == nullptr) return Status(ErrorCode::kInvalidArgument, "split pattern: out of memory for match data");
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  int rc = pcre2_match(regex_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, md.data, md.context);
+  if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+    rc = pcre2_match(regex_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md.data,
+                     md.context);
+  }
+  if (rc == PCRE2_ERROR_NOMATCH) return Status();
+  if (rc < 0) {
+    // "No match" here would silently drop the rest of the text; the caller must hear that PCRE2 gave up.
+    PCRE2_UCHAR buffer[256];
+    pcre2_get_error_message(rc, buffer, sizeof(buffer));
+    return Status(ErrorCode::kInvalidArgument,
+                  "split pattern: the regex engine gave up matching at byte " + std::to_string(pos) + " of a " +
+                      std::to_string(text.size()) + "-byte text: " + reinterpret_cast<char*>(buffer) +
+                      " (pattern: " + pattern_ + ")");
+  }
   PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.data);
   *match_begin = ov[0];
   *match_end = ov[1];
-  return true;
+  *found = true;
+  return Status();
 }
 
 }  // namespace tokenmill

@@ -109,16 +109,17 @@ Result<ChunkCounter> ChunkCounter::create(std::string_view pattern) {
   return ChunkCounter(std::make_unique<Impl>(std::move(pre).value()));
 }
 
-void ChunkCounter::add_document(std::string_view text) {
+Status ChunkCounter::add_document(std::string_view text) {
   Impl& im = *impl_;
   ++im.documents;
   uint64_t pieces = 0;
-  im.pre.for_each_piece(text, [&](std::string_view piece) {
+  Status s = im.pre.for_each_piece(text, [&](std::string_view piece) {
     if (piece.empty()) return;  // a pattern that matches the empty string adds nothing (as rustbpe: no bytes)
     ++pieces;
     im.add(piece.data(), piece.size(), 1);
   });
   im.total += pieces;
+  return s;
 }
 
 void ChunkCounter::add_chunk(std::string_view chunk, uint64_t count) {

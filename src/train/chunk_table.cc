@@ -94,6 +94,18 @@ class Reader {
     }
     return Status();
   }
+  // n bytes into `out`, which grows only as the data actually arrives: a length field is read before its
+  // bytes, and a damaged one (up to 4 GB) must end in "truncated", not in a 4 GB allocation first.
+  Status string(std::string* out, size_t n, const char* what) {
+    out->clear();
+    while (out->size() < n) {
+      const size_t old = out->size();
+      const size_t step = std::min(n - old, std::max<size_t>(sizeof buf_, old));
+      out->resize(old + step);
+      if (Status s = bytes(out->data() + old, step, what); !s.ok()) return s;
+    }
+    return Status();
+  }
   Status u32(uint32_t* v, const char* what) {
     unsigned char b[4];
     if (Status s = bytes(b, 4, what); !s.ok()) return s;
@@ -157,8 +169,7 @@ Status read_header(Reader& r, const std::string& path, Header* h) {
   if (Status s = r.u64(&h->entries, "the entry count"); !s.ok()) return s;
   if (Status s = r.u32(&plen, "the pattern length"); !s.ok()) return s;
   if (plen > (1u << 20)) return r.error("pattern length " + std::to_string(plen) + " is implausible");
-  h->pattern.resize(plen);
-  return r.bytes(h->pattern.data(), plen, "the pattern");
+  return r.string(&h->pattern, plen, "the pattern");
 }
 
 // Reads the entries into `counter` and checks the trailer.
@@ -170,8 +181,7 @@ Status read_entries(Reader& r, const Header& h, ChunkCounter& counter) {
     uint64_t count;
     if (Status s = r.u32(&len, "an entry's length"); !s.ok()) return s;
     if (len == 0) return r.error("entry " + std::to_string(i) + " is empty");
-    chunk.resize(len);
-    if (Status s = r.bytes(chunk.data(), len, "an entry's chunk"); !s.ok()) return s;
+    if (Status s = r.string(&chunk, len, "an entry's chunk"); !s.ok()) return s;
     if (Status s = r.u64(&count, "an entry's count"); !s.ok()) return s;
     if (count == 0) return r.error("entry " + std::to_string(i) + " has count 0");
     if (i > 0 && !(std::string_view(prev) < std::string_view(chunk))) {

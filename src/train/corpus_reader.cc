@@ -70,12 +70,16 @@ struct CorpusReader::Parallel {
 
   Parallel(unsigned n, std::string p) : threads(n), pattern(std::move(p)) {}
 
-  static void count_batch(ChunkCounter& table, const Batch& b) {
+  // The first error of each worker (a custom pattern's regex giving up); a worker stops counting at it.
+  std::vector<Status> errors;
+
+  static Status count_batch(ChunkCounter& table, const Batch& b) {
     size_t start = 0;
     for (size_t end : b.ends) {
-      table.add_document(std::string_view(b.text).substr(start, end - start));
+      if (Status s = table.add_document(std::string_view(b.text).substr(start, end - start)); !s.ok()) return s;
       start = end;
     }
+    return Status();
   }
 
   void start() {
@@ -83,6 +87,7 @@ struct CorpusReader::Parallel {
     for (unsigned i = 0; i < threads; ++i) {
       tables.push_back(std::move(ChunkCounter::create(pattern)).value());  // the counter's pattern compiled
     }
+    errors.assign(threads, Status());
     for (unsigned i = 0; i < threads; ++i) {
       workers.emplace_back([this, i] {
         while (true) {
@@ -95,7 +100,7 @@ struct CorpusReader::Parallel {
             queue.pop_front();
           }
           space_ready.notify_one();
-          count_batch(tables[i], b);
+          if (errors[i].ok()) errors[i] = count_batch(tables[i], b);
         }
       });
     }
@@ -119,11 +124,11 @@ struct CorpusReader::Parallel {
   }
 
   // Waits for the workers and merges everything counted since the last finish into `counter`.
-  void finish(ChunkCounter& counter) {
+  Status finish(ChunkCounter& counter) {
     if (workers.empty()) {
-      count_batch(counter, current);  // a small file: not worth a thread
+      Status s = count_batch(counter, current);  // a small file: not worth a thread
       current = Batch();
-      return;
+      return s;
     }
     if (!current.ends.empty()) submit();
     {
@@ -135,6 +140,10 @@ struct CorpusReader::Parallel {
     workers.clear();
     for (auto& t : tables) (void)counter.merge(t);  // same pattern by construction
     tables.clear();
+    for (const Status& s : errors) {
+      if (!s.ok()) return s;
+    }
+    return Status();
   }
 };
 
@@ -145,25 +154,28 @@ CorpusReader::CorpusReader(ChunkCounter& counter, CorpusOptions options)
 }
 
 CorpusReader::~CorpusReader() {
-  if (parallel_) finish_stream();
+  if (parallel_) (void)finish_stream();
 }
 
-void CorpusReader::finish_stream() {
-  if (parallel_) parallel_->finish(counter_);
+Status CorpusReader::finish_stream() {
+  if (parallel_) return parallel_->finish(counter_);
+  return Status();
 }
 
-void CorpusReader::add_document(std::string_view text) {
-  if (done_) return;
+Status CorpusReader::add_document(std::string_view text) {
+  if (done_) return Status();
   if (options_.doc_cap != 0) text = text.substr(0, prefix_of_chars(text, options_.doc_cap));
   if (options_.max_chars != 0) chars_ += count_chars(text);
   ++documents_;
+  Status s;
   if (parallel_) {
     parallel_->add(text);
   } else {
-    counter_.add_document(text);
+    s = counter_.add_document(text);
   }
   // nanochat yields the document that crosses the budget, then stops.
   if (options_.max_chars != 0 && chars_ > options_.max_chars) done_ = true;
+  return s;
 }
 
 Status CorpusReader::add_file(const std::string& path) {
@@ -185,7 +197,8 @@ Status CorpusReader::add_stream(std::FILE* f, const std::string& name) {
     case InputFormat::kWhole: s = read_whole(f, name); break;
     case InputFormat::kChunks: s = read_chunks(f, name); break;
   }
-  finish_stream();  // the counter is complete whenever add_file / add_stream returns
+  Status counted = finish_stream();  // the counter is complete whenever add_file / add_stream returns
+  if (s.ok() && !counted.ok()) return Status(counted.code(), name + ": " + counted.message());
   return s;
 }
 
@@ -214,7 +227,9 @@ Status CorpusReader::read_whole(std::FILE* f, const std::string& name) {
     data.swap(t);
   }
   if (!is_valid_utf8(data.data(), data.size())) data = utf8_replace_invalid(data);
-  if (!data.empty()) add_document(data);
+  if (!data.empty()) {
+    if (Status s = add_document(data); !s.ok()) return Status(s.code(), name + ": " + s.message());
+  }
   return Status();
 }
 
@@ -270,7 +285,9 @@ Status CorpusReader::read_chunks(std::FILE* f, const std::string& name) {
     for (size_t i = 0; i < text.size() && !done_; ++i) {
       if ((uint8_t(text[i]) & 0xC0) == 0x80) continue;
       if (chars == options_.chunk_chars) {
-        add_document(std::string_view(text).substr(start, i - start));
+        if (Status s = add_document(std::string_view(text).substr(start, i - start)); !s.ok()) {
+          return Status(s.code(), name + ": " + s.message());
+        }
         start = i;
         chars = 0;
       }
@@ -278,7 +295,9 @@ Status CorpusReader::read_chunks(std::FILE* f, const std::string& name) {
     }
     text.erase(0, start);
   }
-  if (!done_ && !text.empty()) add_document(text);
+  if (!done_ && !text.empty()) {
+    if (Status s = add_document(text); !s.ok()) return Status(s.code(), name + ": " + s.message());
+  }
   return Status();
 }
 
@@ -295,14 +314,14 @@ Status CorpusReader::read_lines(std::FILE* f, const std::string& name, bool json
   auto handle_line = [&](const char* p, size_t n, bool translated_newline) -> Status {
     // p[0, n) is the line content including its terminator as it appears in the file.
     ++line_no;
+    auto counted = [&](Status s) {
+      if (s.ok()) return s;
+      return Status(s.code(), name + ":" + std::to_string(line_no) + ": " + s.message());
+    };
     if (!jsonl) {
       if (!translated_newline) {
-        if (is_valid_utf8(p, n)) {
-          add_document(std::string_view(p, n));
-        } else {
-          add_document(utf8_replace_invalid(std::string_view(p, n)));
-        }
-        return Status();
+        if (is_valid_utf8(p, n)) return counted(add_document(std::string_view(p, n)));
+        return counted(add_document(utf8_replace_invalid(std::string_view(p, n))));
       }
       // The line ends in \r or \r\n: Python sees the content followed by a single \n.
       size_t content = n - 1;
@@ -310,8 +329,7 @@ Status CorpusReader::read_lines(std::FILE* f, const std::string& name, bool json
       scratch.assign(p, content);
       if (!is_valid_utf8(scratch.data(), scratch.size())) scratch = utf8_replace_invalid(scratch);
       scratch += '\n';
-      add_document(scratch);
-      return Status();
+      return counted(add_document(scratch));
     }
     // JSON Lines: blank lines are skipped; anything else must be an object with a string field.
     size_t len = n;
@@ -323,16 +341,22 @@ Status CorpusReader::read_lines(std::FILE* f, const std::string& name, bool json
     if (err) return Status(ErrorCode::kParseError, where + "malformed JSON: " + simdjson::error_message(err));
     simdjson::dom::object obj;
     if (doc.get_object().get(obj)) return Status(ErrorCode::kParseError, where + "not a JSON object");
+    // A key given twice: Python's json.loads (what a user's own script sees) keeps the last value, while
+    // at_key would find the first. Scan every field.
     simdjson::dom::element field;
-    if (obj.at_key(options_.jsonl_field).get(field)) {
-      return Status(ErrorCode::kParseError, where + "no field \"" + options_.jsonl_field + "\"");
+    bool found = false;
+    for (simdjson::dom::key_value_pair kv : obj) {
+      if (kv.key == options_.jsonl_field) {
+        field = kv.value;
+        found = true;
+      }
     }
+    if (!found) return Status(ErrorCode::kParseError, where + "no field \"" + options_.jsonl_field + "\"");
     std::string_view text;
     if (field.get_string().get(text)) {
       return Status(ErrorCode::kParseError, where + "field \"" + options_.jsonl_field + "\" is not a string");
     }
-    add_document(text);  // simdjson has validated the UTF-8
-    return Status();
+    return counted(add_document(text));  // simdjson has validated the UTF-8
   };
 
   while (!done_) {

@@ -4,18 +4,23 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <new>
 
+#include "tokenmill/detail/unicode_class.h"
+#include "tokenmill/file_io.h"
 #include "tokenmill/train.h"
 #include "util/atomic_file.h"
+#include "util/sha256.h"
 
 namespace tokenmill {
 
 namespace {
 
 constexpr std::string_view kMagic = "tokenmill-model";
-constexpr int kVersion = 1;
+// Version 2 ends in a checksum line; version 1 files (no checksum) are still read.
+constexpr int kVersion = 2;
+constexpr std::string_view kChecksumWord = "sha256 ";
 
 Status parse_error(std::string_view source, size_t line, const std::string& what) {
   return Status(ErrorCode::kParseError, std::string(source) + ":" + std::to_string(line) + ": " + what);
@@ -41,6 +46,9 @@ std::string BpeModel::to_model_file() const {
   for (const auto& [token, id] : special_tokens) out += "special " + base64_encode(token) + " " + std::to_string(id) + "\n";
   out += "ranks " + std::to_string(ranks.size()) + "\n";
   out += ranks.to_tiktoken();
+  // The checksum covers every byte before its line, so a flipped bit anywhere is refused on load instead
+  // of giving other ids.
+  out += std::string(kChecksumWord) + util::sha256_hex(out) + "\n";
   return out;
 }
 
@@ -62,9 +70,26 @@ Result<BpeModel> BpeModel::parse_model_file(std::string_view contents, std::stri
     return parse_error(source, 1, "not a tokenmill model file (expected '" + std::string(kMagic) + " 1')");
   }
   uint64_t version;
-  if (!parse_uint(line.substr(kMagic.size() + 1), &version) || version != kVersion) {
+  if (!parse_uint(line.substr(kMagic.size() + 1), &version) || version < 1 || version > kVersion) {
     return parse_error(source, 1, "unsupported model file version '" + std::string(line.substr(kMagic.size() + 1)) +
-                                      "' (this tokenmill reads version " + std::to_string(kVersion) + ")");
+                                      "' (this tokenmill reads versions 1 to " + std::to_string(kVersion) + ")");
+  }
+  if (version >= 2) {
+    // Last line: "sha256 <64 hex digits>" over everything before it.
+    const size_t line_len = kChecksumWord.size() + 64 + 1;
+    const size_t lines = size_t(std::count(contents.begin(), contents.end(), '\n'));
+    if (contents.size() < line_len || contents.back() != '\n' ||
+        contents.substr(contents.size() - line_len, kChecksumWord.size()) != kChecksumWord ||
+        (contents.size() > line_len && contents[contents.size() - line_len - 1] != '\n')) {
+      return parse_error(source, lines + (contents.empty() || contents.back() != '\n'),
+                         "missing checksum line 'sha256 <hex>' at the end (truncated file?)");
+    }
+    const std::string_view body = contents.substr(0, contents.size() - line_len);
+    const std::string_view stored = contents.substr(contents.size() - line_len + kChecksumWord.size(), 64);
+    if (util::sha256_hex(body) != stored) {
+      return parse_error(source, lines, "checksum mismatch: the file was damaged or edited");
+    }
+    contents = body;
   }
   bool have_pattern = false;
   while (true) {
@@ -75,13 +100,21 @@ Result<BpeModel> BpeModel::parse_model_file(std::string_view contents, std::stri
     if (word == "pattern") {
       auto p = base64_decode(rest);
       if (!p) return parse_error(source, line_no, "pattern is not valid base64");
+      const size_t valid = detail::valid_utf8_prefix(reinterpret_cast<const unsigned char*>(p->data()), p->size());
+      if (valid != p->size()) {
+        return parse_error(source, line_no, "pattern is not valid UTF-8 (byte " + std::to_string(valid) + ")");
+      }
       model.pattern = std::move(*p);
       have_pattern = true;
     } else if (word == "special") {
       size_t sp2 = rest.find(' ');
       uint64_t id;
-      if (sp2 == std::string_view::npos || !parse_uint(rest.substr(sp2 + 1), &id) || id > UINT32_MAX) {
+      if (sp2 == std::string_view::npos || !parse_uint(rest.substr(sp2 + 1), &id)) {
         return parse_error(source, line_no, "expected 'special <base64> <id>'");
+      }
+      if (id >= kNoRank) {
+        return parse_error(source, line_no, "special token id " + std::string(rest.substr(sp2 + 1)) +
+                                                " is out of range (ids are below " + std::to_string(kNoRank) + ")");
       }
       auto t = base64_decode(rest.substr(0, sp2));
       if (!t || t->empty()) return parse_error(source, line_no, "special token is not valid base64");
@@ -105,12 +138,13 @@ Result<BpeModel> BpeModel::parse_model_file(std::string_view contents, std::stri
 }
 
 Result<BpeModel> BpeModel::load_model_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIoError, path + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status(ErrorCode::kIoError, path + ": read error");
-  return parse_model_file(ss.str(), path);
+  auto contents = read_file(path, kMaxRankFileBytes, "model file");
+  if (!contents.ok()) return contents.status();
+  try {
+    return parse_model_file(*contents, path);
+  } catch (const std::bad_alloc&) {
+    return Status(ErrorCode::kOutOfMemory, path + ": out of memory loading the model file");
+  }
 }
 
 Status BpeModel::write_model_file(const std::string& path) const { return write_file_atomically(path, to_model_file()); }

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdio>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <string_view>
 
 #include "tokenmill/status.h"
@@ -24,11 +27,20 @@ class AtomicFile {
   // Flushes, fsyncs, closes and renames into place. `write_ok` says whether the caller's writes succeeded;
   // if not, nothing is renamed.
   Status commit(bool write_ok = true);
+  // commit() in two steps, so several files can be made complete first and then all put in place.
+  Status finish(bool write_ok = true);
+  Status publish();
+
+  // A symlink is followed (the link stays, its target is replaced). A device node or FIFO is written to
+  // directly, not replaced by a regular file. Temporary names are unique per open (mkstemp), and
+  // temporary files of this path left by processes that no longer exist are removed on open().
 
  private:
   std::string path_;
+  std::string target_;  // path_ with symlinks followed
   std::string tmp_;
   std::FILE* file_ = nullptr;
+  bool write_through_ = false;
   bool committed_ = false;
 };
 
@@ -38,5 +50,10 @@ namespace tokenmill {
 
 // Writes `data` to `path` whole or not at all (temporary file + rename).
 Status write_file_atomically(const std::string& path, std::string_view data);
+
+// Writes several files (path, contents) all or none: each is completed under a temporary name first, and
+// they are renamed into place only when every one is complete (a training run's model, .tiktoken and
+// tokenizer.json).
+Status write_files_atomically(std::span<const std::pair<std::string, std::string>> files);
 
 }  // namespace tokenmill

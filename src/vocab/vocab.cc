@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tokenmill/file_io.h"
 #include "tokenmill/vocab.h"
 
 #include <sys/mman.h>
@@ -243,12 +244,13 @@ Result<Vocabulary> Vocabulary::parse_tiktoken(std::string_view contents, std::st
 }
 
 Result<Vocabulary> Vocabulary::load_tiktoken_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIoError, path + ": cannot open rank file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Status(ErrorCode::kIoError, path + ": read error");
-  return parse_tiktoken(buffer.str(), path);
+  auto contents = read_file(path, kMaxRankFileBytes, "rank file");
+  if (!contents.ok()) return contents.status();
+  try {
+    return parse_tiktoken(*contents, path);
+  } catch (const std::bad_alloc&) {
+    return Status(ErrorCode::kOutOfMemory, path + ": out of memory loading the rank file");
+  }
 }
 
 Result<Vocabulary> Vocabulary::from_ranks(std::vector<std::pair<std::string, Rank>> ranks) {

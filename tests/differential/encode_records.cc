@@ -1,7 +1,7 @@
 // Record driver for the differential tests: reads length-prefixed byte strings on stdin, writes the
 // tokenmill result for each on stdout, so one process serves thousands of cases.
 //
-//   encode_records ENCODING MODE < records > results
+//   encode_records ENCODING MODE < records > results      (ENCODING: a built-in name, or model:PATH)
 //   record in : u32le length, bytes
 //   MODE ordinary   -> u32le n, n x u32le ids          (Encoding::encode_ordinary; any bytes)
 //   MODE bytes      -> u32le n, n x u32le ids          (Encoding::encode_bytes)
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tokenmill/encoding.h"
+#include "tokenmill/train.h"
 
 namespace {
 
@@ -40,7 +41,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: encode_records ENCODING MODE < records\n");
     return 2;
   }
-  auto enc = tokenmill::Encoding::load(argv[1]);
+  // "model:PATH": the encoding of a tokenmill model file (custom patterns and ranks).
+  const std::string name = argv[1];
+  auto enc = [&]() -> tokenmill::Result<tokenmill::Encoding> {
+    if (name.rfind("model:", 0) != 0) return tokenmill::Encoding::load(name);
+    auto model = tokenmill::BpeModel::load_model_file(name.substr(6));
+    if (!model.ok()) return model.status();
+    return model->encoding("model");
+  }();
   if (!enc.ok()) {
     std::fprintf(stderr, "%s\n", enc.error().c_str());
     return 1;
@@ -60,18 +68,29 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (mode == "ordinary") {
-      put_ids(enc->encode_ordinary(text));
+      auto r = enc->encode_ordinary(text);
+      if (r.ok()) put_ids(*r); else put_error(r.error());
     } else if (mode == "bytes") {
-      put_ids(enc->encode_bytes(text));
+      auto r = enc->encode_bytes(text);
+      if (r.ok()) put_ids(*r); else put_error(r.error());
     } else if (mode == "special") {
       auto r = enc->encode(text, tokenmill::SpecialSet::all());
       if (r.ok()) put_ids(*r); else put_error(r.error());
     } else if (mode == "count") {
-      put_u32(uint32_t(enc->count(text)));
+      auto n = enc->count(text);
+      if (!n.ok()) {
+        std::fprintf(stderr, "%s\n", n.error().c_str());
+        return 1;
+      }
+      put_u32(uint32_t(*n));
     } else if (mode == "split" || mode == "split_regex") {
       std::vector<std::string_view> pieces;
       const auto& pre = mode == "split" ? enc->pretokenizer() : *regex;
-      pre.for_each_piece(text, [&](std::string_view p) { pieces.push_back(p); });
+      tokenmill::Status s = pre.for_each_piece(text, [&](std::string_view p) { pieces.push_back(p); });
+      if (!s.ok()) {
+        std::fprintf(stderr, "%s\n", s.message().c_str());
+        return 1;
+      }
       put_u32(uint32_t(pieces.size()));
       for (auto p : pieces) {
         put_u32(uint32_t(p.size()));

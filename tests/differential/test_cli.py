@@ -203,6 +203,14 @@ def test_special_subsets(encoding, option):
     including the refusal and the token it names."""
     args, allowed, disallowed = SUBSET_OPTIONS[option]
     enc = harness.tiktoken_encoding(encoding)
+    unknown = sorted(set(allowed) - enc.special_tokens_set)
+    if unknown:
+        # tiktoken ignores allowed names the encoding lacks; the CLI refuses them (a typo would otherwise
+        # encode the token's text as ordinary text without a word) and lists the encoding's specials.
+        r = run("encode", "-e", encoding, *args, "-", stdin=b"x")
+        assert r.returncode == 1, (args, r.stderr.decode())
+        assert unknown[0].encode() in r.stderr and b"<|endoftext|>" in r.stderr, r.stderr
+        return
     for text in SUBSET_TEXTS:
         try:
             expected, refused = enc.encode(text, allowed_special=allowed, disallowed_special=disallowed), None

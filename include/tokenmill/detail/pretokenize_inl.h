@@ -339,21 +339,24 @@ struct O200kScan {
 }  // namespace detail
 
 template <class OnPiece>
-void Pretokenizer::for_each_piece(std::string_view text, OnPiece&& on_piece) const {
+Status Pretokenizer::for_each_piece(std::string_view text, OnPiece&& on_piece) const {
   // One switch per call, so each scanner's loop is compiled with its own alternatives inlined.
   switch (kind_) {
-    case Kind::kR50k: detail::scan_pieces(text, detail::R50kScan{}, on_piece); return;
-    case Kind::kCl100k: detail::scan_pieces(text, detail::Cl100kScan<true, 3>{}, on_piece); return;
-    case Kind::kGpt4: detail::scan_pieces(text, detail::Cl100kScan<false, 3>{}, on_piece); return;
-    case Kind::kNanochat: detail::scan_pieces(text, detail::Cl100kScan<false, 2>{}, on_piece); return;
-    case Kind::kO200k: detail::scan_pieces(text, detail::O200kScan{}, on_piece); return;
+    case Kind::kR50k: detail::scan_pieces(text, detail::R50kScan{}, on_piece); return Status();
+    case Kind::kCl100k: detail::scan_pieces(text, detail::Cl100kScan<true, 3>{}, on_piece); return Status();
+    case Kind::kGpt4: detail::scan_pieces(text, detail::Cl100kScan<false, 3>{}, on_piece); return Status();
+    case Kind::kNanochat: detail::scan_pieces(text, detail::Cl100kScan<false, 2>{}, on_piece); return Status();
+    case Kind::kO200k: detail::scan_pieces(text, detail::O200kScan{}, on_piece); return Status();
     case Kind::kRegex: {
       // PCRE2 needs valid UTF-8: the regex sees the valid prefix, and an invalid tail is one piece.
       const std::string_view all = text;
       text = all.substr(0, detail::valid_utf8_prefix(reinterpret_cast<const detail::uchar*>(all.data()),
                                                       all.size()));
       size_t pos = 0, b, e;
-      while (pos <= text.size() && regex_find(text, pos, &b, &e)) {
+      bool found = false;
+      while (pos <= text.size()) {
+        if (Status s = regex_find(text, pos, &found, &b, &e); !s.ok()) return s;
+        if (!found) break;
         if (e > b) {
           on_piece(text.substr(b, e - b));
           pos = e;
@@ -366,9 +369,10 @@ void Pretokenizer::for_each_piece(std::string_view text, OnPiece&& on_piece) con
         }
       }
       if (text.size() < all.size()) on_piece(all.substr(text.size()));
-      return;
+      return Status();
     }
   }
+  return Status();
 }
 
 }  // namespace tokenmill
