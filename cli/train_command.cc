@@ -16,6 +16,7 @@
 #include "tokenmill/chunk_table.h"
 #include "tokenmill/hf_json.h"
 #include "tokenmill/train.h"
+#include "util/atomic_file.h"
 
 namespace tokenmill::cli {
 

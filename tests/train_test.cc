@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 
 #include "tokenmill/chunk_table.h"
+#include "util/atomic_file.h"
 
 // The test process's memory limit: one allocation above 1 GiB is refused (see ChunkTable tests).
 void* operator new(std::size_t n) {
