@@ -32,6 +32,7 @@ struct TokenizeArgs {
   int64_t separator_id = -1;
   uint64_t shard_tokens = 0;
   unsigned threads = 1;
+  size_t batch_bytes = size_t(1) << 20;
   bool skip_bad = false;
   bool no_resume = false;
   bool quiet = false;
@@ -95,6 +96,7 @@ CLI::App* add_tokenize_command(CLI::App& app) {
   cmd->add_option("--shard-tokens", a.shard_tokens,
                   "Tokens per shard (0: one shard; llmc: default 100000000, documents cut at the boundary)");
   cmd->add_option("-t,--threads", a.threads, "Encoding threads (0 = one per core); output identical for any");
+  cmd->add_option("--batch-bytes", a.batch_bytes, "Text per batch handed to an encoding thread (default 1 MiB)");
   cmd->add_flag("--skip-bad", a.skip_bad, "Skip (and count) malformed JSON lines instead of failing");
   cmd->add_flag("--no-resume", a.no_resume, "Start over even if a manifest of an unfinished run is there");
   cmd->add_flag("-q,--quiet", a.quiet, "No progress and no summary");
@@ -141,6 +143,7 @@ int run_tokenize_command() {
   if (a.separator_id >= 0) opt.separator_id = Rank(a.separator_id);
   opt.shard_tokens = a.shard_tokens;
   opt.threads = a.threads;
+  opt.batch_bytes = std::max<size_t>(1, a.batch_bytes);
   opt.skip_bad = a.skip_bad;
   opt.resume = !a.no_resume;
 

@@ -54,6 +54,8 @@ class OutFile {
     raw(buf, fill);
   }
   Result<FileRecord> commit() {
+    // Flushed here, so a full disk is reported with its errno rather than as a bare failed commit.
+    if (ok_ && std::fflush(file_->file()) != 0) set_failed(errno);
     std::string why = ok_ ? "" : std::string(": ") + std::strerror(errno_);
     Status s = file_->commit(ok_);
     file_.reset();
