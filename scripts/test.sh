@@ -47,6 +47,9 @@ export TOKENMILL_CLI=$ROOT/build/tokenmill
 export TOKENMILL_DEPS_DIR=$ROOT/.deps
 .venv/bin/python -m pytest -q tests/differential
 
+step "tokenize datasets: shards against Python's json/open + tiktoken, resume, bad input"
+.venv/bin/python -m pytest -q tests/dataset
+
 step "Python package: pip install . into .venv, tests/python against tiktoken + rustbpe"
 .venv/bin/pip install -q --disable-pip-version-check .
 .venv/bin/python -m pytest -q tests/python
@@ -59,8 +62,8 @@ cmake --build build-asan
 step "fuzzers (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENMILL_FUZZ=ON \
   -DTOKENMILL_TEST=OFF -DTOKENMILL_BENCHMARK=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_rank_file fuzz_encode
-for f in fuzz_rank_file fuzz_encode; do
+cmake --build build-fuzz --target fuzz_rank_file fuzz_encode fuzz_jsonl_document
+for f in fuzz_rank_file fuzz_encode fuzz_jsonl_document; do
   mkdir -p build-fuzz/corpus-$f
   build-fuzz/fuzz/$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 -rss_limit_mb=4096 \
     build-fuzz/corpus-$f fuzz/seeds 2>&1 | tail -n 3

@@ -202,6 +202,12 @@ class DatasetWriter {
 Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tokenizer_name,
                                        std::span<const std::string> inputs, const TokenizeOptions& options);
 
+// One input through its byte source and document splitter into `writer` (what tokenize_files does for
+// each input; for producers that mix file inputs with their own, e.g. Parquet from Python). Returns the raw
+// bytes read; records the input's sha256 as input `input_index`.
+Result<uint64_t> read_documents(const std::string& path, size_t input_index, uint64_t bytes_before,
+                                const TokenizeOptions& options, DatasetWriter& writer);
+
 // The document format `kAuto` resolves to for this path.
 DocumentFormat document_format_for(std::string_view path);
 

@@ -155,6 +155,25 @@ DocumentFormat document_format_for(std::string_view path) {
   return DocumentFormat::kLines;
 }
 
+Result<uint64_t> read_documents(const std::string& path, size_t input_index, uint64_t bytes_before,
+                                const TokenizeOptions& options, DatasetWriter& writer) {
+  auto src = dataset::open_byte_source(path);
+  if (!src.ok()) return src.status();
+  const std::string name = path == "-" ? "standard input" : path;
+  Reader reader(**src, name, options, writer, bytes_before);
+  DocumentFormat f = options.input_format == DocumentFormat::kAuto ? document_format_for(path) : options.input_format;
+  Status s;
+  switch (f) {
+    case DocumentFormat::kAuto:
+    case DocumentFormat::kLines: s = reader.lines(); break;
+    case DocumentFormat::kWhole: s = reader.whole(); break;
+    case DocumentFormat::kJsonl: s = reader.jsonl(); break;
+  }
+  if (!s.ok()) return s;
+  writer.finish_input(input_index, (*src)->sha256());
+  return (*src)->raw_bytes();
+}
+
 Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tokenizer_name,
                                        std::span<const std::string> inputs, const TokenizeOptions& options) {
   std::vector<InputInfo> infos;
@@ -174,22 +193,9 @@ Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tok
   if (writer->already_complete()) return writer->finish();
   uint64_t bytes = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    auto src = dataset::open_byte_source(inputs[i]);
-    if (!src.ok()) return src.status();
-    const std::string name = inputs[i] == "-" ? "standard input" : inputs[i];
-    Reader reader(**src, name, options, *writer, bytes);
-    DocumentFormat f = options.input_format == DocumentFormat::kAuto ? document_format_for(inputs[i])
-                                                                       : options.input_format;
-    Status s;
-    switch (f) {
-      case DocumentFormat::kAuto:
-      case DocumentFormat::kLines: s = reader.lines(); break;
-      case DocumentFormat::kWhole: s = reader.whole(); break;
-      case DocumentFormat::kJsonl: s = reader.jsonl(); break;
-    }
-    if (!s.ok()) return s;
-    bytes += (*src)->raw_bytes();
-    writer->finish_input(i, (*src)->sha256());
+    auto read = read_documents(inputs[i], i, bytes, options, *writer);
+    if (!read.ok()) return read.status();
+    bytes += read.value();
   }
   return writer->finish();
 }
