@@ -131,12 +131,13 @@ int run_tokenize_command() {
 
   TokenizeOptions opt;
   opt.output_prefix = a.output;
-  opt.format = a.format == "nanogpt" ? ShardFormat::kNanogpt : a.format == "llmc" ? ShardFormat::kLlmc
-                                                                                  : ShardFormat::kMegatron;
+  opt.format = a.format == "nanogpt" ? ShardFormat::kNanogpt
+               : a.format == "llmc"  ? ShardFormat::kLlmc
+                                     : ShardFormat::kMegatron;
   static const std::map<std::string, DocumentFormat> kInput = {{"auto", DocumentFormat::kAuto},
-                                                                {"lines", DocumentFormat::kLines},
-                                                                {"whole", DocumentFormat::kWhole},
-                                                                {"jsonl", DocumentFormat::kJsonl}};
+                                                               {"lines", DocumentFormat::kLines},
+                                                               {"whole", DocumentFormat::kWhole},
+                                                               {"jsonl", DocumentFormat::kJsonl}};
   opt.input_format = kInput.at(a.input_format);
   opt.jsonl_field = a.field;
   opt.separator = a.separator == "bos" ? Separator::kBos : a.separator == "none" ? Separator::kNone : Separator::kEos;

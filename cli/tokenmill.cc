@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "tokenize_command.h"
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
 #include "tokenmill/train.h"
-#include "tokenize_command.h"
 #include "train_command.h"
 
 namespace {

@@ -65,7 +65,8 @@ std::vector<std::vector<Rank>> read_megatron(const std::string& prefix) {
     EXPECT_EQ(load_le<int64_t>(idx, 34 + 12 * n + 8 * i), int64_t(i));
     std::vector<Rank> seq;
     for (int32_t k = 0; k < len; ++k) {
-      seq.push_back(width == 2 ? load_le<uint16_t>(bin, size_t(ptr) + 2 * k) : load_le<uint32_t>(bin, size_t(ptr) + 4 * k));
+      seq.push_back(width == 2 ? load_le<uint16_t>(bin, size_t(ptr) + 2 * k)
+                               : load_le<uint32_t>(bin, size_t(ptr) + 4 * k));
     }
     out.push_back(std::move(seq));
   }
@@ -87,8 +88,8 @@ std::vector<std::string> sample_docs(int n, unsigned seed) {
 struct TempDir {
   fs::path path;
   TempDir() {
-    path = fs::temp_directory_path() / ("tokenmill_dataset_test_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(counter()++));
+    path = fs::temp_directory_path() /
+           ("tokenmill_dataset_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
     fs::remove_all(path);
     fs::create_directories(path);
   }

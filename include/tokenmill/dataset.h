@@ -64,8 +64,8 @@ enum class JsonlError {
 
 struct JsonlDocument {
   JsonlError error = JsonlError::kNone;
-  std::string message;  // why, with the column (1-based, in characters as Python counts after decoding)
-  std::string text;     // the field's value as UTF-8 (lone surrogates \ud800 become U+FFFD)
+  std::string message;    // why, with the column (1-based, in characters as Python counts after decoding)
+  std::string text;       // the field's value as UTF-8 (lone surrogates \ud800 become U+FFFD)
   bool repaired = false;  // the line was not valid UTF-8 and was replaced before parsing
 };
 
@@ -107,12 +107,12 @@ enum class Separator {
 };
 
 struct TokenizeProgress {
-  uint64_t input_bytes = 0;        // sum of the input sizes (0 if unknown, e.g. standard input)
-  uint64_t input_bytes_read = 0;   // raw (compressed) bytes read so far
-  uint64_t documents = 0;          // documents written (including those kept from a resumed run)
-  uint64_t tokens = 0;             // tokens written
-  uint64_t shards = 0;             // shards complete
-  double seconds = 0;              // since the start of this run
+  uint64_t input_bytes = 0;       // sum of the input sizes (0 if unknown, e.g. standard input)
+  uint64_t input_bytes_read = 0;  // raw (compressed) bytes read so far
+  uint64_t documents = 0;         // documents written (including those kept from a resumed run)
+  uint64_t tokens = 0;            // tokens written
+  uint64_t shards = 0;            // shards complete
+  double seconds = 0;             // since the start of this run
 };
 
 struct TokenizeOptions {
@@ -142,14 +142,14 @@ struct TokenizeOptions {
 };
 
 struct TokenizeSummary {
-  uint64_t documents = 0;          // in the output
-  uint64_t tokens = 0;             // in the output, separators included
+  uint64_t documents = 0;  // in the output
+  uint64_t tokens = 0;     // in the output, separators included
   uint64_t shards = 0;
   uint64_t skipped = 0;            // bad records skipped (skip_bad)
   uint64_t repaired = 0;           // documents whose invalid UTF-8 was replaced
   uint64_t resumed_documents = 0;  // documents kept from the complete shards of an earlier run
   uint64_t input_bytes_read = 0;
-  bool already_complete = false;   // the manifest said the output was complete: nothing was done
+  bool already_complete = false;  // the manifest said the output was complete: nothing was done
   double seconds = 0;
   std::vector<std::string> files;  // every output file, manifest last
 };
@@ -167,8 +167,8 @@ class DatasetWriter {
  public:
   // Reads PREFIX.manifest.json if there is one (resume). `tokenizer_name` and the encoding's tables go
   // into the manifest (name and sha256).
-  static Result<DatasetWriter> open(const Encoding& encoding, std::string tokenizer_name,
-                                    std::vector<InputInfo> inputs, TokenizeOptions options);
+  static Result<DatasetWriter> open(const Encoding& encoding, std::string tokenizer_name, std::vector<InputInfo> inputs,
+                                    TokenizeOptions options);
   DatasetWriter(DatasetWriter&&) noexcept;
   DatasetWriter& operator=(DatasetWriter&&) noexcept;
   ~DatasetWriter();  // without finish(): stops the threads, keeps what is complete (a later run resumes)
@@ -183,8 +183,12 @@ class DatasetWriter {
   // `repaired` says the producer already replaced some, e.g. in a JSON line, to count it too).
   // Fails only when a shard could not be written (the message says why: disk full, ...).
   Status add_document(std::string_view text, bool repaired = false);
-  // A bad record the producer skipped (skip_bad); counted in the manifest.
-  void add_skipped();
+  // A document already encoded, separators included (the ordered merge of units tokenized elsewhere:
+  // their documents go through the same shard logic, so the shards are those of a single run).
+  Status add_encoded_document(std::span<const Rank> ids);
+  // A bad record the producer skipped (skip_bad), and documents repaired elsewhere; counted in the manifest.
+  void add_skipped(uint64_t n = 1);
+  void add_repaired(uint64_t n);
   // Raw bytes read so far across inputs (for progress), and an input's digest once it is read whole.
   void set_bytes_read(uint64_t bytes);
   void finish_input(size_t index, std::string sha256);
@@ -205,8 +209,11 @@ Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tok
 // One input through its byte source and document splitter into `writer` (what tokenize_files does for
 // each input; for producers that mix file inputs with their own, e.g. Parquet from Python). Returns the raw
 // bytes read; records the input's sha256 as input `input_index`.
+// With `begin` / `end`, only that byte range of an uncompressed file is read (a cluster unit: the plan
+// puts both at line starts).
 Result<uint64_t> read_documents(const std::string& path, size_t input_index, uint64_t bytes_before,
-                                const TokenizeOptions& options, DatasetWriter& writer);
+                                const TokenizeOptions& options, DatasetWriter& writer, uint64_t begin = 0,
+                                uint64_t end = UINT64_MAX);
 
 // The document format `kAuto` resolves to for this path.
 DocumentFormat document_format_for(std::string_view path);

@@ -19,8 +19,12 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 
 class PlainSource final : public ByteSource {
  public:
-  PlainSource(std::FILE* f, std::string name, bool owned) : ByteSource(f, std::move(name), owned) {}
+  PlainSource(std::FILE* f, std::string name, bool owned, uint64_t left = UINT64_MAX)
+      : ByteSource(f, std::move(name), owned), left_(left) {}
   Status read(std::string& out, size_t max) override {
+    if (left_ < max) max = size_t(left_);
+    if (max == 0) return Status();
+    left_ -= left_ == UINT64_MAX ? 0 : max;
     size_t old = out.size();
     out.resize(old + max);
     size_t got = 0;
@@ -28,6 +32,9 @@ class PlainSource final : public ByteSource {
     out.resize(old + got);
     return s;
   }
+
+ private:
+  uint64_t left_;  // bytes of the range not yet read
 };
 
 // gzip via zlib (also multi-member files, as `gzip -d` and Python's gzip read them).
@@ -75,8 +82,8 @@ class GzipSource final : public ByteSource {
       if (rc != Z_OK && rc != Z_BUF_ERROR) {
         out.resize(old);
         const uint64_t at = raw_bytes_ - z_.avail_in;
-        return Status(ErrorCode::kParseError, name_ + ": corrupt gzip data at offset " + std::to_string(at) +
-                                                  ": " + (z_.msg ? z_.msg : "inflate failed"));
+        return Status(ErrorCode::kParseError, name_ + ": corrupt gzip data at offset " + std::to_string(at) + ": " +
+                                                  (z_.msg ? z_.msg : "inflate failed"));
       }
     }
     out.resize(old + (max - z_.avail_out));
@@ -122,8 +129,8 @@ class ZstdSource final : public ByteSource {
       if (ZSTD_isError(last_)) {
         out.resize(old);
         const uint64_t at = raw_bytes_ - (in_.size - in_.pos);
-        return Status(ErrorCode::kParseError, name_ + ": corrupt zstd data at offset " + std::to_string(at) + ": " +
-                                                  ZSTD_getErrorName(last_));
+        return Status(ErrorCode::kParseError,
+                      name_ + ": corrupt zstd data at offset " + std::to_string(at) + ": " + ZSTD_getErrorName(last_));
       }
     }
     out.resize(old + o.pos);
@@ -154,10 +161,22 @@ Status ByteSource::read_raw(char* buf, size_t max, size_t* got) {
   return Status();
 }
 
-Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path) {
-  if (path == "-") return std::unique_ptr<ByteSource>(new PlainSource(stdin, "standard input", false));
+Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, uint64_t begin, uint64_t end) {
+  const bool range = begin != 0 || end != UINT64_MAX;
+  if (path == "-" && !range) return std::unique_ptr<ByteSource>(new PlainSource(stdin, "standard input", false));
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot open for reading: " + std::strerror(errno));
+  if (range) {
+    if (ends_with(path, ".gz") || ends_with(path, ".zst") || ends_with(path, ".zstd") || end < begin) {
+      std::fclose(f);
+      return Status(ErrorCode::kInvalidArgument, path + ": a byte range needs an uncompressed file");
+    }
+    if (fseeko(f, off_t(begin), SEEK_SET) != 0) {
+      std::fclose(f);
+      return Status(ErrorCode::kIoError, path + ": cannot seek to " + std::to_string(begin));
+    }
+    return std::unique_ptr<ByteSource>(new PlainSource(f, path, true, end - begin));
+  }
   if (ends_with(path, ".gz")) return std::unique_ptr<ByteSource>(new GzipSource(f, path, true));
   if (ends_with(path, ".zst") || ends_with(path, ".zstd")) {
     return std::unique_ptr<ByteSource>(new ZstdSource(f, path, true));

@@ -35,7 +35,9 @@ class ByteSource {
   util::Sha256 hash_;
 };
 
-// "-" is standard input (never compressed). Compression by extension: .gz, .zst / .zstd.
-Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path);
+// "-" is standard input (never compressed). Compression by extension: .gz, .zst / .zstd. A byte range
+// [begin, end) is only for uncompressed files (the hash then covers the range).
+Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, uint64_t begin = 0,
+                                                     uint64_t end = UINT64_MAX);
 
 }  // namespace tokenmill::dataset

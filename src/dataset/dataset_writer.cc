@@ -28,26 +28,36 @@ namespace {
 
 const char* format_name(ShardFormat f) {
   switch (f) {
-    case ShardFormat::kMegatron: return "megatron";
-    case ShardFormat::kNanogpt: return "nanogpt";
-    case ShardFormat::kLlmc: return "llmc";
+    case ShardFormat::kMegatron:
+      return "megatron";
+    case ShardFormat::kNanogpt:
+      return "nanogpt";
+    case ShardFormat::kLlmc:
+      return "llmc";
   }
   return "?";
 }
 const char* separator_name(Separator s) {
   switch (s) {
-    case Separator::kNone: return "none";
-    case Separator::kBos: return "bos";
-    case Separator::kEos: return "eos";
+    case Separator::kNone:
+      return "none";
+    case Separator::kBos:
+      return "bos";
+    case Separator::kEos:
+      return "eos";
   }
   return "?";
 }
 const char* document_format_name(DocumentFormat f) {
   switch (f) {
-    case DocumentFormat::kAuto: return "auto";
-    case DocumentFormat::kLines: return "lines";
-    case DocumentFormat::kWhole: return "whole";
-    case DocumentFormat::kJsonl: return "jsonl";
+    case DocumentFormat::kAuto:
+      return "auto";
+    case DocumentFormat::kLines:
+      return "lines";
+    case DocumentFormat::kWhole:
+      return "whole";
+    case DocumentFormat::kJsonl:
+      return "jsonl";
   }
   return "?";
 }
@@ -91,10 +101,10 @@ struct DatasetWriter::Impl {
   std::optional<Rank> sep;
   bool already_complete = false;
 
-  uint64_t skip_docs = 0;    // documents held by the complete shards of an earlier run
-  uint64_t doc_done = 0;     // tokens of the current document already written (llmc: across shards)
-  uint64_t docs_seen = 0;    // add_document calls
-  uint64_t docs_written = 0; // documents complete in the output (shards kept + written now)
+  uint64_t skip_docs = 0;     // documents held by the complete shards of an earlier run
+  uint64_t doc_done = 0;      // tokens of the current document already written (llmc: across shards)
+  uint64_t docs_seen = 0;     // add_document calls
+  uint64_t docs_written = 0;  // documents complete in the output (shards kept + written now)
   uint64_t tokens_written = 0;
   uint64_t resumed_documents = 0;
   uint64_t bytes_read = 0;
@@ -363,8 +373,8 @@ Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string 
   if (w.opt.separator != Separator::kNone) {
     w.sep = w.opt.separator_id ? w.opt.separator_id : encoding.eot_token();
     if (!w.sep) {
-      return Status(ErrorCode::kInvalidArgument, "encoding " + encoding.name() +
-                                                     " has no <|endoftext|>: give a separator id, or no separator");
+      return Status(ErrorCode::kInvalidArgument,
+                    "encoding " + encoding.name() + " has no <|endoftext|>: give a separator id, or no separator");
     }
     if (*w.sep >= encoding.n_vocab()) {
       return Status(ErrorCode::kInvalidArgument, "separator id " + std::to_string(*w.sep) +
@@ -463,7 +473,30 @@ Status DatasetWriter::add_document(std::string_view text, bool repaired) {
   return s;
 }
 
-void DatasetWriter::add_skipped() { ++impl_->manifest.skipped; }
+Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) {
+  Impl& w = *impl_;
+  if (w.already_complete) return Status();
+  if (!w.failed.ok()) return w.failed;
+  if (w.docs_seen++ < w.skip_docs) return Status();
+  // Text batches still in flight come first.
+  if (Status s = w.submit(); !s.ok()) return s;
+  if (Status s = w.drain(true); !s.ok()) return s;
+  for (Rank id : ids) {
+    if (id >= w.enc.n_vocab()) {
+      return Status(ErrorCode::kInvalidArgument, "id " + std::to_string(id) + " of document " +
+                                                     std::to_string(w.docs_seen - 1) + " is not in the vocabulary");
+    }
+  }
+  Batch b;
+  b.tokens.assign(ids.begin(), ids.end());
+  b.token_ends.push_back(b.tokens.size());
+  w.failed = w.write_batch(b);
+  w.report(false);
+  return w.failed;
+}
+
+void DatasetWriter::add_skipped(uint64_t n) { impl_->manifest.skipped += n; }
+void DatasetWriter::add_repaired(uint64_t n) { impl_->manifest.repaired += n; }
 void DatasetWriter::set_bytes_read(uint64_t bytes) { impl_->bytes_read = bytes; }
 void DatasetWriter::finish_input(size_t index, std::string sha256) {
   if (index < impl_->manifest.inputs.size()) impl_->manifest.inputs[index].sha256 = std::move(sha256);

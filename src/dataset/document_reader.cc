@@ -156,8 +156,8 @@ DocumentFormat document_format_for(std::string_view path) {
 }
 
 Result<uint64_t> read_documents(const std::string& path, size_t input_index, uint64_t bytes_before,
-                                const TokenizeOptions& options, DatasetWriter& writer) {
-  auto src = dataset::open_byte_source(path);
+                                const TokenizeOptions& options, DatasetWriter& writer, uint64_t begin, uint64_t end) {
+  auto src = dataset::open_byte_source(path, begin, end);
   if (!src.ok()) return src.status();
   const std::string name = path == "-" ? "standard input" : path;
   Reader reader(**src, name, options, writer, bytes_before);
@@ -165,9 +165,15 @@ Result<uint64_t> read_documents(const std::string& path, size_t input_index, uin
   Status s;
   switch (f) {
     case DocumentFormat::kAuto:
-    case DocumentFormat::kLines: s = reader.lines(); break;
-    case DocumentFormat::kWhole: s = reader.whole(); break;
-    case DocumentFormat::kJsonl: s = reader.jsonl(); break;
+    case DocumentFormat::kLines:
+      s = reader.lines();
+      break;
+    case DocumentFormat::kWhole:
+      s = reader.whole();
+      break;
+    case DocumentFormat::kJsonl:
+      s = reader.jsonl();
+      break;
   }
   if (!s.ok()) return s;
   writer.finish_input(input_index, (*src)->sha256());

@@ -164,16 +164,35 @@ class Parser {
       char e = s_[pos_++];
       char plain = 0;
       switch (e) {
-        case '"': plain = '"'; break;
-        case '\\': plain = '\\'; break;
-        case '/': plain = '/'; break;
-        case 'b': plain = '\b'; break;
-        case 'f': plain = '\f'; break;
-        case 'n': plain = '\n'; break;
-        case 'r': plain = '\r'; break;
-        case 't': plain = '\t'; break;
-        case 'u': break;
-        default: --pos_; return error("Invalid \\escape");
+        case '"':
+          plain = '"';
+          break;
+        case '\\':
+          plain = '\\';
+          break;
+        case '/':
+          plain = '/';
+          break;
+        case 'b':
+          plain = '\b';
+          break;
+        case 'f':
+          plain = '\f';
+          break;
+        case 'n':
+          plain = '\n';
+          break;
+        case 'r':
+          plain = '\r';
+          break;
+        case 't':
+          plain = '\t';
+          break;
+        case 'u':
+          break;
+        default:
+          --pos_;
+          return error("Invalid \\escape");
       }
       if (plain) {
         if (out) *out += plain;
@@ -266,8 +285,8 @@ class Parser {
       } else if (c == '"') {
         ++pos_;
         if (!string_body(nullptr)) return false;
-      } else if (literal("null") || literal("true") || literal("false") || literal("NaN") ||
-                 literal("Infinity") || literal("-Infinity")) {
+      } else if (literal("null") || literal("true") || literal("false") || literal("NaN") || literal("Infinity") ||
+                 literal("-Infinity")) {
       } else if (c == '-' || (c >= '0' && c <= '9')) {
         if (!number()) return false;
       } else {

@@ -15,10 +15,10 @@ namespace tokenmill::dataset {
 
 struct ShardRecord {
   uint64_t index = 0;
-  uint64_t documents = 0;      // documents that end in this shard
+  uint64_t documents = 0;  // documents that end in this shard
   uint64_t tokens = 0;
-  uint64_t documents_end = 0;  // documents (in input order, after skipped records) written up to its end
-  uint64_t carry_tokens = 0;   // llmc: tokens of document `documents_end` already in this shard
+  uint64_t documents_end = 0;     // documents (in input order, after skipped records) written up to its end
+  uint64_t carry_tokens = 0;      // llmc: tokens of document `documents_end` already in this shard
   std::vector<FileRecord> files;  // paths relative to the manifest's folder
 };
 

@@ -235,12 +235,14 @@ class LlmcWriter final : public ShardWriter {
 
 Result<std::unique_ptr<ShardWriter>> make_shard_writer(ShardFormat format, uint32_t n_vocab) {
   switch (format) {
-    case ShardFormat::kMegatron: return std::unique_ptr<ShardWriter>(new MegatronWriter(n_vocab));
-    case ShardFormat::kNanogpt: return std::unique_ptr<ShardWriter>(new NanogptWriter(n_vocab));
+    case ShardFormat::kMegatron:
+      return std::unique_ptr<ShardWriter>(new MegatronWriter(n_vocab));
+    case ShardFormat::kNanogpt:
+      return std::unique_ptr<ShardWriter>(new NanogptWriter(n_vocab));
     case ShardFormat::kLlmc:
       if (n_vocab > 65536) {
-        return Status(ErrorCode::kInvalidArgument, "llmc shards hold uint16 tokens, but the vocabulary has " +
-                                                       std::to_string(n_vocab) + " ids");
+        return Status(ErrorCode::kInvalidArgument,
+                      "llmc shards hold uint16 tokens, but the vocabulary has " + std::to_string(n_vocab) + " ids");
       }
       return std::unique_ptr<ShardWriter>(new LlmcWriter());
   }
@@ -249,9 +251,12 @@ Result<std::unique_ptr<ShardWriter>> make_shard_writer(ShardFormat format, uint3
 
 std::vector<std::string> shard_file_names(ShardFormat format, const std::string& base) {
   switch (format) {
-    case ShardFormat::kMegatron: return {base + ".bin", base + ".idx"};
-    case ShardFormat::kNanogpt: return {base + ".bin", base + ".offsets"};
-    case ShardFormat::kLlmc: return {base + ".bin"};
+    case ShardFormat::kMegatron:
+      return {base + ".bin", base + ".idx"};
+    case ShardFormat::kNanogpt:
+      return {base + ".bin", base + ".offsets"};
+    case ShardFormat::kLlmc:
+      return {base + ".bin"};
   }
   return {};
 }
