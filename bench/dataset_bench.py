@@ -37,8 +37,9 @@ PREPARE = r'''
 import json, sys, numpy as np
 enc_name, src, dst, which = sys.argv[1:5]
 if which == "tiktoken":
-    import tiktoken
-    enc = tiktoken.get_encoding(enc_name)
+    sys.path.insert(0, sys.argv[6])
+    import harness  # tiktoken built offline from the verified rank files in TOKENMILL_CACHE_DIR
+    enc = harness.tiktoken_encoding(enc_name)
     encode_batch = lambda texts: enc.encode_ordinary_batch(texts, num_threads=int(sys.argv[5]))
     eot = enc.eot_token
 else:
@@ -147,7 +148,7 @@ def main() -> int:
             for threads in (1, 2):
                 dst = work / f"{which}_{threads}.bin"
                 wall, rss = run_measured([sys.executable, "-c", PREPARE, args.encoding, str(src), str(dst), which,
-                                          str(threads)])
+                                          str(threads), str(ROOT / "tests" / "differential")])
                 ids = np.fromfile(dst, dtype=np.uint32)
                 ids_by_run[f"{which} t{threads}"] = ids
                 rows.append((f"prepare.py-style + {which}", threads, wall, len(ids), rss))
