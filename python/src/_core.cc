@@ -602,6 +602,8 @@ struct CoreTrainer {
 
 }  // namespace
 
+void register_dataset(nb::module_& m);  // python/src/_dataset.cc
+
 NB_MODULE(_core, m) {
   m.doc() = "tokenmill's C++ core (internal: use the `tokenmill` package).";
 
@@ -655,4 +657,5 @@ NB_MODULE(_core, m) {
   m.def("default_cache_dir", &tokenmill::default_cache_dir);
   m.attr("GPT4_PATTERN") = std::string(tokenmill::kGpt4Pattern);
   m.attr("NANOCHAT_PATTERN") = std::string(tokenmill::kNanochatPattern);
+  register_dataset(m);
 }

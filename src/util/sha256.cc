@@ -1,5 +1,6 @@
 #include "util/sha256.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -73,6 +74,49 @@ std::string sha256_hex(std::string_view data) {
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (uint32_t word : state) {
+    for (int i = 28; i >= 0; i -= 4) out += kHex[(word >> i) & 0xF];
+  }
+  return out;
+}
+
+}  // namespace tokenmill::util
+
+namespace tokenmill::util {
+
+Sha256::Sha256()
+    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
+
+void Sha256::update(std::string_view data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  total_ += n;
+  if (block_len_ > 0) {
+    size_t take = std::min(n, 64 - block_len_);
+    std::memcpy(block_ + block_len_, p, take);
+    block_len_ += take;
+    p += take;
+    n -= take;
+    if (block_len_ < 64) return;
+    compress(state_, block_);
+    block_len_ = 0;
+  }
+  for (; n >= 64; p += 64, n -= 64) compress(state_, p);
+  std::memcpy(block_, p, n);
+  block_len_ = n;
+}
+
+std::string Sha256::hex_digest() {
+  unsigned char tail[128] = {};
+  std::memcpy(tail, block_, block_len_);
+  tail[block_len_] = 0x80;
+  size_t tail_len = block_len_ + 9 <= 64 ? 64 : 128;
+  uint64_t bits = total_ * 8;
+  for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = uint8_t(bits >> (8 * i));
+  compress(state_, tail);
+  if (tail_len == 128) compress(state_, tail + 64);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (uint32_t word : state_) {
     for (int i = 28; i >= 0; i -= 4) out += kHex[(word >> i) & 0xF];
   }
   return out;

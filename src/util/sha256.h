@@ -2,6 +2,7 @@
 // pulling in a crypto library for one function.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -9,5 +10,23 @@ namespace tokenmill::util {
 
 // Lowercase hex digest.
 std::string sha256_hex(std::string_view data);
+
+}  // namespace tokenmill::util
+
+namespace tokenmill::util {
+
+// The same digest over data that arrives in pieces (a file hashed while it streams through a reader).
+class Sha256 {
+ public:
+  Sha256();
+  void update(std::string_view data);
+  std::string hex_digest();  // ends the message; call once
+
+ private:
+  uint32_t state_[8];
+  unsigned char block_[64];
+  size_t block_len_ = 0;
+  uint64_t total_ = 0;
+};
 
 }  // namespace tokenmill::util

@@ -1,0 +1,182 @@
+"""End-to-end dataset tokenizing benchmark (issue #10): JSON Lines (plain, .zst, Parquet) -> megatron shards
+with cl100k_base, by `tokenmill tokenize` on 1 and 2 threads, next to
+
+  (a) a nanoGPT prepare.py-style script: json.loads per line, tiktoken's encode_ordinary_batch, EOT appended,
+      numpy uint32 array written to a .bin (what nanoGPT / Megatron users run today), and
+  (b) the same script with gigatoken as the encoder (if it is installed),
+
+reporting MB/s of input, tokens/s and peak RSS per run (each run in its own process; RSS from wait4).
+Also reports tokenmill's bare encode speed on the same text (`tokenmill count`), for the "end to end at
+least 80% of bare encode" target.
+
+  .venv/bin/python bench/dataset_bench.py --corpus $TOKENMILL_CORPUS_DIR/docs.jsonl      # the full table
+  .venv/bin/python bench/dataset_bench.py --smoke                                         # tiny, checks ids
+
+--smoke runs every path on a small generated file and checks that they all produce the same token ids
+(no timing is meaningful then). Run the full benchmark only on an otherwise idle machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = os.environ.get("TOKENMILL_CLI", str(ROOT / "build" / "tokenmill"))
+
+PREPARE = r'''
+import json, sys, numpy as np
+enc_name, src, dst, which = sys.argv[1:5]
+if which == "tiktoken":
+    sys.path.insert(0, sys.argv[6])
+    import harness  # tiktoken built offline from the verified rank files in TOKENMILL_CACHE_DIR
+    enc = harness.tiktoken_encoding(enc_name)
+    encode_batch = lambda texts: enc.encode_ordinary_batch(texts, num_threads=int(sys.argv[5]))
+    eot = enc.eot_token
+else:
+    import gigatoken
+    enc = gigatoken.get_encoding(enc_name)
+    encode_batch = lambda texts: enc.encode_ordinary_batch(texts)
+    eot = enc.eot_token
+out = open(dst, "wb")
+batch = []
+def flush():
+    for ids in encode_batch(batch):
+        ids.append(eot)
+        np.asarray(ids, dtype=np.uint32).tofile(out)
+    batch.clear()
+with open(src, encoding="utf-8", errors="replace") as f:
+    for line in f:
+        if line.strip():
+            batch.append(json.loads(line)["text"])
+            if len(batch) >= 1024:
+                flush()
+flush()
+out.close()
+'''
+
+
+def run_measured(argv, env=None) -> tuple[float, int]:
+    """(wall seconds, peak RSS bytes) of one child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if status != 0:
+        raise RuntimeError(f"{argv[:4]} failed with status {status}")
+    return wall, usage.ru_maxrss * 1024
+
+
+def make_variants(src: Path, work: Path) -> dict:
+    variants = {"jsonl": src}
+    zst = work / (src.name + ".zst")
+    subprocess.run(["zstd", "-q", "-f", "-3", str(src), "-o", str(zst)], check=True)
+    variants["jsonl.zst"] = zst
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        texts = []
+        with open(src, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.strip():
+                    texts.append(json.loads(line)["text"])
+        pq.write_table(pa.table({"text": texts}), work / "docs.parquet", row_group_size=8192)
+        variants["parquet"] = work / "docs.parquet"
+    except ImportError:
+        print("pyarrow missing: no Parquet row", file=sys.stderr)
+    return variants
+
+
+def megatron_ids(prefix: Path) -> np.ndarray:
+    idx = prefix.with_suffix(".idx").read_bytes()
+    code = idx[17]
+    return np.fromfile(prefix.with_suffix(".bin"), dtype={8: "<u2", 4: "<i4"}[code]).astype(np.uint32)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", help="docs.jsonl (one {'text': ...} per line)")
+    ap.add_argument("--encoding", default="cl100k_base")
+    ap.add_argument("--smoke", action="store_true", help="tiny generated input; checks ids, timings meaningless")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="dataset_bench_"))
+    try:
+        if args.smoke:
+            rng = random.Random(0)
+            src = work / "docs.jsonl"
+            with open(src, "w", encoding="utf-8") as f:
+                for _ in range(2000):
+                    f.write(json.dumps({"text": " ".join(rng.choice(["the", "cat", "é", "日本", "42"])
+                                                         for _ in range(rng.randint(1, 50)))}) + "\n")
+        else:
+            if not args.corpus:
+                ap.error("--corpus is required without --smoke")
+            src = Path(args.corpus)
+        size = src.stat().st_size
+        rows = []
+        ids_by_run = {}
+        for name, path in make_variants(src, work).items():
+            for threads in (1, 2):
+                prefix = work / f"tm_{name.replace('.', '_')}_{threads}"
+                if name == "parquet":
+                    argv = [sys.executable, "-m", "tokenmill", "tokenize", str(path), "-o", str(prefix), "-e",
+                            args.encoding, "-t", str(threads), "-q", "--no-resume"]
+                else:
+                    argv = [CLI, "tokenize", str(path), "-o", str(prefix), "-e", args.encoding, "-t", str(threads),
+                            "-q", "--no-resume"]
+                wall, rss = run_measured(argv)
+                ids = megatron_ids(prefix)
+                ids_by_run[f"tokenmill {name} t{threads}"] = ids
+                rows.append((f"tokenmill tokenize ({name})", threads, wall, len(ids), rss))
+        for which in ("tiktoken", "gigatoken"):
+            if which == "gigatoken":
+                try:
+                    import gigatoken  # noqa: F401
+                except ImportError:
+                    print("gigatoken not installed: no row (b)", file=sys.stderr)
+                    continue
+            for threads in (1, 2):
+                dst = work / f"{which}_{threads}.bin"
+                wall, rss = run_measured([sys.executable, "-c", PREPARE, args.encoding, str(src), str(dst), which,
+                                          str(threads), str(ROOT / "tests" / "differential")])
+                ids = np.fromfile(dst, dtype=np.uint32)
+                ids_by_run[f"{which} t{threads}"] = ids
+                rows.append((f"prepare.py-style + {which}", threads, wall, len(ids), rss))
+        # Bare encode speed of tokenmill on the same documents (no JSON, no output).
+        texts = work / "texts.txt"
+        with open(src, encoding="utf-8", errors="replace") as f, open(texts, "w", encoding="utf-8") as out:
+            for line in f:
+                if line.strip():
+                    out.write(json.loads(line)["text"])
+        t0 = time.perf_counter()
+        subprocess.run([CLI, "count", "-e", args.encoding, str(texts)], check=True, stdout=subprocess.DEVNULL)
+        bare = time.perf_counter() - t0
+        reference = next(iter(ids_by_run.values()))
+        mismatched = [k for k, v in ids_by_run.items() if not np.array_equal(v, reference)]
+        print(f"input {src} ({size / 1e6:.1f} MB), {args.encoding}, {time.strftime('%Y-%m-%d')}")
+        print(f"{'run':40} {'thr':>3} {'s':>8} {'MB/s':>8} {'Mtok/s':>8} {'peak RSS MB':>12}")
+        for name, threads, wall, ntok, rss in rows:
+            print(f"{name:40} {threads:>3} {wall:8.2f} {size / 1e6 / wall:8.1f} {ntok / wall / 1e6:8.2f} "
+                  f"{rss / 1e6:12.0f}")
+        print(f"tokenmill bare encode (tokenmill count, 1 thread): {size / 1e6 / bare:.1f} MB/s")
+        if mismatched:
+            print("DIFFERENT ids from the first run:", ", ".join(mismatched))
+            return 1
+        print(f"all {len(ids_by_run)} runs produced the same {len(reference)} ids")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

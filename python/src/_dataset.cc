@@ -1,0 +1,295 @@
+// tokenmill._core's dataset part: DatasetWriter (documents pushed from Python, e.g. Parquet batches) and
+// the C++ file readers, for python/tokenmill/dataset.py. The tokenizer is always built here from its name
+// or model file, never from a pickled object, so a cluster worker builds exactly what the file says.
+//
+// Errors: Status values become Python exceptions (OSError for I/O, ValueError otherwise). The GIL is
+// released while C++ reads, encodes and writes; the progress callback takes it back to call Python.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tokenmill/dataset.h"
+#include "tokenmill/train.h"
+
+namespace nb = nanobind;
+
+namespace {
+
+[[noreturn]] void raise_status(const tokenmill::Status& s) {
+  PyErr_SetString(s.code() == tokenmill::ErrorCode::kIoError ? PyExc_OSError : PyExc_ValueError, s.message().c_str());
+  throw nb::python_error();
+}
+
+tokenmill::Encoding load_tokenizer(const std::optional<std::string>& encoding, const std::optional<std::string>& model,
+                                   std::string* name) {
+  tokenmill::Result<tokenmill::Encoding> enc = tokenmill::Status(tokenmill::ErrorCode::kInvalidArgument, "");
+  {
+    nb::gil_scoped_release nogil;
+    if (model) {
+      auto m = tokenmill::BpeModel::load_model_file(*model);
+      enc = m.ok() ? m->encoding(*model) : tokenmill::Result<tokenmill::Encoding>(m.status());
+      *name = *model;
+    } else {
+      enc = tokenmill::Encoding::load(encoding.value_or("cl100k_base"));
+      *name = encoding.value_or("cl100k_base");
+    }
+  }
+  if (!enc.ok()) raise_status(enc.status());
+  return std::move(enc).value();
+}
+
+template <class T>
+T get(const nb::dict& d, const char* key, T fallback) {
+  if (!d.contains(key) || d[key].is_none()) return fallback;
+  return nb::cast<T>(d[key]);
+}
+
+tokenmill::TokenizeOptions to_options(const nb::dict& d, nb::object progress) {
+  tokenmill::TokenizeOptions o;
+  o.output_prefix = get<std::string>(d, "output", "");
+  const std::string format = get<std::string>(d, "format", "megatron");
+  if (format == "megatron") {
+    o.format = tokenmill::ShardFormat::kMegatron;
+  } else if (format == "nanogpt") {
+    o.format = tokenmill::ShardFormat::kNanogpt;
+  } else if (format == "llmc") {
+    o.format = tokenmill::ShardFormat::kLlmc;
+  } else {
+    PyErr_SetString(PyExc_ValueError, ("unknown format '" + format + "': megatron, nanogpt or llmc").c_str());
+    throw nb::python_error();
+  }
+  const std::string input = get<std::string>(d, "input_format", "auto");
+  if (input == "auto") {
+    o.input_format = tokenmill::DocumentFormat::kAuto;
+  } else if (input == "lines") {
+    o.input_format = tokenmill::DocumentFormat::kLines;
+  } else if (input == "whole") {
+    o.input_format = tokenmill::DocumentFormat::kWhole;
+  } else if (input == "jsonl") {
+    o.input_format = tokenmill::DocumentFormat::kJsonl;
+  } else {
+    PyErr_SetString(PyExc_ValueError, ("unknown input_format '" + input + "'").c_str());
+    throw nb::python_error();
+  }
+  o.jsonl_field = get<std::string>(d, "field", "text");
+  const std::string sep = get<std::string>(d, "separator", "eos");
+  if (sep == "eos") {
+    o.separator = tokenmill::Separator::kEos;
+  } else if (sep == "bos") {
+    o.separator = tokenmill::Separator::kBos;
+  } else if (sep == "none") {
+    o.separator = tokenmill::Separator::kNone;
+  } else {
+    PyErr_SetString(PyExc_ValueError, ("unknown separator '" + sep + "': eos, bos or none").c_str());
+    throw nb::python_error();
+  }
+  if (d.contains("separator_id") && !d["separator_id"].is_none())
+    o.separator_id = nb::cast<uint32_t>(d["separator_id"]);
+  o.shard_tokens = get<uint64_t>(d, "shard_tokens", 0);
+  o.threads = get<unsigned>(d, "threads", 1);
+  o.skip_bad = get<bool>(d, "skip_bad", false);
+  o.resume = get<bool>(d, "resume", true);
+  o.batch_bytes = std::max<size_t>(1, get<size_t>(d, "batch_bytes", size_t(1) << 20));
+  o.progress_interval = get<double>(d, "progress_interval", 0.5);
+  if (!progress.is_none()) {
+    o.on_progress = [progress](const tokenmill::TokenizeProgress& p) {
+      nb::gil_scoped_acquire gil;
+      nb::dict info;
+      info["input_bytes"] = p.input_bytes;
+      info["input_bytes_read"] = p.input_bytes_read;
+      info["documents"] = p.documents;
+      info["tokens"] = p.tokens;
+      info["shards"] = p.shards;
+      info["seconds"] = p.seconds;
+      try {
+        progress(info);
+      } catch (nb::python_error& e) {
+        e.discard_as_unraisable("tokenmill progress callback");
+      }
+    };
+  }
+  return o;
+}
+
+nb::dict summary_dict(const tokenmill::TokenizeSummary& s) {
+  nb::dict d;
+  d["documents"] = s.documents;
+  d["tokens"] = s.tokens;
+  d["shards"] = s.shards;
+  d["skipped"] = s.skipped;
+  d["repaired"] = s.repaired;
+  d["resumed_documents"] = s.resumed_documents;
+  d["input_bytes_read"] = s.input_bytes_read;
+  d["already_complete"] = s.already_complete;
+  d["seconds"] = s.seconds;
+  d["files"] = s.files;
+  return d;
+}
+
+struct CoreDatasetWriter {
+  std::optional<tokenmill::Encoding> enc;
+  tokenmill::TokenizeOptions options;
+  std::unique_ptr<tokenmill::DatasetWriter> writer;
+  uint64_t bytes = 0;
+
+  CoreDatasetWriter(std::optional<std::string> encoding, std::optional<std::string> model,
+                    std::vector<std::tuple<std::string, uint64_t>> inputs, nb::dict opts, nb::object progress) {
+    std::string name;
+    enc = load_tokenizer(encoding, model, &name);
+    options = to_options(opts, progress);
+    std::vector<tokenmill::InputInfo> infos;
+    for (auto& [path, size] : inputs) infos.push_back({path, size, ""});
+    tokenmill::TokenizeOptions copy = options;  // copied with the GIL held: it holds the Python callback
+    auto w = [&] {
+      nb::gil_scoped_release nogil;
+      return tokenmill::DatasetWriter::open(*enc, name, std::move(infos), std::move(copy));
+    }();
+    if (!w.ok()) raise_status(w.status());
+    writer = std::make_unique<tokenmill::DatasetWriter>(std::move(w).value());
+  }
+
+  tokenmill::DatasetWriter& live() {
+    if (!writer) {
+      PyErr_SetString(PyExc_ValueError, "the dataset writer is finished");
+      throw nb::python_error();
+    }
+    return *writer;
+  }
+
+  // A list of str (or bytes, taken as UTF-8 with errors="replace").
+  void add_documents(nb::list docs) {
+    tokenmill::DatasetWriter& w = live();
+    std::vector<std::string> texts;
+    texts.reserve(docs.size());
+    for (nb::handle h : docs) {
+      if (PyUnicode_Check(h.ptr())) {
+        Py_ssize_t n = 0;
+        const char* p = PyUnicode_AsUTF8AndSize(h.ptr(), &n);
+        if (p == nullptr) {
+          // Lone surrogates: tiktoken's repair (utf-16 surrogatepass, then replace).
+          PyErr_Clear();
+          nb::object fixed = nb::steal(PyUnicode_AsEncodedString(h.ptr(), "utf-16", "surrogatepass"));
+          if (!fixed.is_valid()) throw nb::python_error();
+          nb::object back = nb::steal(
+              PyUnicode_Decode(PyBytes_AsString(fixed.ptr()), PyBytes_Size(fixed.ptr()), "utf-16", "replace"));
+          if (!back.is_valid()) throw nb::python_error();
+          p = PyUnicode_AsUTF8AndSize(back.ptr(), &n);
+          if (p == nullptr) throw nb::python_error();
+          texts.emplace_back(p, size_t(n));  // while `back` still owns the bytes
+          continue;
+        }
+        texts.emplace_back(p, size_t(n));
+      } else if (PyBytes_Check(h.ptr())) {
+        texts.emplace_back(PyBytes_AsString(h.ptr()), size_t(PyBytes_Size(h.ptr())));
+      } else {
+        PyErr_SetString(PyExc_TypeError, "documents must be str or bytes");
+        throw nb::python_error();
+      }
+    }
+    tokenmill::Status s;
+    {
+      nb::gil_scoped_release nogil;
+      for (const auto& t : texts) {
+        s = w.add_document(t);
+        if (!s.ok()) break;
+      }
+    }
+    if (!s.ok()) raise_status(s);
+  }
+
+  uint64_t add_file(const std::string& path, size_t index, uint64_t begin, uint64_t end) {
+    tokenmill::DatasetWriter& w = live();
+    auto r = [&] {
+      nb::gil_scoped_release nogil;
+      return tokenmill::read_documents(path, index, bytes, options, w, begin, end);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    bytes += r.value();
+    return r.value();
+  }
+
+  // Documents already encoded (a unit's output): `tokens` little-endian uint32, split by `lengths`.
+  void add_encoded(nb::bytes tokens, std::vector<uint64_t> lengths) {
+    tokenmill::DatasetWriter& w = live();
+    const size_t n = tokens.size() / 4;
+    std::vector<tokenmill::Rank> ids(n);
+    std::memcpy(ids.data(), tokens.c_str(), n * 4);
+    uint64_t total = 0;
+    for (uint64_t len : lengths) total += len;
+    if (total != n || tokens.size() % 4 != 0) {
+      PyErr_SetString(PyExc_ValueError, "document lengths do not add up to the tokens given");
+      throw nb::python_error();
+    }
+    tokenmill::Status s;
+    {
+      nb::gil_scoped_release nogil;
+      size_t at = 0;
+      for (uint64_t len : lengths) {
+        s = w.add_encoded_document(std::span<const tokenmill::Rank>(ids.data() + at, size_t(len)));
+        if (!s.ok()) break;
+        at += size_t(len);
+      }
+    }
+    if (!s.ok()) raise_status(s);
+  }
+
+  void add_skipped(uint64_t n) { live().add_skipped(n); }
+  void add_repaired(uint64_t n) { live().add_repaired(n); }
+  void add_bytes_read(uint64_t n) {
+    bytes += n;
+    live().set_bytes_read(bytes);
+  }
+  void finish_input(size_t index, std::string sha256) { live().finish_input(index, std::move(sha256)); }
+
+  nb::dict finish() {
+    tokenmill::DatasetWriter& w = live();
+    auto r = [&] {
+      nb::gil_scoped_release nogil;
+      return w.finish();
+    }();
+    writer.reset();
+    if (!r.ok()) raise_status(r.status());
+    return summary_dict(r.value());
+  }
+};
+
+}  // namespace
+
+void register_dataset(nb::module_& m) {
+  nb::class_<CoreDatasetWriter>(m, "CoreDatasetWriter")
+      .def(nb::init<std::optional<std::string>, std::optional<std::string>,
+                    std::vector<std::tuple<std::string, uint64_t>>, nb::dict, nb::object>(),
+           nb::arg("encoding").none(), nb::arg("model").none(), nb::arg("inputs"), nb::arg("options"),
+           nb::arg("progress").none())
+      .def("add_documents", &CoreDatasetWriter::add_documents, nb::arg("docs"))
+      .def("add_file", &CoreDatasetWriter::add_file, nb::arg("path"), nb::arg("index"), nb::arg("begin") = 0,
+           nb::arg("end") = UINT64_MAX)
+      .def("add_encoded", &CoreDatasetWriter::add_encoded, nb::arg("tokens"), nb::arg("lengths"))
+      .def("add_skipped", &CoreDatasetWriter::add_skipped, nb::arg("n"))
+      .def("add_repaired", &CoreDatasetWriter::add_repaired, nb::arg("n"))
+      .def("add_bytes_read", &CoreDatasetWriter::add_bytes_read, nb::arg("n"))
+      .def("finish_input", &CoreDatasetWriter::finish_input, nb::arg("index"), nb::arg("sha256"))
+      .def("finish", &CoreDatasetWriter::finish)
+      .def_prop_ro("already_complete", [](CoreDatasetWriter& w) { return w.live().already_complete(); })
+      .def_prop_ro("skip_documents", [](CoreDatasetWriter& w) { return w.live().skip_documents(); });
+
+  m.def(
+      "parse_jsonl_document",
+      [](nb::bytes line, const std::string& field) {
+        tokenmill::JsonlDocument d = tokenmill::parse_jsonl_document(
+            std::string_view(static_cast<const char*>(line.c_str()), line.size()), field);
+        const char* kinds[] = {"ok", "malformed", "missing_field", "field_not_string"};
+        return std::make_tuple(std::string(kinds[int(d.error)]), d.message, d.text);
+      },
+      nb::arg("line"), nb::arg("field"));
+}

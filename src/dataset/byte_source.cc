@@ -1,0 +1,187 @@
+#include "dataset/byte_source.h"
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace tokenmill::dataset {
+
+namespace {
+
+constexpr size_t kRawBlock = size_t(1) << 20;
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+class PlainSource final : public ByteSource {
+ public:
+  PlainSource(std::FILE* f, std::string name, bool owned, uint64_t left = UINT64_MAX)
+      : ByteSource(f, std::move(name), owned), left_(left) {}
+  Status read(std::string& out, size_t max) override {
+    if (left_ < max) max = size_t(left_);
+    if (max == 0) return Status();
+    left_ -= left_ == UINT64_MAX ? 0 : max;
+    size_t old = out.size();
+    out.resize(old + max);
+    size_t got = 0;
+    Status s = read_raw(out.data() + old, max, &got);
+    out.resize(old + got);
+    return s;
+  }
+
+ private:
+  uint64_t left_;  // bytes of the range not yet read
+};
+
+// gzip via zlib (also multi-member files, as `gzip -d` and Python's gzip read them).
+class GzipSource final : public ByteSource {
+ public:
+  GzipSource(std::FILE* f, std::string name, bool owned) : ByteSource(f, std::move(name), owned), raw_(kRawBlock) {
+    std::memset(&z_, 0, sizeof z_);
+    init_ok_ = inflateInit2(&z_, 15 + 16) == Z_OK;
+  }
+  ~GzipSource() override {
+    if (init_ok_) inflateEnd(&z_);
+  }
+
+  Status read(std::string& out, size_t max) override {
+    if (!init_ok_) return Status(ErrorCode::kIoError, name_ + ": zlib could not start");
+    size_t old = out.size();
+    out.resize(old + max);
+    z_.next_out = reinterpret_cast<Bytef*>(out.data() + old);
+    z_.avail_out = unsigned(max);
+    while (z_.avail_out == max) {
+      if (z_.avail_in == 0 && !eof_) {
+        size_t got = 0;
+        if (Status s = read_raw(raw_.data(), raw_.size(), &got); !s.ok()) return s;
+        if (got == 0) eof_ = true;
+        z_.next_in = reinterpret_cast<Bytef*>(raw_.data());
+        z_.avail_in = unsigned(got);
+      }
+      if (z_.avail_in == 0 && eof_) {
+        out.resize(old);
+        if (in_member_ || raw_bytes_ == 0) {
+          return Status(ErrorCode::kParseError,
+                        name_ + ": truncated gzip stream at offset " + std::to_string(raw_bytes_));
+        }
+        return Status();
+      }
+      if (!in_member_) {
+        inflateReset(&z_);
+        in_member_ = true;
+      }
+      int rc = inflate(&z_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;
+        continue;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        out.resize(old);
+        const uint64_t at = raw_bytes_ - z_.avail_in;
+        return Status(ErrorCode::kParseError, name_ + ": corrupt gzip data at offset " + std::to_string(at) + ": " +
+                                                  (z_.msg ? z_.msg : "inflate failed"));
+      }
+    }
+    out.resize(old + (max - z_.avail_out));
+    return Status();
+  }
+
+ private:
+  std::vector<char> raw_;
+  z_stream z_;
+  bool init_ok_ = false;
+  bool eof_ = false;
+  bool in_member_ = false;
+};
+
+class ZstdSource final : public ByteSource {
+ public:
+  ZstdSource(std::FILE* f, std::string name, bool owned)
+      : ByteSource(f, std::move(name), owned), raw_(ZSTD_DStreamInSize()), ctx_(ZSTD_createDCtx()) {}
+  ~ZstdSource() override { ZSTD_freeDCtx(ctx_); }
+
+  Status read(std::string& out, size_t max) override {
+    if (ctx_ == nullptr) return Status(ErrorCode::kIoError, name_ + ": zstd could not start");
+    size_t old = out.size();
+    out.resize(old + max);
+    ZSTD_outBuffer o{out.data() + old, max, 0};
+    while (o.pos == 0) {
+      if (in_.pos == in_.size && !eof_) {
+        size_t got = 0;
+        if (Status s = read_raw(raw_.data(), raw_.size(), &got); !s.ok()) return s;
+        if (got == 0) eof_ = true;
+        in_ = ZSTD_inBuffer{raw_.data(), got, 0};
+      }
+      if (in_.pos == in_.size && eof_) {
+        // last_ != 0: zstd still expects input to complete the frame.
+        if (last_ != 0 || raw_bytes_ == 0) {
+          out.resize(old);
+          return Status(ErrorCode::kParseError,
+                        name_ + ": truncated zstd stream at offset " + std::to_string(raw_bytes_));
+        }
+        break;
+      }
+      last_ = ZSTD_decompressStream(ctx_, &o, &in_);
+      if (ZSTD_isError(last_)) {
+        out.resize(old);
+        const uint64_t at = raw_bytes_ - (in_.size - in_.pos);
+        return Status(ErrorCode::kParseError,
+                      name_ + ": corrupt zstd data at offset " + std::to_string(at) + ": " + ZSTD_getErrorName(last_));
+      }
+    }
+    out.resize(old + o.pos);
+    return Status();
+  }
+
+ private:
+  std::vector<char> raw_;
+  ZSTD_DCtx* ctx_;
+  ZSTD_inBuffer in_{nullptr, 0, 0};
+  size_t last_ = 0;
+  bool eof_ = false;
+};
+
+}  // namespace
+
+ByteSource::~ByteSource() {
+  if (owned_ && file_) std::fclose(file_);
+}
+
+Status ByteSource::read_raw(char* buf, size_t max, size_t* got) {
+  *got = std::fread(buf, 1, max, file_);
+  if (*got < max && std::ferror(file_)) {
+    return Status(ErrorCode::kIoError, name_ + ": read error: " + std::strerror(errno));
+  }
+  raw_bytes_ += *got;
+  hash_.update(std::string_view(buf, *got));
+  return Status();
+}
+
+Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, uint64_t begin, uint64_t end) {
+  const bool range = begin != 0 || end != UINT64_MAX;
+  if (path == "-" && !range) return std::unique_ptr<ByteSource>(new PlainSource(stdin, "standard input", false));
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot open for reading: " + std::strerror(errno));
+  if (range) {
+    if (ends_with(path, ".gz") || ends_with(path, ".zst") || ends_with(path, ".zstd") || end < begin) {
+      std::fclose(f);
+      return Status(ErrorCode::kInvalidArgument, path + ": a byte range needs an uncompressed file");
+    }
+    if (fseeko(f, off_t(begin), SEEK_SET) != 0) {
+      std::fclose(f);
+      return Status(ErrorCode::kIoError, path + ": cannot seek to " + std::to_string(begin));
+    }
+    return std::unique_ptr<ByteSource>(new PlainSource(f, path, true, end - begin));
+  }
+  if (ends_with(path, ".gz")) return std::unique_ptr<ByteSource>(new GzipSource(f, path, true));
+  if (ends_with(path, ".zst") || ends_with(path, ".zstd")) {
+    return std::unique_ptr<ByteSource>(new ZstdSource(f, path, true));
+  }
+  return std::unique_ptr<ByteSource>(new PlainSource(f, path, true));
+}
+
+}  // namespace tokenmill::dataset

@@ -1,0 +1,541 @@
+// The sink of the dataset pipeline: documents in input order -> batches -> encoding threads -> shards in
+// the same order. Batches are written strictly by sequence number, so the bytes do not depend on which
+// thread encoded what; at most `2 * threads + 2` batches are in flight, which bounds memory.
+#include <simdjson.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "dataset/manifest.h"
+#include "dataset/shard_writer.h"
+#include "tokenmill/dataset.h"
+#include "tokenmill/train.h"
+#include "util/sha256.h"
+
+namespace tokenmill {
+
+namespace fs = std::filesystem;
+using dataset::FileRecord;
+using dataset::Manifest;
+using dataset::ShardRecord;
+
+namespace {
+
+const char* format_name(ShardFormat f) {
+  switch (f) {
+    case ShardFormat::kMegatron:
+      return "megatron";
+    case ShardFormat::kNanogpt:
+      return "nanogpt";
+    case ShardFormat::kLlmc:
+      return "llmc";
+  }
+  return "?";
+}
+const char* separator_name(Separator s) {
+  switch (s) {
+    case Separator::kNone:
+      return "none";
+    case Separator::kBos:
+      return "bos";
+    case Separator::kEos:
+      return "eos";
+  }
+  return "?";
+}
+const char* document_format_name(DocumentFormat f) {
+  switch (f) {
+    case DocumentFormat::kAuto:
+      return "auto";
+    case DocumentFormat::kLines:
+      return "lines";
+    case DocumentFormat::kWhole:
+      return "whole";
+    case DocumentFormat::kJsonl:
+      return "jsonl";
+  }
+  return "?";
+}
+
+struct Batch {
+  uint64_t seq = 0;
+  std::string text;
+  std::vector<size_t> ends;
+  std::vector<Rank> tokens;
+  std::vector<size_t> token_ends;
+  bool done = false;
+};
+
+}  // namespace
+
+std::string encoding_sha256(const Encoding& encoding) {
+  util::Sha256 h;
+  h.update("pattern\n");
+  h.update(encoding.pattern());
+  h.update("\nranks\n");
+  h.update(encoding.ranks().to_tiktoken());
+  h.update("specials\n");
+  for (const auto& [token, id] : encoding.special_tokens()) {
+    h.update(token);
+    h.update(" ");
+    h.update(std::to_string(id));
+    h.update("\n");
+  }
+  return h.hex_digest();
+}
+
+struct DatasetWriter::Impl {
+  Encoding enc;
+  TokenizeOptions opt;
+  Manifest manifest;
+  std::string manifest_path;
+  fs::path dir;
+  std::string stem;
+  bool sharded = false;
+  uint64_t shard_limit = 0;
+  std::optional<Rank> sep;
+  bool already_complete = false;
+
+  uint64_t skip_docs = 0;     // documents held by the complete shards of an earlier run
+  uint64_t doc_done = 0;      // tokens of the current document already written (llmc: across shards)
+  uint64_t docs_seen = 0;     // add_document calls
+  uint64_t docs_written = 0;  // documents complete in the output (shards kept + written now)
+  uint64_t tokens_written = 0;
+  uint64_t resumed_documents = 0;
+  uint64_t bytes_read = 0;
+  std::vector<std::string> files;
+
+  std::unique_ptr<dataset::ShardWriter> shard;
+  bool shard_open = false;
+  Status failed;
+
+  Batch current;
+  uint64_t next_seq = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), last_progress = start;
+
+  // Threads (threads > 1).
+  unsigned threads = 1;
+  std::vector<std::thread> workers;
+  std::mutex m;
+  std::condition_variable work_ready, batch_done;
+  std::deque<std::unique_ptr<Batch>> inflight;  // in sequence order
+  std::deque<Batch*> todo;
+  bool closing = false;
+
+  Impl(const Encoding& e) : enc(e) {}
+
+  ~Impl() { stop_workers(); }
+
+  void stop_workers() {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      closing = true;
+    }
+    work_ready.notify_all();
+    for (auto& w : workers) w.join();
+    workers.clear();
+  }
+
+  std::string base_for(uint64_t index) const {
+    if (!sharded) return (dir / stem).string();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "_%06llu", static_cast<unsigned long long>(index));
+    return (dir / (stem + buf)).string();
+  }
+
+  void encode(Batch& b) const {
+    b.tokens.reserve(b.text.size() / 3 + 2 * b.ends.size());
+    size_t start = 0;
+    for (size_t end : b.ends) {
+      if (sep && opt.separator == Separator::kBos) b.tokens.push_back(*sep);
+      enc.encode_ordinary(std::string_view(b.text).substr(start, end - start), b.tokens);
+      if (sep && opt.separator == Separator::kEos) b.tokens.push_back(*sep);
+      b.token_ends.push_back(b.tokens.size());
+      start = end;
+    }
+  }
+
+  Status write_manifest() {
+    manifest.documents = docs_written;
+    manifest.tokens = tokens_written;
+    return write_file_atomically(manifest_path, manifest.to_json());
+  }
+
+  Status ensure_shard() {
+    if (shard_open) return Status();
+    auto w = dataset::make_shard_writer(opt.format, enc.n_vocab());
+    if (!w.ok()) return w.status();
+    shard = std::move(w).value();
+    if (Status s = shard->open(base_for(manifest.shards.size())); !s.ok()) return s;
+    shard_open = true;
+    return Status();
+  }
+
+  // `documents_end`: documents complete after this shard; `carry`: tokens of the next one inside it.
+  Status close_shard(uint64_t carry) {
+    auto files_written = shard->commit();
+    shard_open = false;
+    if (!files_written.ok()) return files_written.status();
+    ShardRecord r;
+    r.index = manifest.shards.size();
+    r.documents = shard->documents();
+    r.tokens = shard->tokens();
+    r.documents_end = docs_written;
+    r.carry_tokens = carry;
+    for (FileRecord f : files_written.value()) {
+      files.push_back(f.path);
+      f.path = fs::path(f.path).filename().string();
+      r.files.push_back(std::move(f));
+    }
+    manifest.shards.push_back(std::move(r));
+    return write_manifest();
+  }
+
+  Status write_batch(const Batch& b) {
+    size_t start = 0;
+    for (size_t end : b.token_ends) {
+      std::span<const Rank> ids(b.tokens.data() + start, end - start);
+      start = end;
+      // A resumed llmc run: this document's first tokens are already in the last complete shard.
+      const size_t drop = std::min<uint64_t>(doc_done, ids.size());
+      ids = ids.subspan(drop);
+      if (opt.format == ShardFormat::kLlmc) {
+        do {
+          if (Status s = ensure_shard(); !s.ok()) return s;
+          const uint64_t room = shard_limit - shard->tokens();
+          const size_t take = size_t(std::min<uint64_t>(room, ids.size()));
+          const bool last = take == ids.size();
+          if (Status s = shard->append(ids.first(take), last); !s.ok()) return s;
+          ids = ids.subspan(take);
+          tokens_written += take;
+          doc_done += take;
+          if (last) {
+            ++docs_written;
+            doc_done = 0;
+          }
+          if (shard->tokens() == shard_limit) {
+            if (Status s = close_shard(doc_done); !s.ok()) return s;
+          }
+        } while (!ids.empty());
+        continue;
+      }
+      doc_done = 0;
+      if (Status s = ensure_shard(); !s.ok()) return s;
+      if (Status s = shard->append(ids, true); !s.ok()) return s;
+      tokens_written += ids.size();
+      ++docs_written;
+      if (sharded && shard->tokens() >= shard_limit) {
+        if (Status s = close_shard(0); !s.ok()) return s;
+      }
+    }
+    return Status();
+  }
+
+  void start_workers() {
+    for (unsigned i = 0; i < threads; ++i) {
+      workers.emplace_back([this] {
+        while (true) {
+          Batch* b;
+          {
+            std::unique_lock<std::mutex> lock(m);
+            work_ready.wait(lock, [&] { return !todo.empty() || closing; });
+            if (todo.empty()) return;
+            b = todo.front();
+            todo.pop_front();
+          }
+          encode(*b);
+          {
+            std::lock_guard<std::mutex> lock(m);
+            b->done = true;
+          }
+          batch_done.notify_all();
+        }
+      });
+    }
+  }
+
+  // Writes finished batches from the front, in order; with `all`, waits for every batch in flight.
+  // Otherwise returns once fewer than the limit are in flight.
+  Status drain(bool all) {
+    const size_t limit = 2 * size_t(threads) + 2;
+    while (true) {
+      std::unique_ptr<Batch> ready;
+      {
+        std::unique_lock<std::mutex> lock(m);
+        if (inflight.empty()) return Status();
+        if (!inflight.front()->done) {
+          if (!all && inflight.size() < limit) return Status();
+          batch_done.wait(lock, [&] { return inflight.front()->done; });
+        }
+        ready = std::move(inflight.front());
+        inflight.pop_front();
+      }
+      if (failed.ok()) failed = write_batch(*ready);
+    }
+  }
+
+  Status submit() {
+    if (current.ends.empty()) return failed;
+    current.seq = next_seq++;
+    if (threads <= 1) {
+      encode(current);
+      if (failed.ok()) failed = write_batch(current);
+      current = Batch();
+      return failed;
+    }
+    if (workers.empty()) start_workers();
+    {
+      std::lock_guard<std::mutex> lock(m);
+      inflight.push_back(std::make_unique<Batch>(std::move(current)));
+      todo.push_back(inflight.back().get());
+    }
+    work_ready.notify_one();
+    current = Batch();
+    if (Status s = drain(false); !s.ok()) return s;
+    return failed;
+  }
+
+  void report(bool force) {
+    if (!opt.on_progress) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!force && std::chrono::duration<double>(now - last_progress).count() < opt.progress_interval) return;
+    last_progress = now;
+    TokenizeProgress p;
+    for (const auto& in : manifest.inputs) p.input_bytes += in.size;
+    p.input_bytes_read = bytes_read;
+    p.documents = docs_written;
+    p.tokens = tokens_written;
+    p.shards = manifest.shards.size();
+    p.seconds = std::chrono::duration<double>(now - start).count();
+    opt.on_progress(p);
+  }
+};
+
+DatasetWriter::DatasetWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DatasetWriter::DatasetWriter(DatasetWriter&&) noexcept = default;
+DatasetWriter& DatasetWriter::operator=(DatasetWriter&&) noexcept = default;
+DatasetWriter::~DatasetWriter() {
+  if (impl_ && impl_->shard_open) impl_->shard->abandon();
+}
+
+namespace {
+
+std::string options_json(const TokenizeOptions& o, std::optional<Rank> sep, uint64_t shard_limit) {
+  std::string j = "{\"format\":\"" + std::string(format_name(o.format)) + "\",";
+  j += "\"input_format\":\"" + std::string(document_format_name(o.input_format)) + "\",";
+  j += "\"jsonl_field\":" + dataset::json_quote(o.jsonl_field) + ",";
+  j += "\"separator\":\"" + std::string(separator_name(o.separator)) + "\",";
+  j += "\"separator_id\":" + (sep ? std::to_string(*sep) : std::string("null")) + ",";
+  j += "\"shard_tokens\":" + std::to_string(shard_limit) + ",";
+  j += "\"skip_bad\":" + std::string(o.skip_bad ? "true" : "false") + "}";
+  return j;
+}
+
+Result<std::string> read_small_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot open for reading");
+  std::string data;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+  bool err = std::ferror(f);
+  std::fclose(f);
+  if (err) return Status(ErrorCode::kIoError, path + ": read error");
+  return data;
+}
+
+}  // namespace
+
+Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string tokenizer_name,
+                                          std::vector<InputInfo> inputs, TokenizeOptions options) {
+  if (options.output_prefix.empty()) return Status(ErrorCode::kInvalidArgument, "no output prefix");
+  auto impl = std::make_unique<Impl>(encoding);
+  Impl& w = *impl;
+  w.opt = std::move(options);
+  w.threads = w.opt.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : w.opt.threads;
+  fs::path prefix(w.opt.output_prefix);
+  w.dir = prefix.parent_path();
+  w.stem = prefix.filename().string();
+  if (w.stem.empty()) return Status(ErrorCode::kInvalidArgument, w.opt.output_prefix + ": the prefix has no file name");
+  std::error_code ec;
+  if (!w.dir.empty() && !fs::is_directory(w.dir, ec)) {
+    return Status(ErrorCode::kIoError, w.dir.string() + ": output folder does not exist");
+  }
+  w.manifest_path = w.opt.output_prefix + ".manifest.json";
+  w.sharded = w.opt.format == ShardFormat::kLlmc || w.opt.shard_tokens > 0;
+  w.shard_limit = w.opt.shard_tokens;
+  if (w.opt.format == ShardFormat::kLlmc && w.shard_limit == 0) w.shard_limit = 100000000;
+  if (w.opt.separator != Separator::kNone) {
+    w.sep = w.opt.separator_id ? w.opt.separator_id : encoding.eot_token();
+    if (!w.sep) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "encoding " + encoding.name() + " has no <|endoftext|>: give a separator id, or no separator");
+    }
+    if (*w.sep >= encoding.n_vocab()) {
+      return Status(ErrorCode::kInvalidArgument, "separator id " + std::to_string(*w.sep) +
+                                                     " is not below the vocabulary size " +
+                                                     std::to_string(encoding.n_vocab()));
+    }
+  }
+  if (auto probe = dataset::make_shard_writer(w.opt.format, encoding.n_vocab()); !probe.ok()) return probe.status();
+
+  Manifest fresh;
+  fresh.tokenizer_name = std::move(tokenizer_name);
+  fresh.tokenizer_sha256 = encoding_sha256(encoding);
+  fresh.n_vocab = encoding.n_vocab();
+  fresh.options_json = options_json(w.opt, w.sep, w.shard_limit);
+  fresh.inputs = std::move(inputs);
+
+  if (fs::exists(w.manifest_path, ec)) {
+    auto text = read_small_file(w.manifest_path);
+    if (!text.ok()) return text.status();
+    auto old = Manifest::parse(text.value(), w.manifest_path);
+    if (!old.ok()) return old.status();
+    if (!w.opt.resume) {
+      // Starting over: the earlier run's shards must not outlive this one's manifest.
+      for (const auto& s : old->shards) {
+        for (const auto& f : s.files) fs::remove(w.dir / f.path, ec);
+      }
+      fs::remove(w.manifest_path, ec);
+    } else {
+      auto differs = [&](const std::string& what) {
+        return Status(ErrorCode::kInvalidArgument,
+                      w.manifest_path + ": an earlier run with different " + what +
+                          " wrote this output; use another prefix, or start over (no resume)");
+      };
+      if (old->tokenizer_sha256 != fresh.tokenizer_sha256) return differs("tokenizer");
+      if (old->options_json != fresh.options_json) return differs("options");
+      bool same_inputs = old->inputs.size() == fresh.inputs.size();
+      for (size_t i = 0; same_inputs && i < fresh.inputs.size(); ++i) {
+        same_inputs = old->inputs[i].path == fresh.inputs[i].path && old->inputs[i].size == fresh.inputs[i].size;
+      }
+      if (!same_inputs) return differs("inputs (paths or sizes)");
+      for (const auto& s : old->shards) {
+        for (const auto& f : s.files) {
+          auto size = fs::file_size(w.dir / f.path, ec);
+          if (ec || size != f.bytes) {
+            return Status(ErrorCode::kIoError, (w.dir / f.path).string() + ": listed in " + w.manifest_path +
+                                                   " but missing or of another size; start over (no resume)");
+          }
+        }
+      }
+      for (const auto& s : old->shards) {
+        for (const auto& f : s.files) w.files.push_back((w.dir / f.path).string());
+      }
+      if (old->complete) {
+        w.already_complete = true;
+        w.manifest = std::move(old).value();
+        w.docs_written = w.manifest.documents;
+        w.tokens_written = w.manifest.tokens;
+        return DatasetWriter(std::move(impl));
+      }
+      if (!old->shards.empty()) {
+        const ShardRecord& last = old->shards.back();
+        w.skip_docs = last.documents_end;
+        w.doc_done = last.carry_tokens;
+        w.docs_written = last.documents_end;
+        for (const auto& s : old->shards) w.tokens_written += s.tokens;
+        fresh.shards = old->shards;
+        w.resumed_documents = w.skip_docs;
+      }
+    }
+  }
+  w.manifest = std::move(fresh);
+  return DatasetWriter(std::move(impl));
+}
+
+bool DatasetWriter::already_complete() const { return impl_->already_complete; }
+uint64_t DatasetWriter::skip_documents() const { return impl_->skip_docs; }
+
+Status DatasetWriter::add_document(std::string_view text, bool repaired) {
+  Impl& w = *impl_;
+  if (w.already_complete) return Status();
+  if (!w.failed.ok()) return w.failed;
+  const bool valid = simdjson::validate_utf8(text.data(), text.size());
+  if (!valid || repaired) ++w.manifest.repaired;
+  // Documents in the kept shards are dropped; one that continues past them (llmc) is encoded again and
+  // write_batch drops its first doc_done tokens.
+  if (w.docs_seen++ < w.skip_docs) return Status();
+  if (valid) {
+    w.current.text.append(text);
+  } else {
+    w.current.text.append(utf8_replace_invalid(text));
+  }
+  w.current.ends.push_back(w.current.text.size());
+  Status s;
+  if (w.current.text.size() >= w.opt.batch_bytes) s = w.submit();
+  w.report(false);
+  return s;
+}
+
+Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) {
+  Impl& w = *impl_;
+  if (w.already_complete) return Status();
+  if (!w.failed.ok()) return w.failed;
+  if (w.docs_seen++ < w.skip_docs) return Status();
+  // Text batches still in flight come first.
+  if (Status s = w.submit(); !s.ok()) return s;
+  if (Status s = w.drain(true); !s.ok()) return s;
+  for (Rank id : ids) {
+    if (id >= w.enc.n_vocab()) {
+      return Status(ErrorCode::kInvalidArgument, "id " + std::to_string(id) + " of document " +
+                                                     std::to_string(w.docs_seen - 1) + " is not in the vocabulary");
+    }
+  }
+  Batch b;
+  b.tokens.assign(ids.begin(), ids.end());
+  b.token_ends.push_back(b.tokens.size());
+  w.failed = w.write_batch(b);
+  w.report(false);
+  return w.failed;
+}
+
+void DatasetWriter::add_skipped(uint64_t n) { impl_->manifest.skipped += n; }
+void DatasetWriter::add_repaired(uint64_t n) { impl_->manifest.repaired += n; }
+void DatasetWriter::set_bytes_read(uint64_t bytes) { impl_->bytes_read = bytes; }
+void DatasetWriter::finish_input(size_t index, std::string sha256) {
+  if (index < impl_->manifest.inputs.size()) impl_->manifest.inputs[index].sha256 = std::move(sha256);
+}
+
+Result<TokenizeSummary> DatasetWriter::finish() {
+  Impl& w = *impl_;
+  TokenizeSummary sum;
+  if (!w.already_complete) {
+    Status s = w.submit();
+    if (s.ok()) s = w.drain(true);
+    if (s.ok()) s = w.failed;
+    if (!s.ok()) {
+      if (w.shard_open) w.shard->abandon();
+      w.shard_open = false;
+      return s;
+    }
+    w.stop_workers();
+    // The last shard; an empty output still gets one (valid, empty) shard so readers find its files.
+    if (w.shard_open || w.manifest.shards.empty()) {
+      if (Status e = w.ensure_shard(); !e.ok()) return e;
+      if (Status e = w.close_shard(w.doc_done); !e.ok()) return e;
+    }
+    w.manifest.complete = true;
+    if (Status e = w.write_manifest(); !e.ok()) return e;
+  }
+  w.report(true);
+  sum.documents = w.docs_written;
+  sum.tokens = w.tokens_written;
+  sum.shards = w.manifest.shards.size();
+  sum.skipped = w.manifest.skipped;
+  sum.repaired = w.manifest.repaired;
+  sum.resumed_documents = w.resumed_documents;
+  sum.input_bytes_read = w.bytes_read;
+  sum.already_complete = w.already_complete;
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w.start).count();
+  sum.files = w.files;
+  sum.files.push_back(w.manifest_path);
+  return sum;
+}
+
+}  // namespace tokenmill

@@ -1,0 +1,209 @@
+// Documents from byte sources: lines, whole files, JSON Lines. Each splitter reads decompressed blocks and
+// pushes documents, in order, into a DatasetWriter; only the current block and the line being completed
+// are in memory.
+#include <filesystem>
+#include <string>
+
+#include "dataset/byte_source.h"
+#include "tokenmill/dataset.h"
+
+namespace tokenmill {
+
+namespace {
+
+constexpr size_t kBlock = size_t(1) << 20;
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+class Reader {
+ public:
+  Reader(dataset::ByteSource& src, const std::string& name, const TokenizeOptions& opt, DatasetWriter& out,
+         uint64_t bytes_before)
+      : src_(src), name_(name), opt_(opt), out_(out), bytes_before_(bytes_before) {}
+
+  // Next block appended to buf_; false at the end of the input.
+  Status more(bool* got) {
+    size_t before = buf_.size();
+    if (Status s = src_.read(buf_, kBlock); !s.ok()) return s;
+    out_.set_bytes_read(bytes_before_ + src_.raw_bytes());
+    *got = buf_.size() > before;
+    return Status();
+  }
+
+  // Python's universal newlines: "\n", "\r\n" and a lone "\r" end a line, which is yielded with "\n".
+  Status lines() {
+    bool eof = false;
+    size_t pos = 0;
+    std::string doc;
+    while (true) {
+      size_t i = pos;
+      for (; i < buf_.size(); ++i) {
+        char c = buf_[i];
+        if (c != '\n' && c != '\r') continue;
+        if (c == '\r' && i + 1 == buf_.size() && !eof) break;  // may be the first half of \r\n
+        std::string_view content(buf_.data() + pos, i - pos);
+        size_t next = i + 1;
+        if (c == '\r' && next < buf_.size() && buf_[next] == '\n') ++next;
+        if (c == '\n') {
+          if (Status s = out_.add_document(std::string_view(buf_.data() + pos, i + 1 - pos)); !s.ok()) return s;
+        } else {
+          doc.assign(content);
+          doc += '\n';
+          if (Status s = out_.add_document(doc); !s.ok()) return s;
+        }
+        pos = next;
+        i = next - 1;
+      }
+      if (eof) {
+        if (pos < buf_.size()) {
+          if (Status s = out_.add_document(std::string_view(buf_).substr(pos)); !s.ok()) return s;
+        }
+        return Status();
+      }
+      buf_.erase(0, pos);
+      pos = 0;
+      bool got = false;
+      if (Status s = more(&got); !s.ok()) return s;
+      eof = !got;
+    }
+  }
+
+  // The whole file as Python's open(path).read() gives it (universal newlines).
+  Status whole() {
+    bool got = true;
+    while (got) {
+      if (Status s = more(&got); !s.ok()) return s;
+    }
+    std::string doc;
+    doc.reserve(buf_.size());
+    for (size_t i = 0; i < buf_.size(); ++i) {
+      if (buf_[i] == '\r') {
+        doc += '\n';
+        if (i + 1 < buf_.size() && buf_[i + 1] == '\n') ++i;
+      } else {
+        doc += buf_[i];
+      }
+    }
+    buf_.clear();
+    return out_.add_document(doc);
+  }
+
+  // One JSON object per "\n"-terminated line ("\r" is JSON whitespace); blank lines are skipped.
+  Status jsonl() {
+    bool eof = false;
+    size_t pos = 0;
+    uint64_t line_no = 0;
+    while (true) {
+      while (true) {
+        size_t nl = buf_.find('\n', pos);
+        if (nl == std::string::npos) {
+          if (!eof || pos == buf_.size()) break;
+          nl = buf_.size();
+        }
+        ++line_no;
+        if (Status s = record(std::string_view(buf_).substr(pos, nl - pos), line_no); !s.ok()) return s;
+        pos = nl == buf_.size() ? nl : nl + 1;
+      }
+      if (eof) return Status();
+      buf_.erase(0, pos);
+      pos = 0;
+      bool got = false;
+      if (Status s = more(&got); !s.ok()) return s;
+      eof = !got;
+    }
+  }
+
+ private:
+  Status record(std::string_view line, uint64_t line_no) {
+    size_t k = 0;
+    while (k < line.size() && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r')) ++k;
+    if (k == line.size()) return Status();
+    JsonlDocument doc = parse_jsonl_document(line, opt_.jsonl_field);
+    if (doc.error != JsonlError::kNone) {
+      if (opt_.skip_bad) {
+        out_.add_skipped();
+        return Status();
+      }
+      return Status(ErrorCode::kParseError, name_ + ":" + std::to_string(line_no) + ": " + doc.message);
+    }
+    return out_.add_document(doc.text, doc.repaired);
+  }
+
+  dataset::ByteSource& src_;
+  const std::string& name_;
+  const TokenizeOptions& opt_;
+  DatasetWriter& out_;
+  uint64_t bytes_before_;
+  std::string buf_;
+};
+
+}  // namespace
+
+DocumentFormat document_format_for(std::string_view path) {
+  std::string_view p = path;
+  for (std::string_view z : {".gz", ".zst", ".zstd"}) {
+    if (ends_with(p, z)) {
+      p.remove_suffix(z.size());
+      break;
+    }
+  }
+  for (std::string_view j : {".jsonl", ".json", ".ndjson"}) {
+    if (ends_with(p, j)) return DocumentFormat::kJsonl;
+  }
+  return DocumentFormat::kLines;
+}
+
+Result<uint64_t> read_documents(const std::string& path, size_t input_index, uint64_t bytes_before,
+                                const TokenizeOptions& options, DatasetWriter& writer, uint64_t begin, uint64_t end) {
+  auto src = dataset::open_byte_source(path, begin, end);
+  if (!src.ok()) return src.status();
+  const std::string name = path == "-" ? "standard input" : path;
+  Reader reader(**src, name, options, writer, bytes_before);
+  DocumentFormat f = options.input_format == DocumentFormat::kAuto ? document_format_for(path) : options.input_format;
+  Status s;
+  switch (f) {
+    case DocumentFormat::kAuto:
+    case DocumentFormat::kLines:
+      s = reader.lines();
+      break;
+    case DocumentFormat::kWhole:
+      s = reader.whole();
+      break;
+    case DocumentFormat::kJsonl:
+      s = reader.jsonl();
+      break;
+  }
+  if (!s.ok()) return s;
+  writer.finish_input(input_index, (*src)->sha256());
+  return (*src)->raw_bytes();
+}
+
+Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tokenizer_name,
+                                       std::span<const std::string> inputs, const TokenizeOptions& options) {
+  std::vector<InputInfo> infos;
+  for (const std::string& path : inputs) {
+    InputInfo info;
+    info.path = path;
+    if (path != "-") {
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec)) return Status(ErrorCode::kIoError, path + ": is a directory");
+      info.size = std::filesystem::file_size(path, ec);
+      if (ec) return Status(ErrorCode::kIoError, path + ": cannot open for reading: " + ec.message());
+    }
+    infos.push_back(std::move(info));
+  }
+  auto writer = DatasetWriter::open(encoding, std::move(tokenizer_name), infos, options);
+  if (!writer.ok()) return writer.status();
+  if (writer->already_complete()) return writer->finish();
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto read = read_documents(inputs[i], i, bytes, options, *writer);
+    if (!read.ok()) return read.status();
+    bytes += read.value();
+  }
+  return writer->finish();
+}
+
+}  // namespace tokenmill

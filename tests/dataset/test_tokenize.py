@@ -1,0 +1,459 @@
+"""`tokenmill tokenize` against what Python reads (json, open) and tiktoken encodes, through format readers
+written from the formats' documentation (formats.py)."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import formats
+import harness
+
+CLI = os.environ.get("TOKENMILL_CLI", "tokenmill")
+
+
+def run(*args, check=True, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([CLI, "tokenize", *map(str, args)], capture_output=True, text=True, env=e)
+    if check and p.returncode != 0:
+        raise AssertionError(f"tokenmill tokenize {args} failed ({p.returncode}): {p.stderr}")
+    return p
+
+
+def enc(name):
+    return harness.tiktoken_encoding(name)
+
+
+# ---- what Python reads -------------------------------------------------------------------------------
+
+
+def python_jsonl(data: bytes, field="text"):
+    """(documents, bad records): each "\\n"-terminated line decoded with errors="replace", json.loads."""
+    docs, bad = [], 0
+    for raw in data.split(b"\n"):
+        line = raw.decode("utf-8", errors="replace")
+        if not line.strip(" \t\r"):
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError):
+            bad += 1
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get(field), str):
+            bad += 1
+            continue
+        docs.append(obj[field])
+    return docs, bad
+
+
+def python_lines(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return list(f)
+
+
+def expected_ids(encoding, docs, separator="eos"):
+    e = enc(encoding)
+    out = []
+    for d in docs:
+        ids = e.encode_ordinary(d)
+        if separator == "eos":
+            ids = ids + [e.eot_token]
+        elif separator == "bos":
+            ids = [e.eot_token] + ids
+        out.append(ids)
+    return out
+
+
+def random_text(rng: random.Random, n: int) -> str:
+    alphabet = ["the", " ", "cat", "\n", "é", "日本語", "😀", "  ", "\t", "123", "don't", "ü", "Ω", "\r\n", "x" * 30]
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def make_jsonl(path: Path, docs, field="text"):
+    with open(path, "w", encoding="utf-8") as f:
+        for i, d in enumerate(docs):
+            f.write(json.dumps({"id": i, field: d, "meta": {"n": [1, 2.5, None]}}) + "\n")
+
+
+def corpus_docs(seed=1, n=300):
+    rng = random.Random(seed)
+    return [random_text(rng, rng.randint(0, 60)) for _ in range(n)]
+
+
+def output_bytes(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if ".tmp" not in p.name}
+
+
+# ---- formats ------------------------------------------------------------------------------------------
+
+
+def test_megatron_int32_roundtrip(tmp_path):
+    docs = corpus_docs()
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "-q")
+    code, seqs, doc_idx = formats.read_megatron(str(tmp_path / "out"))
+    assert code == 4  # int32: cl100k's 100277 ids are not below 65500
+    assert seqs == expected_ids("cl100k_base", docs)
+    assert doc_idx == list(range(len(docs) + 1))
+    e = enc("cl100k_base")
+    assert [e.decode(s) for s in seqs] == [d + "<|endoftext|>" for d in docs]
+
+
+def test_megatron_uint16_for_small_vocab(tmp_path):
+    docs = corpus_docs(2, 100)
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "-e", "gpt2", "--separator", "bos", "-q")
+    code, seqs, _ = formats.read_megatron(str(tmp_path / "out"))
+    assert code == 8  # uint16: gpt2 has 50257 ids
+    assert seqs == expected_ids("gpt2", docs, "bos")
+
+
+def test_nanogpt_memmap(tmp_path):
+    docs = corpus_docs(3, 200)
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "train", "-f", "nanogpt", "-e", "gpt2", "-q")
+    data = np.memmap(tmp_path / "train.bin", dtype=np.uint16, mode="r")
+    flat = [t for ids in expected_ids("gpt2", docs) for t in ids]
+    assert data.tolist() == flat
+    assert formats.read_nanogpt(str(tmp_path / "train")) == expected_ids("gpt2", docs)
+
+
+def test_nanogpt_uint32_for_large_vocab(tmp_path):
+    docs = corpus_docs(4, 50)
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "train", "-f", "nanogpt", "-e", "o200k_base", "-q")
+    assert formats.read_nanogpt(str(tmp_path / "train"), dtype=np.uint32) == expected_ids("o200k_base", docs)
+
+
+def test_llmc_shards_follow_llmc_header_rules(tmp_path):
+    docs = corpus_docs(5, 200)
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "fw", "-f", "llmc", "-e", "gpt2", "--separator", "bos",
+        "--shard-tokens", 500, "-q")
+    shards = sorted(p for p in tmp_path.glob("fw_*.bin"))
+    flat = [t for ids in expected_ids("gpt2", docs, "bos") for t in ids]
+    assert len(shards) == (len(flat) + 499) // 500
+    got = []
+    for i, s in enumerate(shards):
+        toks = formats.read_llmc(str(s))
+        if i < len(shards) - 1:
+            assert len(toks) == 500  # fineweb.py fills every shard but the last exactly
+        got += toks
+    assert got == flat
+
+
+def test_llmc_refuses_vocab_over_uint16(tmp_path):
+    make_jsonl(tmp_path / "a.jsonl", ["x"])
+    p = run(tmp_path / "a.jsonl", "-o", tmp_path / "fw", "-f", "llmc", "-e", "o200k_base", check=False)
+    assert p.returncode == 1 and "uint16" in p.stderr
+
+
+def test_lines_and_whole_inputs_follow_python_open(tmp_path):
+    raw = "one\r\ntwo\rthree\n\nfour é \xff".encode("utf-8", errors="surrogateescape") + b"\xff\xfe tail\r"
+    (tmp_path / "a.txt").write_bytes(raw)
+    run(tmp_path / "a.txt", "-o", tmp_path / "lines", "-q")
+    _, seqs, _ = formats.read_megatron(str(tmp_path / "lines"))
+    assert seqs == expected_ids("cl100k_base", python_lines(tmp_path / "a.txt"))
+    run(tmp_path / "a.txt", "--input-format", "whole", "-o", tmp_path / "whole", "-q")
+    _, seqs, _ = formats.read_megatron(str(tmp_path / "whole"))
+    with open(tmp_path / "a.txt", encoding="utf-8", errors="replace") as f:
+        assert seqs == expected_ids("cl100k_base", [f.read()])
+    manifest = json.loads((tmp_path / "lines.manifest.json").read_text())
+    assert manifest["repaired"] == 1  # one line held invalid UTF-8
+
+
+def test_gzip_and_zstd_inputs_give_the_same_shards(tmp_path):
+    docs = corpus_docs(6, 400)
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    data = (tmp_path / "a.jsonl").read_bytes()
+    # Two gzip members, as `cat a.gz b.gz` makes: both must be read.
+    half = len(data) // 2
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(data[:half]) + gzip.compress(data[half:]))
+    subprocess.run(["zstd", "-q", "-f", str(tmp_path / "a.jsonl"), "-o", str(tmp_path / "a.jsonl.zst")], check=True)
+    for name in ["a.jsonl", "a.jsonl.gz", "a.jsonl.zst"]:
+        run(tmp_path / name, "-o", tmp_path / ("o_" + name.replace(".", "_")), "-q")
+    plain = (tmp_path / "o_a_jsonl.bin").read_bytes()
+    assert formats.read_megatron(str(tmp_path / "o_a_jsonl"))[1] == expected_ids("cl100k_base", docs)
+    assert (tmp_path / "o_a_jsonl_gz.bin").read_bytes() == plain
+    assert (tmp_path / "o_a_jsonl_zst.bin").read_bytes() == plain
+
+
+def test_many_files_and_globs_in_order(tmp_path):
+    all_docs = []
+    for i in range(3):
+        docs = corpus_docs(10 + i, 30)
+        make_jsonl(tmp_path / f"part{i}.jsonl", docs)
+        all_docs += docs
+    run(str(tmp_path / "part*.jsonl"), "-o", tmp_path / "out", "-q")
+    assert formats.read_megatron(str(tmp_path / "out"))[1] == expected_ids("cl100k_base", all_docs)
+
+
+def test_manifest_records_inputs_tokenizer_and_shards(tmp_path):
+    docs = corpus_docs(7, 300)
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "--shard-tokens", 1000, "-q")
+    m = json.loads((tmp_path / "out.manifest.json").read_text())
+    assert m["complete"] is True
+    inp = m["inputs"][0]
+    assert inp["size"] == (tmp_path / "a.jsonl").stat().st_size
+    assert inp["sha256"] == hashlib.sha256((tmp_path / "a.jsonl").read_bytes()).hexdigest()
+    assert m["tokenizer"]["name"] == "cl100k_base" and len(m["tokenizer"]["sha256"]) == 64
+    expected = expected_ids("cl100k_base", docs)
+    got = []
+    for shard in m["shards"]:
+        for f in shard["files"]:
+            body = (tmp_path / f["path"]).read_bytes()
+            assert f["bytes"] == len(body) and f["sha256"] == hashlib.sha256(body).hexdigest()
+        prefix = str(tmp_path / shard["files"][0]["path"])[: -len(".bin")]
+        _, seqs, _ = formats.read_megatron(prefix)
+        assert shard["documents"] == len(seqs) and shard["tokens"] == sum(map(len, seqs))
+        # Documents are never split; a shard closes at the first document end at or past 1000 tokens.
+        assert sum(map(len, seqs[:-1])) < 1000
+        got += seqs
+    assert got == expected
+    assert m["documents"] == len(docs) and m["tokens"] == sum(map(len, expected))
+    assert len(m["shards"]) > 3
+
+
+# ---- JSON Lines records as Python's json reads them ----------------------------------------------------
+
+TRICKY_LINES = [
+    b'{"text": "plain"}',
+    b'{"text": "dup first", "text": "dup last"}',
+    b'{"text": "string then number", "text": 5}',
+    b'{"text": 5, "text": "number then string"}',
+    b'{"text": "esc \\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\u65e5"}',
+    b'{"text": "pair \\ud83d\\ude00 lone high \\ud83d x lone low \\ude00 y"}',
+    b'{"text": "high then high \\ud83d\\ud83d\\ude00"}',
+    b'{"text": "nan ok", "x": NaN, "y": -Infinity, "z": Infinity}',
+    b'{"text": "big", "n": 123456789012345678901234567890e-400}',
+    b'   {"text": "spaces around"}   \r',
+    b'{"text": "nested", "a": [[[[{"b": [{}]}]]]], "c": {}}',
+    b'{"text": "bad utf8 \xff\xfe end"}',
+    b'{"te\\u0078t": "escaped key"}',
+    b'{"text": "trailing comma",}',
+    b'{"text": "ctrl \x01 char"}',
+    b'{"text": "bad escape \\x"}',
+    b'{"text": "short u \\u12"}',
+    b'{"text": 01}',
+    b'{"text": "ok", "n": 1.}',
+    b'{"text": "ok", "n": -}',
+    b'{"text": "ok", "n": 1e}',
+    b'{"text": "ok", "n": .5}',
+    b'{"text": "ok", "n": +1}',
+    b'{"text": "x"} extra',
+    b'["text", "array"]',
+    b'"just a string"',
+    b'{"other": "no text field"}',
+    b'{"text": null}',
+    b'{"text": ["a"]}',
+    b'{text: "unquoted key"}',
+    b"{'text': 'single quotes'}",
+    b'{"text": "unterminated}',
+    b'\xef\xbb\xbf{"text": "bom"}',
+    b'{"text": "tab\tinside"}',
+    b'{"text": "ok", "t": true, "f": false, "n": null, "e": 1E+5, "m": -0.0e-0}',
+    b'{"text": "ok", "t": True}',
+    b'{"text": "deep", "a": ' + b"[" * 200 + b"]" * 200 + b"}",
+    b'{"text": "x", }',
+    b'{ }',
+    b'{"text": "ok"',
+    b'{"text" "no colon"}',
+    b'{"a": 1 "text": "no comma"}',
+    b'{"text": "\\u0000 nul escape"}',
+    b'{"text": ""}',
+]
+
+
+def test_jsonl_records_follow_python_json(tmp_path):
+    data = b"\n".join(TRICKY_LINES) + b"\n"
+    (tmp_path / "t.jsonl").write_bytes(data)
+    docs, bad = python_jsonl(data)
+    assert bad > 20 and len(docs) > 15  # the cases above cover both sides
+    p = run(tmp_path / "t.jsonl", "-o", tmp_path / "out", "--skip-bad")
+    assert formats.read_megatron(str(tmp_path / "out"))[1] == expected_ids("cl100k_base", docs)
+    m = json.loads((tmp_path / "out.manifest.json").read_text())
+    assert m["skipped"] == bad
+    assert m["repaired"] == 1
+    assert f"{bad} skipped" in p.stderr
+
+
+def test_each_bad_record_names_file_and_line(tmp_path):
+    good = b'{"text": "fine"}'
+    for bad, why in [(b'{"text": "x",}', "malformed JSON"), (b'{"body": "x"}', 'no field "text"'),
+                     (b'{"text": 3}', 'field "text" is not a string'), (b"not json", "malformed JSON")]:
+        (tmp_path / "b.jsonl").write_bytes(good + b"\n\n" + good + b"\n" + bad + b"\n" + good + b"\n")
+        p = run(tmp_path / "b.jsonl", "-o", tmp_path / "out", "--no-resume", check=False)
+        assert p.returncode == 1
+        assert f"{tmp_path / 'b.jsonl'}:4: {why}" in p.stderr, p.stderr
+        assert not (tmp_path / "out.idx").exists() and not (tmp_path / "out.manifest.json").exists()
+
+
+def test_custom_field(tmp_path):
+    docs = corpus_docs(8, 40)
+    make_jsonl(tmp_path / "a.jsonl", docs, field="content")
+    run(tmp_path / "a.jsonl", "--field", "content", "-o", tmp_path / "out", "--separator", "none", "-q")
+    assert formats.read_megatron(str(tmp_path / "out"))[1] == expected_ids("cl100k_base", docs, "none")
+
+
+# ---- truncated and corrupt compressed input -----------------------------------------------------------
+
+
+def test_truncated_gzip_names_file_and_offset(tmp_path):
+    make_jsonl(tmp_path / "a.jsonl", corpus_docs(9, 300))
+    z = gzip.compress((tmp_path / "a.jsonl").read_bytes())
+    (tmp_path / "t.jsonl.gz").write_bytes(z[: len(z) // 2])
+    p = run(tmp_path / "t.jsonl.gz", "-o", tmp_path / "out", check=False)
+    assert p.returncode == 1
+    assert f"{tmp_path / 't.jsonl.gz'}: truncated gzip stream at offset {len(z) // 2}" in p.stderr, p.stderr
+    bad = bytearray(z)
+    bad[len(z) // 2] ^= 0xFF
+    bad[len(z) // 2 + 1] ^= 0xFF
+    (tmp_path / "c.jsonl.gz").write_bytes(bytes(bad))
+    p = run(tmp_path / "c.jsonl.gz", "-o", tmp_path / "out", check=False)
+    assert p.returncode == 1 and "c.jsonl.gz: corrupt gzip data at offset" in p.stderr, p.stderr
+
+
+def test_truncated_zstd_names_file_and_offset(tmp_path):
+    make_jsonl(tmp_path / "a.jsonl", corpus_docs(9, 300))
+    subprocess.run(["zstd", "-q", "-f", str(tmp_path / "a.jsonl"), "-o", str(tmp_path / "a.jsonl.zst")], check=True)
+    z = (tmp_path / "a.jsonl.zst").read_bytes()
+    (tmp_path / "t.jsonl.zst").write_bytes(z[:-7])
+    p = run(tmp_path / "t.jsonl.zst", "-o", tmp_path / "out", check=False)
+    assert p.returncode == 1
+    assert f"{tmp_path / 't.jsonl.zst'}: truncated zstd stream at offset {len(z) - 7}" in p.stderr, p.stderr
+    assert not (tmp_path / "out.bin").exists()
+
+
+# ---- threads, resume, full disk -----------------------------------------------------------------------
+
+
+def big_input(tmp_path, n=6000):
+    docs = corpus_docs(42, n)
+    make_jsonl(tmp_path / "big.jsonl", docs)
+    return docs
+
+
+@pytest.mark.parametrize("fmt", ["megatron", "nanogpt", "llmc"])
+def test_output_identical_for_any_thread_count(tmp_path, fmt):
+    docs = big_input(tmp_path, 3000)
+    outs = []
+    for threads in [1, 2, 3]:
+        d = tmp_path / f"t{threads}"
+        d.mkdir()
+        run(tmp_path / "big.jsonl", "-o", d / "out", "-f", fmt, "-e", "gpt2", "-t", threads, "--batch-bytes", 2000,
+            "--shard-tokens", 7000, "-q")
+        outs.append(output_bytes(d))
+    assert len(outs[0]) > 3
+    assert outs[0] == outs[1] == outs[2]
+    if fmt == "megatron":
+        seqs = []
+        for name in sorted(n for n in outs[0] if n.endswith(".idx")):
+            seqs += formats.read_megatron(str(tmp_path / "t1" / name[:-4]))[1]
+        assert seqs == expected_ids("gpt2", docs)
+
+
+@pytest.mark.parametrize("fmt", ["megatron", "llmc"])
+def test_resume_after_kill_9_is_byte_identical(tmp_path, fmt):
+    big_input(tmp_path, 20000)
+    args = [tmp_path / "big.jsonl", "-f", fmt, "-e", "gpt2", "--shard-tokens", 20000, "--batch-bytes", 4000, "-q"]
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    t0 = time.monotonic()
+    run(*args, "-o", ref / "out")
+    full = time.monotonic() - t0
+    expected = output_bytes(ref)
+    assert len(expected) > 10
+    partial_resumes = 0
+    rng = random.Random(7)
+    for k in range(6):
+        d = tmp_path / f"k{k}"
+        d.mkdir()
+        # Kill once or twice at random moments, then let the same command finish.
+        for _ in range(1 + k % 2):
+            proc = subprocess.Popen([CLI, "tokenize", *map(str, args), "-o", str(d / "out")])
+            time.sleep(rng.uniform(0.05, 0.95) * full)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            mf = d / "out.manifest.json"
+            if mf.exists():
+                m = json.loads(mf.read_text())
+                if not m["complete"] and m["shards"]:
+                    partial_resumes += 1
+        p = run(*args[:-1], "-o", d / "out")
+        assert p.returncode == 0
+        assert output_bytes(d) == expected, f"kill round {k}"
+    assert partial_resumes >= 2, "no kill landed mid-run: the resume path was not exercised"
+
+
+def test_full_disk_is_a_clear_error_and_resumes(tmp_path):
+    docs = big_input(tmp_path, 4000)
+    args = [str(tmp_path / "big.jsonl"), "-e", "gpt2", "--shard-tokens", "20000", "-q"]
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    run(*args, "-o", ref / "out")
+    expected = output_bytes(ref)
+    total = sum(len(v) for v in expected.values())
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    # A private mount namespace (no root needed) with a tmpfs too small for the output; then more room.
+    script = f"""
+set -u
+mount -t tmpfs -o size={total // 2 // 4096 * 4096} tmpfs {disk} || exit 90
+{CLI} tokenize {' '.join(args)} -o {disk}/out 2> {tmp_path}/err1; echo $? > {tmp_path}/rc1
+ls {disk} > {tmp_path}/ls1
+for f in {disk}/*.manifest.json; do cp $f {tmp_path}/manifest1.json; done
+mount -o remount,size={total * 4} {disk}
+{CLI} tokenize {' '.join(args)} -o {disk}/out 2> {tmp_path}/err2; echo $? > {tmp_path}/rc2
+cp -r {disk} {tmp_path}/after
+"""
+    p = subprocess.run(["unshare", "-r", "-m", "sh", "-c", script], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "rc1").read_text().strip() == "1"
+    assert "No space left on device" in (tmp_path / "err1").read_text()
+    m = json.loads((tmp_path / "manifest1.json").read_text())
+    assert not m["complete"] and len(m["shards"]) >= 1
+    # Every shard the interrupted run left at its final name is listed and complete; nothing else is there
+    # but temporaries and the manifest.
+    listed = {f["path"] for s in m["shards"] for f in s["files"]}
+    for name in (tmp_path / "ls1").read_text().split():
+        assert name in listed or ".tmp" in name or name == "out.manifest.json", name
+    for s in m["shards"]:
+        for f in s["files"]:
+            assert hashlib.sha256(expected[f["path"]]).hexdigest() == f["sha256"]
+    assert (tmp_path / "rc2").read_text().strip() == "0", (tmp_path / "err2").read_text()
+    assert output_bytes(tmp_path / "after") == expected
+    assert len(docs) == json.loads(expected["out.manifest.json"])["documents"]
+
+
+def test_complete_output_is_not_redone_and_options_must_match(tmp_path):
+    make_jsonl(tmp_path / "a.jsonl", corpus_docs(11, 50))
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "-q")
+    before = output_bytes(tmp_path)
+    p = run(tmp_path / "a.jsonl", "-o", tmp_path / "out")
+    assert "already complete" in p.stderr and output_bytes(tmp_path) == before
+    p = run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "--separator", "bos", check=False)
+    assert p.returncode == 1 and "different options" in p.stderr
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "--separator", "bos", "--no-resume", "-q")
+    assert formats.read_megatron(str(tmp_path / "out"))[1] == expected_ids("cl100k_base", corpus_docs(11, 50), "bos")
+
+
+def test_progress_lines_and_summary_on_stderr(tmp_path):
+    big_input(tmp_path, 2000)
+    p = run(tmp_path / "big.jsonl", "-o", tmp_path / "out", "-e", "gpt2")
+    lines = p.stderr.strip().splitlines()
+    assert lines[-1].startswith("tokenize: 2000 documents,")
+    assert any("MB/s" in line and "tokens/s" in line and "ETA" in line for line in lines[:-1])
+    assert p.stdout == ""
+    q = run(tmp_path / "big.jsonl", "-o", tmp_path / "q", "-e", "gpt2", "-q")
+    assert q.stderr == ""

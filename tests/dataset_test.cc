@@ -1,0 +1,282 @@
+// include/tokenmill/dataset.h: the JSON Lines record parser on cases the Python json documentation fixes,
+// DatasetWriter output read back with a reader written here from megatron-core's .idx layout, thread-count
+// invariance, resume after an abandoned writer, gzip / zstd inputs made with zlib / libzstd here.
+// (End-to-end parity with Python's json / open and tiktoken is tests/dataset, in Python.)
+#include "tokenmill/dataset.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "util/sha256.h"
+
+namespace tokenmill {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const fs::path& p, std::string_view data) {
+  std::ofstream out(p, std::ios::binary);
+  out.write(data.data(), std::streamsize(data.size()));
+}
+
+template <class T>
+T load_le(const std::string& s, size_t at) {
+  T v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v |= T(uint64_t(uint8_t(s[at + i])) << (8 * i));
+  return v;
+}
+
+// megatron-core's .idx: magic, <Q version, <B dtype, <Q sequences, <Q documents, int32 lengths, int64
+// pointers, int64 document indices. Returns the sequences.
+std::vector<std::vector<Rank>> read_megatron(const std::string& prefix) {
+  std::string idx = slurp(prefix + ".idx"), bin = slurp(prefix + ".bin");
+  EXPECT_EQ(idx.substr(0, 9), std::string("MMIDIDX\0\0", 9));
+  EXPECT_EQ(load_le<uint64_t>(idx, 9), 1u);
+  const uint8_t code = uint8_t(idx[17]);
+  const size_t width = code == 8 ? 2 : code == 4 ? 4 : 0;
+  EXPECT_NE(width, 0u);
+  const uint64_t n = load_le<uint64_t>(idx, 18), docs = load_le<uint64_t>(idx, 26);
+  EXPECT_EQ(docs, n + 1);
+  EXPECT_EQ(idx.size(), 34 + n * 4 + n * 8 + docs * 8);
+  std::vector<std::vector<Rank>> out;
+  for (uint64_t i = 0; i < n; ++i) {
+    const int32_t len = load_le<int32_t>(idx, 34 + 4 * i);
+    const int64_t ptr = load_le<int64_t>(idx, 34 + 4 * n + 8 * i);
+    EXPECT_EQ(load_le<int64_t>(idx, 34 + 12 * n + 8 * i), int64_t(i));
+    std::vector<Rank> seq;
+    for (int32_t k = 0; k < len; ++k) {
+      seq.push_back(width == 2 ? load_le<uint16_t>(bin, size_t(ptr) + 2 * k)
+                               : load_le<uint32_t>(bin, size_t(ptr) + 4 * k));
+    }
+    out.push_back(std::move(seq));
+  }
+  return out;
+}
+
+std::vector<std::string> sample_docs(int n, unsigned seed) {
+  std::mt19937 rng(seed);
+  const char* parts[] = {"the", " ", "cat", "\n", "\xC3\xA9", "\xE6\x97\xA5", "  ", "123", "don't", "\xF0\x9F\x98\x80"};
+  std::vector<std::string> docs;
+  for (int i = 0; i < n; ++i) {
+    std::string d;
+    for (unsigned k = rng() % 30; k > 0; --k) d += parts[rng() % 10];
+    docs.push_back(d);
+  }
+  return docs;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("tokenmill_dataset_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+};
+
+std::map<std::string, std::string> output_files(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".tmp") == std::string::npos && name.find(".jsonl") == std::string::npos) out[name] = slurp(e.path());
+  }
+  return out;
+}
+
+TEST(JsonlDocument, DuplicateKeysLastWins) {
+  // Python's json docs: "only the last name-value pair for a given name is used".
+  auto d = parse_jsonl_document(R"({"text": "a", "text": "b"})", "text");
+  EXPECT_EQ(d.error, JsonlError::kNone);
+  EXPECT_EQ(d.text, "b");
+  EXPECT_EQ(parse_jsonl_document(R"({"text": "a", "text": 1})", "text").error, JsonlError::kFieldNotString);
+}
+
+TEST(JsonlDocument, PythonExtensionsAndStrictness) {
+  // json docs: NaN, Infinity and -Infinity are accepted; control characters in strings are not (strict).
+  EXPECT_EQ(parse_jsonl_document(R"({"x": NaN, "y": -Infinity, "text": "t"})", "text").text, "t");
+  EXPECT_EQ(parse_jsonl_document("{\"text\": \"a\x01b\"}", "text").error, JsonlError::kMalformed);
+  EXPECT_EQ(parse_jsonl_document(R"({"text": "a",})", "text").error, JsonlError::kMalformed);
+  EXPECT_EQ(parse_jsonl_document(R"({"other": "a"})", "text").error, JsonlError::kMissingField);
+  EXPECT_EQ(parse_jsonl_document(R"(["text"])", "text").error, JsonlError::kMalformed);
+  // A surrogate pair is one code point (U+1F600); a lone surrogate becomes U+FFFD (what tiktoken encodes).
+  EXPECT_EQ(parse_jsonl_document(R"({"text": "\ud83d\ude00"})", "text").text, "\xF0\x9F\x98\x80");
+  EXPECT_EQ(parse_jsonl_document(R"({"text": "\ud800x"})", "text").text, "\xEF\xBF\xBDx");
+  // errors="replace" before parsing: one U+FFFD per invalid byte here.
+  auto r = parse_jsonl_document("{\"text\": \"a\xFF\"}", "text");
+  EXPECT_TRUE(r.repaired);
+  EXPECT_EQ(r.text, "a\xEF\xBF\xBD");
+  // Deep nesting is an error, not a stack overflow.
+  std::string deep = "{\"text\": \"t\", \"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(parse_jsonl_document(deep, "text").error, JsonlError::kMalformed);
+}
+
+TEST(Sha256, StreamingEqualsOneShot) {
+  std::mt19937 rng(5);
+  std::string data(10000, '\0');
+  for (auto& c : data) c = char(rng());
+  for (int trial = 0; trial < 20; ++trial) {
+    util::Sha256 h;
+    size_t at = 0;
+    while (at < data.size()) {
+      size_t n = std::min<size_t>(rng() % 200, data.size() - at);
+      h.update(std::string_view(data).substr(at, n));
+      at += n;
+    }
+    EXPECT_EQ(h.hex_digest(), util::sha256_hex(data));
+  }
+}
+
+TEST(DatasetWriter, MegatronShardsRoundTripAndThreadInvariance) {
+  const Encoding& enc = testing::builtin("gpt2");
+  auto docs = sample_docs(2000, 1);
+  std::map<std::string, std::string> first;
+  for (unsigned threads : {1u, 2u, 4u}) {
+    TempDir dir;
+    TokenizeOptions o;
+    o.output_prefix = (dir.path / "out").string();
+    o.threads = threads;
+    o.batch_bytes = 500;
+    o.shard_tokens = 3000;
+    auto w = DatasetWriter::open(enc, "gpt2", {}, o);
+    ASSERT_TRUE(w.ok()) << w.error();
+    for (const auto& d : docs) ASSERT_TRUE(w->add_document(d).ok());
+    auto s = w->finish();
+    ASSERT_TRUE(s.ok()) << s.error();
+    EXPECT_EQ(s->documents, docs.size());
+    auto files = output_files(dir.path);
+    if (threads == 1) {
+      first = files;
+      std::vector<std::vector<Rank>> seqs;
+      for (uint64_t i = 0; i < s->shards; ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "out_%06llu", static_cast<unsigned long long>(i));
+        for (auto& q : read_megatron((dir.path / name).string())) seqs.push_back(std::move(q));
+      }
+      ASSERT_EQ(seqs.size(), docs.size());
+      for (size_t i = 0; i < docs.size(); ++i) {
+        auto ids = enc.encode_ordinary(docs[i]);
+        ids.push_back(*enc.eot_token());
+        EXPECT_EQ(seqs[i], ids) << i;
+      }
+      EXPECT_GT(s->shards, 3u);
+    } else {
+      EXPECT_EQ(files, first) << threads << " threads";
+    }
+  }
+}
+
+TEST(DatasetWriter, ResumeAfterAbandonedWriterIsByteIdentical) {
+  const Encoding& enc = testing::builtin("gpt2");
+  auto docs = sample_docs(3000, 2);
+  for (ShardFormat format : {ShardFormat::kMegatron, ShardFormat::kNanogpt, ShardFormat::kLlmc}) {
+    TempDir ref, cut;
+    TokenizeOptions o;
+    o.format = format;
+    o.shard_tokens = 2500;
+    o.batch_bytes = 300;
+    o.output_prefix = (ref.path / "out").string();
+    {
+      auto w = DatasetWriter::open(enc, "gpt2", {}, o);
+      ASSERT_TRUE(w.ok());
+      for (const auto& d : docs) ASSERT_TRUE(w->add_document(d).ok());
+      ASSERT_TRUE(w->finish().ok());
+    }
+    o.output_prefix = (cut.path / "out").string();
+    {
+      auto w = DatasetWriter::open(enc, "gpt2", {}, o);
+      ASSERT_TRUE(w.ok());
+      for (size_t i = 0; i < docs.size() / 2; ++i) ASSERT_TRUE(w->add_document(docs[i]).ok());
+      // Destroyed without finish(): what a crash leaves, minus the temporary files.
+    }
+    auto w = DatasetWriter::open(enc, "gpt2", {}, o);
+    ASSERT_TRUE(w.ok()) << w.error();
+    EXPECT_GT(w->skip_documents(), 0u);
+    EXPECT_LT(w->skip_documents(), docs.size() / 2);
+    for (const auto& d : docs) ASSERT_TRUE(w->add_document(d).ok());
+    auto s = w->finish();
+    ASSERT_TRUE(s.ok()) << s.error();
+    EXPECT_GT(s->resumed_documents, 0u);
+    EXPECT_EQ(output_files(cut.path), output_files(ref.path)) << int(format);
+  }
+}
+
+TEST(TokenizeFiles, GzipAndZstdInputsEqualPlain) {
+  const Encoding& enc = testing::builtin("gpt2");
+  TempDir dir;
+  std::string jsonl;
+  for (const auto& d : sample_docs(500, 3)) {
+    std::string esc;
+    for (char c : d) esc += c == '\n' ? std::string("\\n") : std::string(1, c);
+    jsonl += "{\"text\": \"" + esc + "\"}\n";
+  }
+  spit(dir.path / "a.jsonl", jsonl);
+  // gzip made here with zlib's deflate (gzip wrapper: windowBits 15 + 16).
+  {
+    z_stream z{};
+    ASSERT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(deflateBound(&z, jsonl.size()), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(jsonl.data());
+    z.avail_in = unsigned(jsonl.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = unsigned(out.size());
+    ASSERT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    spit(dir.path / "a.jsonl.gz", out);
+    spit(dir.path / "t.jsonl.gz", out.substr(0, out.size() - 10));
+  }
+  {
+    std::string out(ZSTD_compressBound(jsonl.size()), '\0');
+    size_t n = ZSTD_compress(out.data(), out.size(), jsonl.data(), jsonl.size(), 3);
+    ASSERT_FALSE(ZSTD_isError(n));
+    out.resize(n);
+    spit(dir.path / "a.jsonl.zst", out);
+  }
+  std::string plain;
+  for (std::string name : {"a.jsonl", "a.jsonl.gz", "a.jsonl.zst"}) {
+    TokenizeOptions o;
+    o.output_prefix = (dir.path / ("o_" + name)).string();
+    std::vector<std::string> inputs = {(dir.path / name).string()};
+    auto s = tokenize_files(enc, "gpt2", inputs, o);
+    ASSERT_TRUE(s.ok()) << s.error();
+    EXPECT_EQ(s->documents, 500u);
+    std::string bin = slurp(o.output_prefix + ".bin");
+    if (plain.empty()) plain = bin;
+    EXPECT_EQ(bin, plain) << name;
+  }
+  TokenizeOptions o;
+  o.output_prefix = (dir.path / "o_t").string();
+  std::vector<std::string> inputs = {(dir.path / "t.jsonl.gz").string()};
+  auto s = tokenize_files(enc, "gpt2", inputs, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("t.jsonl.gz: truncated gzip stream at offset"), std::string::npos) << s.error();
+}
+
+}  // namespace
+}  // namespace tokenmill
