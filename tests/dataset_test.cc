@@ -180,7 +180,7 @@ TEST(DatasetWriter, MegatronShardsRoundTripAndThreadInvariance) {
       }
       ASSERT_EQ(seqs.size(), docs.size());
       for (size_t i = 0; i < docs.size(); ++i) {
-        auto ids = enc.encode_ordinary(docs[i]);
+        auto ids = *enc.encode_ordinary(docs[i]);
         ids.push_back(*enc.eot_token());
         EXPECT_EQ(seqs[i], ids) << i;
       }

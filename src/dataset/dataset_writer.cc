@@ -15,6 +15,7 @@
 #include "dataset/shard_writer.h"
 #include "tokenmill/dataset.h"
 #include "tokenmill/train.h"
+#include "util/atomic_file.h"
 #include "util/sha256.h"
 
 namespace tokenmill {
@@ -68,6 +69,7 @@ struct Batch {
   std::vector<size_t> ends;
   std::vector<Rank> tokens;
   std::vector<size_t> token_ends;
+  Status status;  // a custom pattern's regex can give up on a document: the batch is then not written
   bool done = false;
 };
 
@@ -153,7 +155,8 @@ struct DatasetWriter::Impl {
     size_t start = 0;
     for (size_t end : b.ends) {
       if (sep && opt.separator == Separator::kBos) b.tokens.push_back(*sep);
-      enc.encode_ordinary(std::string_view(b.text).substr(start, end - start), b.tokens);
+      b.status = enc.encode_ordinary(std::string_view(b.text).substr(start, end - start), b.tokens);
+      if (!b.status.ok()) return;
       if (sep && opt.separator == Separator::kEos) b.tokens.push_back(*sep);
       b.token_ends.push_back(b.tokens.size());
       start = end;
@@ -197,6 +200,7 @@ struct DatasetWriter::Impl {
   }
 
   Status write_batch(const Batch& b) {
+    if (!b.status.ok()) return b.status;
     size_t start = 0;
     for (size_t end : b.token_ends) {
       std::span<const Rank> ids(b.tokens.data() + start, end - start);
