@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tokenmill/status.h"
@@ -34,6 +35,13 @@ class Normalizer {
   virtual ~Normalizer() = default;
   virtual void normalize(NormalizedString& s) const = 0;
 };
+
+// Unicode NFC (16.0), with HF's alignments.
+std::unique_ptr<Normalizer> make_nfc_normalizer();
+
+// Rewrites s from a list of (character, change) as HF's NormalizedString::transform: change 0 replaces the
+// next character of s, +1 inserts (aligned like the character before), -n replaces and removes n more.
+void apply_changes(NormalizedString& s, const std::vector<std::pair<uint32_t, int>>& dest);
 
 // Applies each in turn; an empty sequence changes nothing.
 std::unique_ptr<Normalizer> make_sequence_normalizer(std::vector<std::unique_ptr<Normalizer>> parts);

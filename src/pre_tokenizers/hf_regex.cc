@@ -3,7 +3,14 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
+#include <cstdio>
+
 namespace tokenmill::hf {
+
+namespace {
+#include "pre_tokenizers/general_category.inc"
+}  // namespace
 
 struct HfRegex::Code {
   pcre2_code* code = nullptr;
@@ -18,8 +25,67 @@ constexpr std::string_view kWhiteSpaceSet =
     "\\t\\n\\x{0B}\\x{0C}\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}"
     "\\x{3000}";
 
-// Rewrites \s / \S; refuses escapes whose meaning differs (Ruby's \h is a hex digit, PCRE2's horizontal
-// space; \w, \d, \b follow different Unicode definitions) rather than give other pieces.
+// Oniguruma's loose property-name match: case, '_', '-' and ' ' do not count.
+std::string loose(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '_' || c == '-' || c == ' ') continue;
+    out += char(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return out;
+}
+
+const GeneralCategory* find_category(std::string_view name) {
+  const std::string key = loose(name);
+  for (const GeneralCategory& gc : kGeneralCategories) {
+    if (loose(gc.short_name) == key || loose(gc.long_name) == key) return &gc;
+  }
+  return nullptr;
+}
+
+void append_code_point(std::string& out, uint32_t cp) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "\\x{%X}", cp);
+  out += buf;
+}
+
+// The category's ranges (or their complement, surrogates left out) as the inside of a PCRE2 class.
+std::string class_body(const GeneralCategory& gc, bool negate) {
+  std::vector<std::pair<uint32_t, uint32_t>> ranges;
+  for (size_t i = 0; i < gc.size; ++i) ranges.push_back({gc.ranges[i][0], gc.ranges[i][1]});
+  if (negate) {
+    std::vector<std::pair<uint32_t, uint32_t>> comp;
+    uint32_t next = 0;
+    auto add = [&](uint32_t a, uint32_t b) {
+      // Split around the surrogates, which PCRE2 does not accept in a UTF class.
+      if (a <= 0xDFFF && b >= 0xD800) {
+        if (a < 0xD800) comp.push_back({a, 0xD7FF});
+        if (b > 0xDFFF) comp.push_back({0xE000, b});
+      } else {
+        comp.push_back({a, b});
+      }
+    };
+    for (auto [a, b] : ranges) {
+      if (a > next) add(next, a - 1);
+      next = b + 1;
+    }
+    if (next <= 0x10FFFF) add(next, 0x10FFFF);
+    ranges = std::move(comp);
+  }
+  std::string out;
+  for (auto [a, b] : ranges) {
+    append_code_point(out, a);
+    if (b != a) {
+      out += '-';
+      append_code_point(out, b);
+    }
+  }
+  return out;
+}
+
+// Rewrites \s / \S and \p{..} / \P{..} (spelled out from the Unicode 16.0 tables); refuses escapes whose meaning
+// differs (Ruby's \h is a hex digit, PCRE2's horizontal space; \w, \d, \b follow different Unicode definitions) rather
+// than give other pieces.
 Result<std::string> rewrite(std::string_view p) {
   std::string out;
   bool in_class = false;
@@ -27,6 +93,47 @@ Result<std::string> rewrite(std::string_view p) {
     char c = p[i];
     if (c == '\\' && i + 1 < p.size()) {
       char n = p[i + 1];
+      if (n == 'p' || n == 'P') {
+        // \pL, \p{L}, \p{^L}, \P{L}
+        size_t name_begin, name_end, next;
+        if (i + 2 < p.size() && p[i + 2] == '{') {
+          size_t close = p.find('}', i + 3);
+          if (close == std::string_view::npos) {
+            return Status(ErrorCode::kInvalidArgument, "split regex: unterminated \\p{ at offset " + std::to_string(i) +
+                                                           " (pattern: " + std::string(p) + ")");
+          }
+          name_begin = i + 3;
+          name_end = close;
+          next = close + 1;
+        } else {
+          name_begin = i + 2;
+          name_end = std::min(p.size(), i + 3);
+          next = name_end;
+        }
+        bool negate = n == 'P';
+        std::string_view name = p.substr(name_begin, name_end - name_begin);
+        if (!name.empty() && name[0] == '^') {
+          negate = !negate;
+          name.remove_prefix(1);
+        }
+        const GeneralCategory* gc = find_category(name);
+        if (gc == nullptr) {
+          return Status(ErrorCode::kInvalidArgument, "split regex: \\p{" + std::string(name) + "} at offset " +
+                                                         std::to_string(i) +
+                                                         " is not a General_Category (scripts and other "
+                                                         "properties are not supported) (pattern: " +
+                                                         std::string(p) + ")");
+        }
+        if (in_class) {
+          out += class_body(*gc, negate);
+        } else {
+          out += '[';
+          out += class_body(*gc, negate);
+          out += ']';
+        }
+        i = next - 1;
+        continue;
+      }
       if (n == 's') {
         out += in_class ? std::string(kWhiteSpaceSet) : "[" + std::string(kWhiteSpaceSet) + "]";
       } else if (n == 'S' && !in_class) {

@@ -87,6 +87,10 @@ class Loader {
       if (!list.empty()) *out = hf::make_sequence_normalizer(std::move(list));
       return Status();
     }
+    if (type == "NFC") {
+      *out = hf::make_nfc_normalizer();
+      return Status();
+    }
     return error(path + ".type", "normalizer '" + type + "' is not supported");
   }
 

