@@ -158,14 +158,11 @@ Result<std::string> rewrite(std::string_view p) {
       continue;
     }
     if (c == '[' && in_class) {
-      // Nested classes and && intersection are Oniguruma syntax PCRE2 reads differently.
-      if (i + 1 < p.size() && p[i + 1] == ':') {
-        out += c;
-        continue;
-      }
-      return Status(ErrorCode::kInvalidArgument, "split regex has a nested character class at offset " +
-                                                     std::to_string(i) + ", not supported (pattern: " + std::string(p) +
-                                                     ")");
+      // Nested classes, POSIX brackets ([:alpha:] is Unicode Alphabetic in Oniguruma) and && intersection
+      // are read differently by PCRE2.
+      return Status(ErrorCode::kInvalidArgument,
+                    "split regex has a nested character class or POSIX bracket at offset " + std::to_string(i) +
+                        ", not supported (pattern: " + std::string(p) + ")");
     }
     if (c == '&' && in_class && i + 1 < p.size() && p[i + 1] == '&') {
       return Status(ErrorCode::kInvalidArgument, "split regex has a class intersection (&&) at offset " +

@@ -215,10 +215,16 @@ class Loader {
     array merges;
     if (o["merges"].get(merges)) return error(path + ".merges", "expected an array");
     size_t i = 0;
+    int strings = 0, pairs = 0;
     for (element m : merges) {
       std::string where = path + ".merges[" + std::to_string(i++) + "]";
       std::string_view str;
       array pair;
+      (m.is_string() ? strings : pairs)++;
+      if (strings && pairs) {
+        // HF reads the list as all strings or all pairs and refuses a mix.
+        return error(where, "mixes \"left right\" strings and [left, right] pairs");
+      }
       if (!m.get(str)) {
         size_t sp = str.find(' ');
         if (sp == std::string_view::npos || str.find(' ', sp + 1) != std::string_view::npos) {
