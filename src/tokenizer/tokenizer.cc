@@ -21,8 +21,9 @@ std::vector<Offsets> char_offsets(std::string_view text, std::span<const Offsets
     if (o.first < text.size() && o.second < text.size()) {
       out.push_back({map[o.first], map[o.second]});
     } else if (o.first < text.size()) {
-      // An end past the last byte: one past the character of the last byte of the range.
-      uint32_t last = o.second >= 1 && o.second - 1 < text.size() ? map[o.second - 1] : map[o.first];
+      // An end past the last byte: one past the character of the byte before it, or (HF's fallback
+      // when that byte is past the text too) start + 2.
+      uint32_t last = o.second >= 1 && o.second - 1 < text.size() ? map[o.second - 1] : map[o.first] + 1;
       out.push_back({map[o.first], last + 1});
     } else {
       out.push_back(o);  // HF keeps offsets it cannot convert
@@ -78,7 +79,9 @@ Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& op
   for (const hf::AddedSegment& seg : raw) {
     if (seg.range.first == seg.range.second) continue;  // HF drops empty splits
     if (seg.id) {
-      push_token(enc, *seg.id, t.added[t.added_by_id.at(*seg.id)].content, seg.range, word++);
+      // The token's text is what matched, stripped whitespace included, as in HF.
+      push_token(enc, *seg.id, std::string(text.substr(seg.range.first, seg.range.second - seg.range.first)), seg.range,
+                 word++);
       continue;
     }
     hf::NormalizedString ns = hf::NormalizedString::identity(
@@ -92,7 +95,7 @@ Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& op
     for (const hf::AddedSegment& s2 : norm) {
       if (s2.range.first == s2.range.second) continue;
       if (s2.id) {
-        push_token(enc, *s2.id, t.added[t.added_by_id.at(*s2.id)].content,
+        push_token(enc, *s2.id, ns.normalized.substr(s2.range.first, s2.range.second - s2.range.first),
                    ns.original_offsets(s2.range.first, s2.range.second), word++);
         continue;
       }
@@ -107,8 +110,11 @@ Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& op
         t.model->tokenize(std::string_view(ns.normalized).substr(sp.first, sp.second - sp.first), model_tokens);
         for (const hf::ModelToken& mt : model_tokens) {
           const std::string* tok = t.model->id_to_token(mt.id);
-          push_token(enc, mt.id, tok ? *tok : std::string(),
-                     ns.original_offsets(sp.first + mt.begin, sp.first + mt.end), word);
+          // Byte fallback over a prefix or suffix counts more bytes than the piece has; HF cannot map such
+          // offsets and keeps them as they are, relative to the piece.
+          Offsets o = mt.end <= sp.second - sp.first ? ns.original_offsets(sp.first + mt.begin, sp.first + mt.end)
+                                                     : Offsets{mt.begin, mt.end};
+          push_token(enc, mt.id, tok ? *tok : std::string(), o, word);
         }
         ++word;
       }

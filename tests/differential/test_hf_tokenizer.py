@@ -262,3 +262,181 @@ def test_generated_table_is_current(command, committed, tmp_path):
     args = [a.format(ucd=ucd, python=sys.executable) for a in command] + [str(out)]
     subprocess.run(args, cwd=REPO, check=True)
     assert out.read_text() == (REPO / committed).read_text(), f"{committed} is stale: rerun {' '.join(command)}"
+
+
+# ---- small tokenizer.json files, trained by HF and edited, for the components the real models lack ----
+
+TRAIN_TEXT = [
+    "the quick brown fox jumps over the lazy dog. The Quick Brown Fox! 12345 67 8",
+    "hello world, hello tokenizers; don't stop: I'M HERE, we'll see. naïve café résumé",
+    "日本語のテキスト 中文 한국어 Привет мир αβγ",
+    "def f(x):\n    return x + 1  # comment\n\tif (a && b) { c(); }",
+] * 30
+
+
+def trained(tmp_path: Path, name: str, *, byte_level: bool = False, model_kw=None, edit=None, vocab_size=300) -> Path:
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
+
+    model_kw = dict(model_kw or {})
+    kw = {k: model_kw[k] for k in ("continuing_subword_prefix", "end_of_word_suffix") if k in model_kw}
+    tok = Tokenizer(models.BPE(unk_token=None if byte_level else "[UNK]", **model_kw))
+    if byte_level:
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+        alphabet = pre_tokenizers.ByteLevel.alphabet()
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"\p{L}+|\p{N}|[^\s\p{L}\p{N}]+"), "removed", invert=True)
+        alphabet = []
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[] if byte_level else ["[UNK]"],
+        initial_alphabet=alphabet,
+        show_progress=False,
+        **kw,
+    )
+    tok.train_from_iterator(TRAIN_TEXT, trainer)
+    d = json.loads(tok.to_str())
+    if edit:
+        edit(d)
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+    Tokenizer.from_file(str(path))  # HF must accept what we compare on
+    return path
+
+
+def small_texts(seed: int, special=()) -> list[str]:
+    return adversarial(list(special), 250, seed)
+
+
+def add_byte_tokens(d):
+    vocab = d["model"]["vocab"]
+    for b in range(256):
+        if b % 3:  # leave some bytes out, so some characters fall back to unk
+            vocab.setdefault(f"<0x{b:02X}>", len(vocab))
+
+
+@pytest.mark.parametrize(
+    "model_kw,edit",
+    [
+        ({}, None),
+        ({"fuse_unk": True}, None),
+        ({"continuing_subword_prefix": "##"}, None),
+        ({"end_of_word_suffix": "</w>"}, None),
+        ({"continuing_subword_prefix": "##", "end_of_word_suffix": "</w>"}, None),
+        ({"byte_fallback": True}, add_byte_tokens),
+        ({"byte_fallback": True, "fuse_unk": True, "continuing_subword_prefix": "##"}, add_byte_tokens),
+        ({"ignore_merges": True}, None),
+    ],
+    ids=["unk", "fuse_unk", "prefix", "suffix", "prefix_suffix", "byte_fallback", "byte_fallback_fuse_prefix", "ignore_merges"],
+)
+def test_bpe_flags(tmp_path, model_kw, edit):
+    path = trained(tmp_path, "bpe", model_kw=model_kw, edit=edit)
+    compare(path, small_texts(1), "hf components", "bpe " + ",".join(model_kw) or "plain")
+
+
+BEHAVIORS = ["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"]
+
+
+@pytest.mark.parametrize("behavior", BEHAVIORS)
+@pytest.mark.parametrize("invert", [False, True])
+@pytest.mark.parametrize("pattern", [{"Regex": r"\s+|\p{P}"}, {"String": " "}, {"Regex": r"x*"}], ids=["regex", "string", "empty"])
+def test_split_behaviors(tmp_path, behavior, invert, pattern):
+    def edit(d):
+        d["pre_tokenizer"] = {
+            "type": "Sequence",
+            "pretokenizers": [
+                {"type": "Split", "pattern": pattern, "behavior": behavior, "invert": invert},
+                {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False},
+            ],
+        }
+
+    path = trained(tmp_path, "split", byte_level=True, edit=edit)
+    compare(path, small_texts(2)[:120], "hf components", f"split {behavior} {invert}")
+
+
+def test_byte_level_gpt2_regex_and_decoder(tmp_path):
+    def edit(d):
+        d["decoder"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
+
+    compare(trained(tmp_path, "bl", byte_level=True, edit=edit), small_texts(3), "hf components", "byte-level gpt2")
+
+
+ADDED = [
+    ("<mask>", dict(special=True, lstrip=True, rstrip=False, single_word=False, normalized=False)),
+    ("[SEP]", dict(special=True, lstrip=False, rstrip=True, single_word=False, normalized=False)),
+    ("word", dict(special=False, lstrip=False, rstrip=False, single_word=True, normalized=False)),
+    ("caf\u00e9", dict(special=False, lstrip=True, rstrip=True, single_word=False, normalized=True)),
+    ("<x>", dict(special=True, lstrip=False, rstrip=False, single_word=False, normalized=True)),
+    ("<x><y>", dict(special=False, lstrip=False, rstrip=False, single_word=False, normalized=False)),
+    (" sp", dict(special=False, lstrip=False, rstrip=False, single_word=True, normalized=False)),
+]
+
+
+def with_added(d, normalizer=None):
+    vocab_max = max(d["model"]["vocab"].values())
+    d["added_tokens"] = [
+        {"id": vocab_max + 1 + i, "content": c, **flags} for i, (c, flags) in enumerate(ADDED)
+    ]
+    d["normalizer"] = normalizer
+
+
+@pytest.mark.parametrize("normalizer", [None, {"type": "NFC"}], ids=["raw", "nfc"])
+def test_added_token_flags(tmp_path, normalizer):
+    path = trained(tmp_path, "added", byte_level=True, edit=lambda d: with_added(d, normalizer))
+    extra = [c for c, _ in ADDED] + ["cafe\u0301", "word_", "\u00e9word", "words", " word ", "x<mask>  y", "[SEP]\t\t z"]
+    compare(path, small_texts(4, extra), "hf components", f"added tokens {normalizer}")
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False},
+        {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": False},
+        {
+            "type": "Sequence",
+            "processors": [
+                {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+                {
+                    "type": "TemplateProcessing",
+                    "single": [
+                        {"SpecialToken": {"id": "<x>", "type_id": 1}},
+                        {"Sequence": {"id": "A", "type_id": 2}},
+                        {"SpecialToken": {"id": "[SEP]", "type_id": 3}},
+                        {"SpecialToken": {"id": "two", "type_id": 0}},
+                    ],
+                    "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                    "special_tokens": {
+                        "<x>": {"id": "<x>", "ids": [0], "tokens": ["<x>"]},
+                        "[SEP]": {"id": "[SEP]", "ids": [1], "tokens": ["[SEP]"]},
+                        "two": {"id": "two", "ids": [2, 3], "tokens": ["a", "b"]},
+                    },
+                },
+            ],
+        },
+    ],
+    ids=["trim", "trim_prefix_space", "sequence_template"],
+)
+def test_post_processors(tmp_path, post):
+    def edit(d):
+        with_added(d)
+        d["post_processor"] = post
+
+    compare(trained(tmp_path, "post", byte_level=True, edit=edit), small_texts(5, ["<x>", "[SEP]"]), "hf components", "post")
+
+
+@pytest.mark.parametrize(
+    "decoder",
+    [
+        {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "##"}, "content": ""}, {"type": "Fuse"}]},
+        {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Strip", "content": " ", "start": 1, "stop": 1}]},
+        {"type": "Sequence", "decoders": [{"type": "Strip", "content": "#", "start": 2, "stop": 0}, {"type": "ByteFallback"}, {"type": "Fuse"}]},
+        None,
+    ],
+    ids=["replace_fuse", "bytefallback_strip", "strip_bytefallback_fuse", "none"],
+)
+def test_decoders(tmp_path, decoder):
+    def edit(d):
+        add_byte_tokens(d)
+        d["decoder"] = decoder
+
+    path = trained(tmp_path, "dec", model_kw={"byte_fallback": True, "continuing_subword_prefix": "##"}, edit=edit)
+    compare(path, small_texts(6), "hf components", f"decoder {decoder and decoder['decoders'][0]['type']}")
