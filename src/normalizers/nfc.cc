@@ -97,16 +97,7 @@ std::vector<uint32_t> code_points(std::string_view s) {
 
 void apply_changes(NormalizedString& s, const std::vector<std::pair<uint32_t, int>>& dest) {
   // The old alignments, materialised if they were the identity.
-  std::vector<Offsets> old = s.alignments;
-  if (old.empty()) {
-    old.resize(s.normalized.size());
-    for (size_t i = 0; i < s.normalized.size();) {
-      unsigned char c = static_cast<unsigned char>(s.normalized[i]);
-      size_t n = std::min<size_t>(c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4, s.normalized.size() - i);
-      for (size_t k = 0; k < n; ++k) old[i + k] = {uint32_t(i), uint32_t(i + n)};
-      i += n;
-    }
-  }
+  const std::vector<Offsets> old = s.alignments.empty() ? identity_alignments(s.normalized) : s.alignments;
   const std::vector<uint32_t> old_chars = code_points(s.normalized);
   size_t next_char = 0, offset = 0;
   std::string text;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "pre_tokenizers/hf_regex.h"
 #include "tokenmill/status.h"
 #include "tokenmill/tokenizer.h"
 
@@ -42,6 +43,12 @@ std::unique_ptr<Normalizer> make_nfc_normalizer();
 // Rewrites s from a list of (character, change) as HF's NormalizedString::transform: change 0 replaces the
 // next character of s, +1 inserts (aligned like the character before), -n replaces and removes n more.
 void apply_changes(NormalizedString& s, const std::vector<std::pair<uint32_t, int>>& dest);
+
+// Every match of `pattern` (HF regex semantics; a literal is an escaped regex) becomes `content`.
+std::unique_ptr<Normalizer> make_replace_normalizer(HfRegex pattern, std::string content);
+
+// The alignments of an unchanged text: each byte maps to the character that holds it.
+std::vector<Offsets> identity_alignments(std::string_view text);
 
 // Applies each in turn; an empty sequence changes nothing.
 std::unique_ptr<Normalizer> make_sequence_normalizer(std::vector<std::unique_ptr<Normalizer>> parts);

@@ -32,4 +32,7 @@ class HfRegex {
   std::shared_ptr<const Code> code_;
 };
 
+// A literal as a regex that matches exactly it (HF's regex::escape, for String patterns).
+std::string escape_literal(std::string_view literal);
+
 }  // namespace tokenmill::hf

@@ -162,14 +162,18 @@ int byte_level_byte(uint32_t cp) { return cp < 324 ? tables().bytes[cp] : -1; }
 std::unique_ptr<PreTokenizer> make_split_regex(HfRegex regex, SplitBehavior behavior, bool invert) {
   return std::make_unique<SplitRegex>(std::move(regex), behavior, invert);
 }
-Result<std::unique_ptr<PreTokenizer>> make_split_string(std::string_view literal, SplitBehavior behavior, bool invert) {
-  // HF runs a String pattern as the escaped regex, so its iteration (empty literal included) is the regex's.
+std::string escape_literal(std::string_view literal) {
   std::string escaped;
   for (char c : literal) {
     if (std::string_view("\\.+*?()|[]{}^$#&-~ ").find(c) != std::string_view::npos) escaped += '\\';
     escaped += c;
   }
-  auto re = HfRegex::compile(escaped);
+  return escaped;
+}
+
+Result<std::unique_ptr<PreTokenizer>> make_split_string(std::string_view literal, SplitBehavior behavior, bool invert) {
+  // HF runs a String pattern as the escaped regex, so its iteration (empty literal included) is the regex's.
+  auto re = HfRegex::compile(escape_literal(literal));
   if (!re.ok()) return re.status();
   return make_split_regex(std::move(re).value(), behavior, invert);
 }

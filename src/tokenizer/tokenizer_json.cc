@@ -87,6 +87,21 @@ class Loader {
       if (!list.empty()) *out = hf::make_sequence_normalizer(std::move(list));
       return Status();
     }
+    if (type == "Replace") {
+      object pattern;
+      std::optional<std::string> regex, literal, content;
+      if (o["pattern"].get(pattern)) return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+      s = get_string(pattern, path + ".pattern", "Regex", &regex);
+      if (s.ok()) s = get_string(pattern, path + ".pattern", "String", &literal);
+      if (s.ok()) s = get_string(o, path, "content", &content);
+      if (!s.ok()) return s;
+      if (!content) return error(path + ".content", "missing");
+      if (!regex && !literal) return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+      auto re = hf::HfRegex::compile(regex ? *regex : hf::escape_literal(*literal));
+      if (!re.ok()) return error(path + ".pattern", re.error());
+      *out = hf::make_replace_normalizer(std::move(re).value(), *content);
+      return Status();
+    }
     if (type == "NFC") {
       *out = hf::make_nfc_normalizer();
       return Status();

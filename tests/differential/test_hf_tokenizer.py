@@ -20,7 +20,7 @@ import pytest
 
 import harness
 
-MODELS = ["llama3", "qwen3", "deepseek_v3", "gpt4o"]
+MODELS = ["llama3", "qwen3", "deepseek_v3", "gpt4o", "gemma3"]
 REPO = Path(__file__).resolve().parents[2]
 
 
