@@ -440,3 +440,45 @@ def test_decoders(tmp_path, decoder):
 
     path = trained(tmp_path, "dec", model_kw={"byte_fallback": True, "continuing_subword_prefix": "##"}, edit=edit)
     compare(path, small_texts(6), "hf components", f"decoder {decoder and decoder['decoders'][0]['type']}")
+
+
+# ---- the CLI ----
+
+
+def cli_path() -> Path:
+    return Path(harness.required_env("TOKENMILL_CLI", "the tokenmill command-line binary"))
+
+
+@pytest.mark.parametrize("name", ["llama3"])
+def test_cli_matches_hf(name, tmp_path):
+    from tokenizers import Tokenizer
+
+    path = model_path(name)
+    tok = Tokenizer.from_file(str(path))
+    cli = str(cli_path())
+    # Each call loads the model: a few texts (the library itself is compared above).
+    for text in ["Hello world", "  <|begin_of_text|>x\n\n 123456 don't", "日本語 😀 e\u0301"]:
+        data = text.encode("utf-8")
+        for add in (False, True):
+            flags = ["--add-special-tokens"] if add else []
+            want = tok.encode(text, add_special_tokens=add)
+            got = subprocess.run([cli, "encode", "-t", str(path), *flags, "-"], input=data, capture_output=True, check=True)
+            assert [int(x) for x in got.stdout.split()] == want.ids, text
+            count = subprocess.run([cli, "count", "-t", str(path), *flags], input=data, capture_output=True, check=True)
+            assert int(count.stdout) == len(want.ids)
+        # --offsets: byte offsets into the input (HF's Python gives characters; convert them to bytes).
+        want = tok.encode(text, add_special_tokens=False)
+        byte_at = [len(text[:i].encode("utf-8")) for i in range(len(text) + 1)]
+        lines = subprocess.run([cli, "encode", "-t", str(path), "--offsets", "-"], input=data, capture_output=True, check=True)
+        rows = [line.split(b"\t") for line in lines.stdout.decode("utf-8").encode("utf-8").split(b"\n") if line]
+        assert [int(r[0]) for r in rows] == want.ids
+        assert [(int(r[1]), int(r[2])) for r in rows] == [(byte_at[b], byte_at[e]) for b, e in want.offsets]
+        ids = " ".join(map(str, tok.encode(text).ids)).encode()
+        for keep in (False, True):
+            flags = ["--keep-special-tokens"] if keep else []
+            dec = subprocess.run([cli, "decode", "-t", str(path), *flags], input=ids, capture_output=True, check=True)
+            assert dec.stdout.decode("utf-8") == tok.decode(tok.encode(text).ids, skip_special_tokens=not keep)
+    bad = subprocess.run([cli, "decode", "-t", str(path)], input=b"1 4294967295", capture_output=True)
+    assert bad.returncode == 1 and b"4294967295" in bad.stderr
+    missing = subprocess.run([cli, "count", "-t", str(tmp_path / "none.json")], input=b"x", capture_output=True)
+    assert missing.returncode == 1 and b"none.json" in missing.stderr
