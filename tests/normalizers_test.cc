@@ -45,3 +45,31 @@ TEST(Nfc, AlignmentsPointIntoTheOriginal) {
 
 }  // namespace
 }  // namespace tokenmill::hf
+
+namespace tokenmill::hf {
+namespace {
+
+TEST(Replace, LiteralAndRegex) {
+  // Values from HF tokenizers 0.23.3: normalizers.Replace(' ', '\u2581') on "a b  c", and
+  // normalizers.Replace(Regex(r'\s+'), '-') on "a \t b".
+  auto lit = HfRegex::compile(escape_literal(" "));
+  ASSERT_TRUE(lit.ok());
+  auto r = make_replace_normalizer(std::move(lit).value(), "\u2581");
+  NormalizedString s = NormalizedString::identity("a b  c", 0);
+  r->normalize(s);
+  EXPECT_EQ(s.normalized, "a\u2581b\u2581\u2581c");
+  // Each byte of a replacement is aligned like the space it replaced (HF's offsets for these tokens, seen
+  // through a BPE tokenizer with this normalizer: (1, 2) and (4, 5)).
+  EXPECT_EQ(s.original_offsets(1, 4), (Offsets{1, 2}));
+  EXPECT_EQ(s.original_offsets(8, 11), (Offsets{4, 5}));
+  auto re = HfRegex::compile(R"(\s+)");
+  ASSERT_TRUE(re.ok());
+  auto r2 = make_replace_normalizer(std::move(re).value(), "-");
+  NormalizedString t = NormalizedString::identity("a \t b", 0);
+  r2->normalize(t);
+  EXPECT_EQ(t.normalized, "a-b");
+  EXPECT_EQ(t.original_offsets(1, 2), (Offsets{3, 4}));  // like the last byte of the match (HF: (3, 4))
+}
+
+}  // namespace
+}  // namespace tokenmill::hf
