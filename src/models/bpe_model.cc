@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <queue>
 
@@ -57,7 +58,8 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
   }
   const size_t prefix_len = config.continuing_subword_prefix ? config.continuing_subword_prefix->size() : 0;
   for (size_t i = 0; i < config.merges.size(); ++i) {
-    const auto& [a, b] = config.merges[i];
+    const std::string& a = config.merges[i].first;
+    const std::string& b = config.merges[i].second;
     auto where = [&] { return "model.merges[" + std::to_string(i) + "] ('" + a + " " + b + "'): "; };
     auto ia = m.json_vocab_.find(a);
     if (ia == m.json_vocab_.end()) return Status(ErrorCode::kParseError, where() + "'" + a + "' is not in the vocab");
@@ -102,6 +104,8 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
       m.byte_fallback_ids_[b] = it == m.json_vocab_.end() ? UINT32_MAX : it->second;
     }
   }
+  static std::atomic<uint64_t> next_cache_id{1};
+  m.cache_id_ = next_cache_id++;
   config.vocab.clear();
   config.merges.clear();
   m.config_ = std::move(config);
@@ -119,6 +123,36 @@ const std::string* BpeModel::id_to_token(uint32_t id) const {
 }
 
 void BpeModel::tokenize(std::string_view piece, std::vector<ModelToken>& out) const {
+  // Real text repeats its pieces, so each thread keeps the tokens of the short pieces it has seen (HF keeps
+  // a cache too; it changes nothing but the time). Bounded: cleared when full.
+  constexpr size_t kMaxPiece = 64, kMaxEntries = 1 << 16;
+  if (piece.size() > kMaxPiece) {
+    tokenize_uncached(piece, out);
+    return;
+  }
+  struct Cache {
+    uint64_t owner = 0;
+    std::unordered_map<std::string, std::vector<ModelToken>> map;
+  };
+  thread_local Cache cache;
+  if (cache.owner != cache_id_) {
+    cache.map.clear();
+    cache.owner = cache_id_;
+  }
+  thread_local std::string key;
+  key.assign(piece);
+  auto it = cache.map.find(key);
+  if (it != cache.map.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    return;
+  }
+  const size_t first = out.size();
+  tokenize_uncached(piece, out);
+  if (cache.map.size() >= kMaxEntries) cache.map.clear();
+  cache.map.emplace(key, std::vector<ModelToken>(out.begin() + long(first), out.end()));
+}
+
+void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>& out) const {
   if (config_.ignore_merges) {
     if (auto id = unit_id(piece)) {
       out.push_back({*id, 0, uint32_t(piece.size())});

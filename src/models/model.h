@@ -70,7 +70,10 @@ class BpeModel {
     return it == unit_vocab_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
   }
 
+  void tokenize_uncached(std::string_view piece, std::vector<ModelToken>& out) const;
+
   BpeConfig config_;
+  uint64_t cache_id_ = 0;  // tells this model's entries in the per-thread piece cache from another model's
   std::unordered_map<std::string, uint32_t> json_vocab_;
   std::unordered_map<std::string, uint32_t> unit_vocab_;
   std::unordered_map<uint32_t, std::string> tokens_;
