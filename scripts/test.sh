@@ -59,8 +59,8 @@ cmake --build build-asan
 step "fuzzers (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENMILL_FUZZ=ON \
   -DTOKENMILL_TEST=OFF -DTOKENMILL_BENCHMARK=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_rank_file fuzz_encode
-for f in fuzz_rank_file fuzz_encode; do
+cmake --build build-fuzz --target fuzz_rank_file fuzz_encode fuzz_tokenizer_json fuzz_hf_encode
+for f in fuzz_rank_file fuzz_encode fuzz_tokenizer_json fuzz_hf_encode; do
   mkdir -p build-fuzz/corpus-$f
   build-fuzz/fuzz/$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 -rss_limit_mb=4096 \
     build-fuzz/corpus-$f fuzz/seeds 2>&1 | tail -n 3
