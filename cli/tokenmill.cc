@@ -22,6 +22,7 @@
 #include "tokenmill/file_io.h"
 #include "tokenmill/id_format.h"
 #include "tokenmill/train.h"
+#include "tokenizer_command.h"
 #include "train_command.h"
 #include "util/atomic_file.h"  // write_file_atomically
 
@@ -163,8 +164,15 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("encodings", "List the built-in encodings");
   auto* train = tokenmill::cli::add_train_command(app);
   auto* tokenize = tokenmill::cli::add_tokenize_command(app);
+  tokenmill::cli::add_tokenizer_options(*encode, *decode, *count);
 
   CLI11_PARSE(app, argc, argv);
+
+  if ((*encode || *decode || *count) && tokenmill::cli::tokenizer_selected()) {
+    const std::string command = *encode ? "encode" : *decode ? "decode" : "count";
+    return tokenmill::cli::run_tokenizer_command(command, *count ? count_inputs : std::vector<std::string>{input},
+                                                 output, binary, {read_input, write_output});
+  }
 
   if (*encode) {
     auto enc = load_encoding(encoding);

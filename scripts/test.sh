@@ -85,7 +85,8 @@ cmake --build build-asan
 step "fuzzers (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENMILL_FUZZ=ON \
   -DTOKENMILL_TEST=OFF -DTOKENMILL_BENCHMARK=OFF >/dev/null
-FUZZERS="fuzz_rank_file fuzz_encode fuzz_pattern fuzz_model_file fuzz_chunk_table fuzz_jsonl fuzz_jsonl_document"
+FUZZERS="fuzz_rank_file fuzz_encode fuzz_pattern fuzz_model_file fuzz_chunk_table fuzz_jsonl fuzz_jsonl_document
+  fuzz_tokenizer_json fuzz_hf_encode"
 cmake --build build-fuzz --target $FUZZERS
 for f in $FUZZERS; do
   mkdir -p build-fuzz/corpus-$f

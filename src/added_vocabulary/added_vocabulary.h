@@ -1,0 +1,53 @@
+// Added-vocabulary stage: finds the added tokens (special or not) in a text before the model sees it.
+//
+// Matching is leftmost-longest over all tokens of one pass, as HF's Aho-Corasick automaton: the match that
+// starts first wins, and of those the longest. Tokens with normalized=false are matched on the raw text
+// (first pass); tokens with normalized=true on each remaining segment after the normalizer (second pass),
+// by their normalized content. single_word drops a match next to a word character (Rust regex's \w);
+// lstrip / rstrip extend the match over the whitespace before / after it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenmill/tokenizer.h"
+
+namespace tokenmill::hf {
+
+struct AddedSegment {
+  std::optional<uint32_t> id;  // an added token, or text for the next stages
+  Offsets range;
+};
+
+class AddedMatcher {
+ public:
+  struct Pattern {
+    std::string text;  // what is searched for
+    uint32_t id;
+    bool lstrip, rstrip, single_word;
+  };
+  explicit AddedMatcher(std::vector<Pattern> patterns);
+  bool empty() const { return patterns_.empty(); }
+
+  // HF's find_matches: `text` cut into added tokens and the text between them, tiling it.
+  void split(std::string_view text, std::vector<AddedSegment>& out) const;
+
+ private:
+  struct Node {
+    std::vector<std::pair<unsigned char, uint32_t>> edges;  // sorted by byte
+    int32_t pattern = -1;
+  };
+  // Longest pattern starting at text[pos], or -1.
+  int32_t longest_at(std::string_view text, size_t pos) const;
+  std::vector<Pattern> patterns_;
+  std::vector<Node> trie_;
+  bool first_byte_[256] = {};
+};
+
+// Rust regex's Unicode \w, for single_word.
+bool is_word_char(uint32_t code_point);
+
+}  // namespace tokenmill::hf

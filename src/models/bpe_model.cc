@@ -1,0 +1,258 @@
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <queue>
+
+#include "models/model.h"
+#include "pre_tokenizers/pre_tokenizer.h"
+
+namespace tokenmill::hf {
+
+namespace {
+
+// Decodes one UTF-8 character at s[i] (valid UTF-8 assumed: tokenizer.json strings are); returns its length.
+size_t decode_char(std::string_view s, size_t i, uint32_t* cp) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  if (i + n > s.size()) n = 1;
+  uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+  for (size_t k = 1; k < n; ++k) v = (v << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  *cp = v;
+  return n;
+}
+
+size_t char_len(std::string_view s, size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  return std::min(n, s.size() - i);
+}
+
+}  // namespace
+
+std::optional<std::string> byte_level_decode(std::string_view token) {
+  std::string out;
+  for (size_t i = 0; i < token.size();) {
+    uint32_t cp;
+    i += decode_char(token, i, &cp);
+    int b = byte_level_byte(cp);
+    if (b < 0) return std::nullopt;
+    out += char(b);
+  }
+  return out;
+}
+
+Result<BpeModel> BpeModel::create(BpeConfig config) {
+  BpeModel m;
+  for (auto& [token, id] : config.vocab) {
+    if (!m.tokens_.emplace(id, token).second) {
+      return Status(ErrorCode::kParseError, "model.vocab: id " + std::to_string(id) + " is given to both '" +
+                                                m.tokens_[id] + "' and '" + token + "'");
+    }
+    m.json_vocab_.emplace(token, id);
+    if (config.byte_level) {
+      // Tokens with a character outside the byte alphabet can never come out of a byte-level piece.
+      if (auto bytes = byte_level_decode(token)) m.unit_vocab_.emplace(std::move(*bytes), id);
+    } else {
+      m.unit_vocab_.emplace(token, id);
+    }
+  }
+  const size_t prefix_len = config.continuing_subword_prefix ? config.continuing_subword_prefix->size() : 0;
+  for (size_t i = 0; i < config.merges.size(); ++i) {
+    const std::string& a = config.merges[i].first;
+    const std::string& b = config.merges[i].second;
+    auto where = [&] { return "model.merges[" + std::to_string(i) + "] ('" + a + " " + b + "'): "; };
+    auto ia = m.json_vocab_.find(a);
+    if (ia == m.json_vocab_.end()) return Status(ErrorCode::kParseError, where() + "'" + a + "' is not in the vocab");
+    auto ib = m.json_vocab_.find(b);
+    if (ib == m.json_vocab_.end()) return Status(ErrorCode::kParseError, where() + "'" + b + "' is not in the vocab");
+    if (b.size() < prefix_len) {
+      return Status(ErrorCode::kParseError, where() + "'" + b + "' is shorter than continuing_subword_prefix");
+    }
+    std::string merged = a + b.substr(prefix_len);
+    auto in = m.json_vocab_.find(merged);
+    if (in == m.json_vocab_.end()) {
+      return Status(ErrorCode::kParseError, where() + "the merged token '" + merged + "' is not in the vocab");
+    }
+    // A pair listed twice keeps its last position, as HF's map does.
+    m.merges_[pair_key(ia->second, ib->second)] = Merge{uint32_t(i), in->second};
+  }
+  if (config.unk_token) {
+    auto it = m.json_vocab_.find(*config.unk_token);
+    if (it == m.json_vocab_.end()) {
+      return Status(ErrorCode::kParseError, "model.unk_token: '" + *config.unk_token + "' is not in the vocab");
+    }
+    m.unk_id_ = it->second;
+  }
+  if (config.byte_level) {
+    // The model reads raw bytes, so the prefix and suffix (written in the byte alphabet) are read as bytes too.
+    for (auto* affix : {&config.continuing_subword_prefix, &config.end_of_word_suffix}) {
+      if (!*affix) continue;
+      auto bytes = byte_level_decode(**affix);
+      if (!bytes) {
+        return Status(ErrorCode::kParseError, "model: continuing_subword_prefix / end_of_word_suffix '" + **affix +
+                                                  "' has a character outside the byte-level alphabet");
+      }
+      **affix = std::move(*bytes);
+    }
+  }
+  if (config.byte_fallback) {
+    m.byte_fallback_complete_ = true;
+    for (int b = 0; b < 256; ++b) {
+      char name[8];
+      std::snprintf(name, sizeof(name), "<0x%02X>", b);
+      auto it = m.json_vocab_.find(name);
+      m.byte_fallback_ids_[b] = it == m.json_vocab_.end() ? UINT32_MAX : it->second;
+    }
+  }
+  static std::atomic<uint64_t> next_cache_id{1};
+  m.cache_id_ = next_cache_id++;
+  config.vocab.clear();
+  config.merges.clear();
+  m.config_ = std::move(config);
+  return m;
+}
+
+std::optional<uint32_t> BpeModel::token_to_id(std::string_view token) const {
+  auto it = json_vocab_.find(std::string(token));
+  return it == json_vocab_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+}
+
+const std::string* BpeModel::id_to_token(uint32_t id) const {
+  auto it = tokens_.find(id);
+  return it == tokens_.end() ? nullptr : &it->second;
+}
+
+void BpeModel::tokenize(std::string_view piece, std::vector<ModelToken>& out) const {
+  // Real text repeats its pieces, so each thread keeps the tokens of the short pieces it has seen (HF keeps
+  // a cache too; it changes nothing but the time). Bounded: cleared when full.
+  constexpr size_t kMaxPiece = 64, kMaxEntries = 1 << 16;
+  if (piece.size() > kMaxPiece) {
+    tokenize_uncached(piece, out);
+    return;
+  }
+  struct Cache {
+    uint64_t owner = 0;
+    std::unordered_map<std::string, std::vector<ModelToken>> map;
+  };
+  thread_local Cache cache;
+  if (cache.owner != cache_id_) {
+    cache.map.clear();
+    cache.owner = cache_id_;
+  }
+  thread_local std::string key;
+  key.assign(piece);
+  auto it = cache.map.find(key);
+  if (it != cache.map.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    return;
+  }
+  const size_t first = out.size();
+  tokenize_uncached(piece, out);
+  if (cache.map.size() >= kMaxEntries) cache.map.clear();
+  cache.map.emplace(key, std::vector<ModelToken>(out.begin() + long(first), out.end()));
+}
+
+void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>& out) const {
+  if (config_.ignore_merges) {
+    if (auto id = unit_id(piece)) {
+      out.push_back({*id, 0, uint32_t(piece.size())});
+      return;
+    }
+  }
+  struct Symbol {
+    uint32_t id;
+    uint32_t begin, len;
+    int32_t prev, next;
+  };
+  std::vector<Symbol> syms;
+  syms.reserve(piece.size());
+  // Offsets are the running sum of the symbol lengths, as HF's Word computes them (so a unit HF drops, or a
+  // byte fallback over a prefix, shifts the offsets after it exactly as in HF).
+  uint32_t cursor = 0;
+  auto add = [&](uint32_t id, uint32_t len) {
+    syms.push_back({id, cursor, len, int32_t(syms.size()) - 1, int32_t(syms.size()) + 1});
+    cursor += len;
+  };
+  // A pending unknown (its length), fused with the next unknown when fuse_unk is set.
+  bool have_unk = false;
+  uint32_t unk_len = 0;
+  std::string key;
+  for (size_t i = 0; i < piece.size();) {
+    const size_t n = config_.byte_level ? 1 : char_len(piece, i);
+    const bool is_first = i == 0, is_last = i + n == piece.size();
+    key.clear();
+    if (!is_first && config_.continuing_subword_prefix) key += *config_.continuing_subword_prefix;
+    key.append(piece.substr(i, n));
+    if (is_last && config_.end_of_word_suffix) key += *config_.end_of_word_suffix;
+    auto id = unit_id(key);
+    if (id) {
+      if (have_unk) {
+        add(*unk_id_, unk_len);
+        have_unk = false;
+      }
+      add(*id, uint32_t(n));
+    } else {
+      bool done = false;
+      if (config_.byte_fallback) {
+        // All bytes of the unit (prefix and suffix included, as HF does) or none.
+        bool all = true;
+        for (unsigned char c : key) all = all && byte_fallback_ids_[c] != UINT32_MAX;
+        if (all) {
+          for (unsigned char c : key) add(byte_fallback_ids_[c], 1);
+          done = true;
+        }
+      }
+      if (!done && config_.unk_token) {
+        if (have_unk && config_.fuse_unk) {
+          unk_len += uint32_t(n);
+        } else {
+          if (have_unk) add(*unk_id_, unk_len);
+          have_unk = true;
+          unk_len = uint32_t(n);
+        }
+      }
+    }
+    i += n;
+  }
+  if (have_unk) add(*unk_id_, unk_len);
+  if (syms.empty()) return;
+  syms.back().next = -1;
+
+  // Lowest (rank, position) first, as HF's heap orders its merges.
+  struct Entry {
+    uint32_t rank;
+    uint32_t pos;
+    uint32_t new_id;
+    bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+  };
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue;
+  for (size_t k = 0; k + 1 < syms.size(); ++k) {
+    if (const Merge* mg = find_merge(syms[k].id, syms[k + 1].id)) queue.push({mg->rank, uint32_t(k), mg->new_id});
+  }
+  while (!queue.empty()) {
+    Entry top = queue.top();
+    queue.pop();
+    Symbol& s = syms[top.pos];
+    if (s.len == 0 || s.next == -1) continue;
+    Symbol& right = syms[size_t(s.next)];
+    const Merge* mg = find_merge(s.id, right.id);
+    if (mg == nullptr || mg->new_id != top.new_id) continue;  // stale entry
+    s.id = top.new_id;
+    s.len += right.len;
+    right.len = 0;
+    s.next = right.next;
+    if (s.next != -1) syms[size_t(s.next)].prev = int32_t(top.pos);
+    if (s.prev != -1) {
+      if (const Merge* p = find_merge(syms[size_t(s.prev)].id, s.id))
+        queue.push({p->rank, uint32_t(s.prev), p->new_id});
+    }
+    if (s.next != -1) {
+      if (const Merge* p = find_merge(s.id, syms[size_t(s.next)].id)) queue.push({p->rank, top.pos, p->new_id});
+    }
+  }
+  for (const Symbol& s : syms) {
+    if (s.len != 0) out.push_back({s.id, s.begin, s.begin + s.len});
+  }
+}
+
+}  // namespace tokenmill::hf

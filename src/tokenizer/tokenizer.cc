@@ -1,0 +1,205 @@
+#include <simdjson.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tokenizer/tokenizer_impl.h"
+
+namespace tokenmill {
+
+std::vector<Offsets> char_offsets(std::string_view text, std::span<const Offsets> byte_offsets) {
+  // byte -> index of the character holding it, as HF's BytesToCharOffsetConverter.
+  std::vector<uint32_t> map(text.size());
+  uint32_t n = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && i > 0) ++n;
+    map[i] = n;
+  }
+  std::vector<Offsets> out;
+  out.reserve(byte_offsets.size());
+  for (Offsets o : byte_offsets) {
+    if (o.first < text.size() && o.second < text.size()) {
+      out.push_back({map[o.first], map[o.second]});
+    } else if (o.first < text.size()) {
+      // An end past the last byte: one past the character of the byte before it, or (HF's fallback
+      // when that byte is past the text too) start + 2.
+      uint32_t last = o.second >= 1 && o.second - 1 < text.size() ? map[o.second - 1] : map[o.first] + 1;
+      out.push_back({map[o.first], last + 1});
+    } else {
+      out.push_back(o);  // HF keeps offsets it cannot convert
+    }
+  }
+  return out;
+}
+
+Result<Tokenizer> Tokenizer::from_string(std::string_view json, std::string_view source_name) {
+  auto impl = load_tokenizer_json(json, source_name);
+  if (!impl.ok()) return impl.status();
+  return Tokenizer(std::move(impl).value());
+}
+
+Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kIoError, path + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status(ErrorCode::kIoError, path + ": read error");
+  return from_string(ss.str(), path);
+}
+
+namespace {
+
+void push_token(Encoded& enc, uint32_t id, std::string token, Offsets offsets, uint32_t word) {
+  enc.ids.push_back(id);
+  enc.type_ids.push_back(0);
+  enc.tokens.push_back(std::move(token));
+  enc.offsets.push_back(offsets);
+  enc.special_tokens_mask.push_back(0);
+  enc.attention_mask.push_back(1);
+  enc.word_ids.push_back(word);
+}
+
+}  // namespace
+
+Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
+  if (!simdjson::validate_utf8(text.data(), text.size())) {
+    return Status(ErrorCode::kInvalidArgument, "encode: the text is not valid UTF-8");
+  }
+  const Impl& t = *impl_;
+  Encoded enc;
+  uint32_t word = 0;
+  std::vector<hf::AddedSegment> raw, norm;
+  std::vector<Offsets> splits;
+  std::vector<hf::ModelToken> model_tokens;
+  if (t.raw_matcher) {
+    t.raw_matcher->split(text, raw);
+  } else {
+    raw.assign(1, {std::nullopt, {0, uint32_t(text.size())}});
+  }
+  for (const hf::AddedSegment& seg : raw) {
+    if (seg.range.first == seg.range.second) continue;  // HF drops empty splits
+    if (seg.id) {
+      // The token's text is what matched, stripped whitespace included, as in HF.
+      push_token(enc, *seg.id, std::string(text.substr(seg.range.first, seg.range.second - seg.range.first)), seg.range,
+                 word++);
+      continue;
+    }
+    hf::NormalizedString ns = hf::NormalizedString::identity(
+        text.substr(seg.range.first, seg.range.second - seg.range.first), seg.range.first);
+    if (t.normalizer) t.normalizer->normalize(ns);
+    if (t.normalized_matcher) {
+      t.normalized_matcher->split(ns.normalized, norm);
+    } else {
+      norm.assign(1, {std::nullopt, {0, uint32_t(ns.normalized.size())}});
+    }
+    for (const hf::AddedSegment& s2 : norm) {
+      if (s2.range.first == s2.range.second) continue;
+      if (s2.id) {
+        push_token(enc, *s2.id, ns.normalized.substr(s2.range.first, s2.range.second - s2.range.first),
+                   ns.original_offsets(s2.range.first, s2.range.second), word++);
+        continue;
+      }
+      splits.assign(1, s2.range);
+      if (t.pre_tokenizer) {
+        Status st = t.pre_tokenizer->pre_tokenize(ns.normalized, splits);
+        if (!st.ok()) return st;
+      }
+      for (Offsets sp : splits) {
+        if (sp.first == sp.second) continue;
+        model_tokens.clear();
+        t.model->tokenize(std::string_view(ns.normalized).substr(sp.first, sp.second - sp.first), model_tokens);
+        for (const hf::ModelToken& mt : model_tokens) {
+          const std::string* tok = t.model->id_to_token(mt.id);
+          // Byte fallback over a prefix or suffix counts more bytes than the piece has; HF cannot map such
+          // offsets and keeps them as they are, relative to the piece.
+          Offsets o = mt.end <= sp.second - sp.first ? ns.original_offsets(sp.first + mt.begin, sp.first + mt.end)
+                                                     : Offsets{mt.begin, mt.end};
+          push_token(enc, mt.id, tok ? *tok : std::string(), o, word);
+        }
+        ++word;
+      }
+    }
+  }
+  if (options.char_offsets) enc.offsets = char_offsets(text, enc.offsets);
+  if (t.post_processor) t.post_processor->process(enc, options.add_special_tokens);
+  return enc;
+}
+
+Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool add_special_tokens) const {
+  EncodeOptions options;
+  options.add_special_tokens = add_special_tokens;
+  auto enc = encode(text, options);
+  if (!enc.ok()) return enc.status();
+  return std::move(enc->ids);
+}
+
+std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
+  const Impl& t = *impl_;
+  std::vector<std::string> tokens;
+  for (uint32_t id : ids) {
+    auto a = t.added_by_id.find(id);
+    if (a != t.added_by_id.end()) {
+      const AddedToken& at = t.added[a->second];
+      if (skip_special_tokens && at.special) continue;
+      tokens.push_back(at.content);
+      continue;
+    }
+    const std::string* tok = t.model->id_to_token(id);
+    if (tok == nullptr) continue;  // HF drops ids it does not know
+    // A model token whose text is a special added token's is skipped too (HF checks by content).
+    if (skip_special_tokens) {
+      auto c = t.added_by_content.find(*tok);
+      if (c != t.added_by_content.end() && t.added[t.added_by_id.at(c->second)].special) continue;
+    }
+    tokens.push_back(*tok);
+  }
+  if (!t.decoder) {
+    std::string out;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (i) out += ' ';
+      out += tokens[i];
+    }
+    return out;
+  }
+  t.decoder->decode_chain(tokens);
+  std::string out;
+  for (const auto& s : tokens) out += s;
+  return out;
+}
+
+std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {
+  auto a = impl_->added_by_content.find(std::string(token));
+  if (a != impl_->added_by_content.end()) return a->second;
+  return impl_->model->token_to_id(token);
+}
+
+std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
+  auto a = impl_->added_by_id.find(id);
+  if (a != impl_->added_by_id.end()) return impl_->added[a->second].content;
+  if (const std::string* t = impl_->model->id_to_token(id)) return *t;
+  return std::nullopt;
+}
+
+size_t Tokenizer::vocab_size(bool with_added_tokens) const {
+  size_t n = impl_->model->vocab_size();
+  if (!with_added_tokens) return n;
+  // HF counts the entries of get_vocab(true): the model's tokens and the added tokens it lacks, by text.
+  for (const AddedToken& a : impl_->added) {
+    if (!impl_->model->token_to_id(a.content)) ++n;
+  }
+  return n;
+}
+
+std::vector<std::pair<std::string, uint32_t>> Tokenizer::vocab(bool with_added_tokens) const {
+  std::vector<std::pair<std::string, uint32_t>> out(impl_->model->vocab().begin(), impl_->model->vocab().end());
+  if (with_added_tokens) {
+    for (const AddedToken& a : impl_->added) {
+      if (!impl_->model->token_to_id(a.content)) out.push_back({a.content, a.id});
+    }
+  }
+  return out;
+}
+
+const std::vector<Tokenizer::AddedToken>& Tokenizer::added_tokens() const { return impl_->added; }
+
+}  // namespace tokenmill

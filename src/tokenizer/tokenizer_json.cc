@@ -1,0 +1,520 @@
+// tokenizer.json -> the stages of a Tokenizer. Only what is implemented exactly is accepted: any other
+// component, or a field value that would change the output, is an error naming the JSON path.
+#include <simdjson.h>
+
+#include <set>
+
+#include "tokenizer/tokenizer_impl.h"
+
+namespace tokenmill {
+
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+class Loader {
+ public:
+  explicit Loader(std::string_view source) : source_(source) {}
+
+  Status error(const std::string& path, const std::string& what) const {
+    return Status(ErrorCode::kParseError, std::string(source_) + ": " + path + ": " + what);
+  }
+
+  // Field helpers: a missing field gives `fallback`; a field of the wrong type is an error.
+  Status get_bool(object o, const std::string& path, const char* key, bool fallback, bool* out) const {
+    element e;
+    if (o.at_key(key).get(e)) {
+      *out = fallback;
+      return Status();
+    }
+    if (e.is_null()) {
+      *out = fallback;
+      return Status();
+    }
+    if (!e.is_bool()) return error(path + "." + key, "expected true or false");
+    *out = bool(e);
+    return Status();
+  }
+  Status get_string(object o, const std::string& path, const char* key, std::optional<std::string>* out) const {
+    element e;
+    out->reset();
+    if (o.at_key(key).get(e) || e.is_null()) return Status();
+    if (!e.is_string()) return error(path + "." + key, "expected a string");
+    *out = std::string(std::string_view(e));
+    return Status();
+  }
+  Status get_type(object o, const std::string& path, std::string* out) const {
+    std::optional<std::string> t;
+    Status s = get_string(o, path, "type", &t);
+    if (!s.ok()) return s;
+    if (!t) return error(path + ".type", "missing");
+    *out = *t;
+    return Status();
+  }
+  Status get_uint(object o, const std::string& path, const char* key, uint64_t* out) const {
+    element e;
+    if (o.at_key(key).get(e) || !e.is_uint64()) {
+      if (!o.at_key(key).get(e) && e.is_int64() && int64_t(e) >= 0) {
+        *out = uint64_t(int64_t(e));
+        return Status();
+      }
+      return error(path + "." + key, "expected a non-negative integer");
+    }
+    *out = uint64_t(e);
+    return Status();
+  }
+
+  Status normalizer(element e, const std::string& path, std::unique_ptr<hf::Normalizer>* out) {
+    if (e.is_null()) return Status();
+    object o;
+    if (e.get(o)) return error(path, "expected an object or null");
+    std::string type;
+    Status s = get_type(o, path, &type);
+    if (!s.ok()) return s;
+    if (type == "Sequence") {
+      array parts;
+      if (o["normalizers"].get(parts)) return error(path + ".normalizers", "expected an array");
+      std::vector<std::unique_ptr<hf::Normalizer>> list;
+      size_t i = 0;
+      for (element p : parts) {
+        std::unique_ptr<hf::Normalizer> n;
+        s = normalizer(p, path + ".normalizers[" + std::to_string(i++) + "]", &n);
+        if (!s.ok()) return s;
+        if (n) list.push_back(std::move(n));
+      }
+      if (!list.empty()) *out = hf::make_sequence_normalizer(std::move(list));
+      return Status();
+    }
+    if (type == "Replace") {
+      object pattern;
+      std::optional<std::string> regex, literal, content;
+      if (o["pattern"].get(pattern)) return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+      s = get_string(pattern, path + ".pattern", "Regex", &regex);
+      if (s.ok()) s = get_string(pattern, path + ".pattern", "String", &literal);
+      if (s.ok()) s = get_string(o, path, "content", &content);
+      if (!s.ok()) return s;
+      if (!content) return error(path + ".content", "missing");
+      if (!regex && !literal) return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+      auto re = hf::HfRegex::compile(regex ? *regex : hf::escape_literal(*literal));
+      if (!re.ok()) return error(path + ".pattern", re.error());
+      *out = hf::make_replace_normalizer(std::move(re).value(), *content);
+      return Status();
+    }
+    if (type == "NFC") {
+      *out = hf::make_nfc_normalizer();
+      return Status();
+    }
+    return error(path + ".type", "normalizer '" + type + "' is not supported");
+  }
+
+  Status behavior(object o, const std::string& path, hf::SplitBehavior* out) {
+    std::optional<std::string> b;
+    Status s = get_string(o, path, "behavior", &b);
+    if (!s.ok()) return s;
+    if (!b) return error(path + ".behavior", "missing");
+    static const std::pair<const char*, hf::SplitBehavior> kNames[] = {
+        {"Removed", hf::SplitBehavior::kRemoved},
+        {"Isolated", hf::SplitBehavior::kIsolated},
+        {"MergedWithPrevious", hf::SplitBehavior::kMergedWithPrevious},
+        {"MergedWithNext", hf::SplitBehavior::kMergedWithNext},
+        {"Contiguous", hf::SplitBehavior::kContiguous}};
+    for (auto& [name, value] : kNames) {
+      if (*b == name) {
+        *out = value;
+        return Status();
+      }
+    }
+    return error(path + ".behavior", "unknown behavior '" + *b + "'");
+  }
+
+  // `last` says whether this is the last pre-tokenizer of the pipeline: ByteLevel must be, since the
+  // stages after it would see its byte alphabet, which tokenmill never materialises.
+  Status pre_tokenizer(element e, const std::string& path, bool last, std::unique_ptr<hf::PreTokenizer>* out) {
+    if (e.is_null()) return Status();
+    object o;
+    if (e.get(o)) return error(path, "expected an object or null");
+    std::string type;
+    Status s = get_type(o, path, &type);
+    if (!s.ok()) return s;
+    if (type == "Sequence") {
+      array parts;
+      if (o["pretokenizers"].get(parts)) return error(path + ".pretokenizers", "expected an array");
+      std::vector<std::unique_ptr<hf::PreTokenizer>> list;
+      size_t n = parts.size(), i = 0;
+      for (element p : parts) {
+        std::unique_ptr<hf::PreTokenizer> pt;
+        s = pre_tokenizer(p, path + ".pretokenizers[" + std::to_string(i) + "]", last && i + 1 == n, &pt);
+        ++i;
+        if (!s.ok()) return s;
+        if (pt) list.push_back(std::move(pt));
+      }
+      *out = hf::make_sequence_pre_tokenizer(std::move(list));
+      return Status();
+    }
+    if (type == "Split") {
+      hf::SplitBehavior b = hf::SplitBehavior::kIsolated;
+      s = behavior(o, path, &b);
+      if (!s.ok()) return s;
+      bool invert;
+      s = get_bool(o, path, "invert", false, &invert);
+      if (!s.ok()) return s;
+      object pattern;
+      if (o["pattern"].get(pattern)) return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+      std::optional<std::string> regex, literal;
+      s = get_string(pattern, path + ".pattern", "Regex", &regex);
+      if (!s.ok()) return s;
+      s = get_string(pattern, path + ".pattern", "String", &literal);
+      if (!s.ok()) return s;
+      if (regex) {
+        auto re = hf::HfRegex::compile(*regex);
+        if (!re.ok()) return error(path + ".pattern.Regex", re.error());
+        *out = hf::make_split_regex(std::move(re).value(), b, invert);
+        return Status();
+      }
+      if (literal) {
+        auto p = hf::make_split_string(*literal, b, invert);
+        if (!p.ok()) return error(path + ".pattern.String", p.error());
+        *out = std::move(p).value();
+        return Status();
+      }
+      return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+    }
+    if (type == "ByteLevel") {
+      bool add_prefix_space, use_regex;
+      s = get_bool(o, path, "add_prefix_space", true, &add_prefix_space);
+      if (!s.ok()) return s;
+      s = get_bool(o, path, "use_regex", true, &use_regex);
+      if (!s.ok()) return s;
+      if (add_prefix_space) return error(path + ".add_prefix_space", "true is not supported");
+      if (!last) return error(path, "a pre-tokenizer after ByteLevel is not supported");
+      auto bl = hf::make_byte_level(use_regex);
+      if (!bl.ok()) return error(path, bl.error());
+      *out = std::move(bl).value();
+      return Status();
+    }
+    return error(path + ".type", "pre-tokenizer '" + type + "' is not supported");
+  }
+
+  Status model(element e, const std::string& path, bool byte_level, std::optional<hf::BpeModel>* out) {
+    object o;
+    if (e.get(o)) return error(path, "expected an object");
+    std::string type;
+    Status s = get_type(o, path, &type);
+    if (!s.ok()) return s;
+    if (type != "BPE") return error(path + ".type", "model '" + type + "' is not supported");
+    element dropout;
+    if (!o.at_key("dropout").get(dropout) && !dropout.is_null()) {
+      return error(path + ".dropout", "dropout is random; only null is supported");
+    }
+    hf::BpeConfig c;
+    c.byte_level = byte_level;
+    s = get_string(o, path, "unk_token", &c.unk_token);
+    if (s.ok()) s = get_string(o, path, "continuing_subword_prefix", &c.continuing_subword_prefix);
+    if (s.ok()) s = get_string(o, path, "end_of_word_suffix", &c.end_of_word_suffix);
+    if (s.ok()) s = get_bool(o, path, "fuse_unk", false, &c.fuse_unk);
+    if (s.ok()) s = get_bool(o, path, "byte_fallback", false, &c.byte_fallback);
+    if (s.ok()) s = get_bool(o, path, "ignore_merges", false, &c.ignore_merges);
+    if (!s.ok()) return s;
+    object vocab;
+    if (o["vocab"].get(vocab)) return error(path + ".vocab", "expected an object");
+    std::set<std::string_view> seen;
+    for (auto field : vocab) {
+      uint64_t id;
+      if (field.value.get(id) || id > UINT32_MAX) {
+        return error(path + ".vocab[\"" + std::string(field.key) + "\"]", "expected an id (0 .. 2^32-1)");
+      }
+      c.vocab.push_back({std::string(field.key), uint32_t(id)});
+    }
+    array merges;
+    if (o["merges"].get(merges)) return error(path + ".merges", "expected an array");
+    size_t i = 0;
+    int strings = 0, pairs = 0;
+    for (element m : merges) {
+      std::string where = path + ".merges[" + std::to_string(i++) + "]";
+      std::string_view str;
+      array pair;
+      (m.is_string() ? strings : pairs)++;
+      if (strings && pairs) {
+        // HF reads the list as all strings or all pairs and refuses a mix.
+        return error(where, "mixes \"left right\" strings and [left, right] pairs");
+      }
+      if (!m.get(str)) {
+        size_t sp = str.find(' ');
+        if (sp == std::string_view::npos || str.find(' ', sp + 1) != std::string_view::npos) {
+          return error(where, "expected \"left right\" with exactly one space");
+        }
+        c.merges.push_back({std::string(str.substr(0, sp)), std::string(str.substr(sp + 1))});
+      } else if (!m.get(pair) && pair.size() == 2 && pair.at(0).is_string() && pair.at(1).is_string()) {
+        c.merges.push_back({std::string(std::string_view(pair.at(0))), std::string(std::string_view(pair.at(1)))});
+      } else {
+        return error(where, "expected \"left right\" or [left, right]");
+      }
+    }
+    auto bpe = hf::BpeModel::create(std::move(c));
+    if (!bpe.ok()) return Status(ErrorCode::kParseError, std::string(source_) + ": " + bpe.error());
+    *out = std::move(bpe).value();
+    return Status();
+  }
+
+  Status post_processor(element e, const std::string& path, std::unique_ptr<hf::PostProcessor>* out) {
+    if (e.is_null()) return Status();
+    object o;
+    if (e.get(o)) return error(path, "expected an object or null");
+    std::string type;
+    Status s = get_type(o, path, &type);
+    if (!s.ok()) return s;
+    if (type == "Sequence") {
+      array parts;
+      if (o["processors"].get(parts)) return error(path + ".processors", "expected an array");
+      std::vector<std::unique_ptr<hf::PostProcessor>> list;
+      size_t i = 0;
+      for (element p : parts) {
+        std::unique_ptr<hf::PostProcessor> pp;
+        s = post_processor(p, path + ".processors[" + std::to_string(i++) + "]", &pp);
+        if (!s.ok()) return s;
+        if (pp) list.push_back(std::move(pp));
+      }
+      *out = hf::make_sequence_processor(std::move(list));
+      return Status();
+    }
+    if (type == "ByteLevel") {
+      bool trim, add_prefix_space;
+      s = get_bool(o, path, "trim_offsets", true, &trim);
+      if (s.ok()) s = get_bool(o, path, "add_prefix_space", true, &add_prefix_space);
+      if (!s.ok()) return s;
+      *out = hf::make_byte_level_processor(trim, add_prefix_space);
+      return Status();
+    }
+    if (type == "TemplateProcessing") {
+      std::map<std::string, hf::TemplateSpecial> specials;
+      object sp;
+      if (o["special_tokens"].get(sp)) return error(path + ".special_tokens", "expected an object");
+      for (auto field : sp) {
+        std::string where = path + ".special_tokens[\"" + std::string(field.key) + "\"]";
+        object t;
+        array ids, tokens;
+        if (field.value.get(t) || t["ids"].get(ids) || t["tokens"].get(tokens) || ids.size() != tokens.size()) {
+          return error(where, "expected {ids: [...], tokens: [...]} of equal length");
+        }
+        hf::TemplateSpecial ts;
+        for (element id : ids) {
+          uint64_t v;
+          if (id.get(v) || v > UINT32_MAX) return error(where + ".ids", "expected ids");
+          ts.ids.push_back(uint32_t(v));
+        }
+        for (element tok : tokens) {
+          std::string_view v;
+          if (tok.get(v)) return error(where + ".tokens", "expected strings");
+          ts.tokens.push_back(std::string(v));
+        }
+        specials.emplace(std::string(field.key), std::move(ts));
+      }
+      array single;
+      if (o["single"].get(single)) return error(path + ".single", "expected an array");
+      std::vector<hf::TemplatePiece> pieces;
+      size_t i = 0;
+      for (element p : single) {
+        std::string where = path + ".single[" + std::to_string(i++) + "]";
+        object po, inner;
+        if (p.get(po)) return error(where, "expected an object");
+        hf::TemplatePiece piece;
+        uint64_t type_id = 0;
+        if (!po["SpecialToken"].get(inner)) {
+          std::optional<std::string> id;
+          s = get_string(inner, where + ".SpecialToken", "id", &id);
+          if (!s.ok()) return s;
+          if (!id || !specials.count(*id)) return error(where + ".SpecialToken.id", "not in special_tokens");
+          piece.is_special = true;
+          piece.special = *id;
+          s = get_uint(inner, where + ".SpecialToken", "type_id", &type_id);
+        } else if (!po["Sequence"].get(inner)) {
+          std::optional<std::string> id;
+          s = get_string(inner, where + ".Sequence", "id", &id);
+          if (!s.ok()) return s;
+          if (id != "A") return error(where + ".Sequence.id", "a single template can only name sequence A");
+          piece.is_special = false;
+          s = get_uint(inner, where + ".Sequence", "type_id", &type_id);
+        } else {
+          return error(where, "expected SpecialToken or Sequence");
+        }
+        if (!s.ok()) return s;
+        piece.type_id = uint32_t(type_id);
+        pieces.push_back(std::move(piece));
+      }
+      *out = hf::make_template_processor(std::move(pieces), std::move(specials));
+      return Status();
+    }
+    return error(path + ".type", "post-processor '" + type + "' is not supported");
+  }
+
+  Status decoder(element e, const std::string& path, std::unique_ptr<hf::Decoder>* out) {
+    if (e.is_null()) return Status();
+    object o;
+    if (e.get(o)) return error(path, "expected an object or null");
+    std::string type;
+    Status s = get_type(o, path, &type);
+    if (!s.ok()) return s;
+    if (type == "Sequence") {
+      array parts;
+      if (o["decoders"].get(parts)) return error(path + ".decoders", "expected an array");
+      std::vector<std::unique_ptr<hf::Decoder>> list;
+      size_t i = 0;
+      for (element p : parts) {
+        std::unique_ptr<hf::Decoder> d;
+        s = decoder(p, path + ".decoders[" + std::to_string(i++) + "]", &d);
+        if (!s.ok()) return s;
+        if (d) list.push_back(std::move(d));
+      }
+      *out = hf::make_sequence_decoder(std::move(list));
+      return Status();
+    }
+    if (type == "ByteLevel") {
+      *out = hf::make_byte_level_decoder();
+      return Status();
+    }
+    if (type == "ByteFallback") {
+      *out = hf::make_byte_fallback_decoder();
+      return Status();
+    }
+    if (type == "Fuse") {
+      *out = hf::make_fuse_decoder();
+      return Status();
+    }
+    if (type == "Replace") {
+      object pattern;
+      std::optional<std::string> literal, content;
+      if (o["pattern"].get(pattern)) return error(path + ".pattern", "expected {\"String\": ...}");
+      s = get_string(pattern, path + ".pattern", "String", &literal);
+      if (s.ok()) s = get_string(o, path, "content", &content);
+      if (!s.ok()) return s;
+      if (!literal) return error(path + ".pattern", "only a String pattern is supported");
+      if (!content) return error(path + ".content", "missing");
+      *out = hf::make_replace_decoder(*literal, *content);
+      return Status();
+    }
+    if (type == "Strip") {
+      std::optional<std::string> content;
+      uint64_t start = 0, stop = 0;
+      s = get_string(o, path, "content", &content);
+      if (s.ok()) s = get_uint(o, path, "start", &start);
+      if (s.ok()) s = get_uint(o, path, "stop", &stop);
+      if (!s.ok()) return s;
+      if (!content) return error(path + ".content", "missing");
+      *out = hf::make_strip_decoder(*content, size_t(start), size_t(stop));
+      return Status();
+    }
+    return error(path + ".type", "decoder '" + type + "' is not supported");
+  }
+
+  Status added_tokens(element e, Tokenizer::Impl& t) {
+    if (e.is_null()) return Status();
+    array list;
+    if (e.get(list)) return error("added_tokens", "expected an array");
+    size_t i = 0;
+    for (element a : list) {
+      std::string path = "added_tokens[" + std::to_string(i++) + "]";
+      object o;
+      if (a.get(o)) return error(path, "expected an object");
+      uint64_t id;
+      Status s = get_uint(o, path, "id", &id);
+      if (!s.ok()) return s;
+      if (id > UINT32_MAX) return error(path + ".id", "out of range");
+      std::optional<std::string> content;
+      s = get_string(o, path, "content", &content);
+      if (!s.ok()) return s;
+      if (!content) return error(path + ".content", "missing");
+      Tokenizer::AddedToken tok{uint32_t(id), *content, false, false, false, false, true};
+      s = get_bool(o, path, "special", false, &tok.special);
+      if (s.ok()) s = get_bool(o, path, "lstrip", false, &tok.lstrip);
+      if (s.ok()) s = get_bool(o, path, "rstrip", false, &tok.rstrip);
+      if (s.ok()) s = get_bool(o, path, "single_word", false, &tok.single_word);
+      if (s.ok()) s = get_bool(o, path, "normalized", !tok.special, &tok.normalized);
+      if (!s.ok()) return s;
+      if (t.added_by_id.count(tok.id)) {
+        return error(path + ".id", "id " + std::to_string(tok.id) + " is already the added token '" +
+                                       t.added[t.added_by_id[tok.id]].content + "'");
+      }
+      if (t.added_by_content.count(tok.content)) {
+        return error(path + ".content", "'" + tok.content + "' is already an added token");
+      }
+      if (auto mid = t.model->token_to_id(tok.content); mid && *mid != tok.id) {
+        return error(path, "'" + tok.content + "' has id " + std::to_string(tok.id) + " but the model gives it " +
+                               std::to_string(*mid));
+      }
+      if (const std::string* other = t.model->id_to_token(tok.id); other && *other != tok.content) {
+        return error(path + ".id", "id " + std::to_string(tok.id) + " of '" + tok.content + "' is the model's token '" +
+                                       *other + "'");
+      }
+      t.added_by_id[tok.id] = t.added.size();
+      t.added_by_content[tok.content] = tok.id;
+      t.added.push_back(std::move(tok));
+    }
+    return Status();
+  }
+
+ private:
+  std::string_view source_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view json, std::string_view source) {
+  Loader L(source);
+  simdjson::dom::parser parser;
+  element root;
+  if (auto err = parser.parse(simdjson::padded_string(json)).get(root)) {
+    return Status(ErrorCode::kParseError, std::string(source) + ": not valid JSON: " + simdjson::error_message(err));
+  }
+  object top;
+  if (root.get(top)) return L.error("(root)", "expected an object");
+  // A missing component reads as null.
+  static simdjson::dom::parser null_parser;
+  static const element null_element = null_parser.parse(simdjson::padded_string(std::string_view("null"))).value();
+  auto field = [&](const char* key) -> element {
+    element e;
+    if (top.at_key(key).get(e)) return null_element;
+    return e;
+  };
+  for (const char* key : {"truncation", "padding"}) {
+    element e;
+    if (!top.at_key(key).get(e) && !e.is_null()) return L.error(key, "only null is supported");
+  }
+  auto impl = std::make_shared<Tokenizer::Impl>();
+  Status s = L.normalizer(field("normalizer"), "normalizer", &impl->normalizer);
+  if (!s.ok()) return s;
+  s = L.pre_tokenizer(field("pre_tokenizer"), "pre_tokenizer", true, &impl->pre_tokenizer);
+  if (!s.ok()) return s;
+  element model;
+  if (top.at_key("model").get(model)) return L.error("model", "missing");
+  s = L.model(model, "model", impl->pre_tokenizer && impl->pre_tokenizer->byte_level(), &impl->model);
+  if (!s.ok()) return s;
+  s = L.added_tokens(field("added_tokens"), *impl);
+  if (!s.ok()) return s;
+  s = L.post_processor(field("post_processor"), "post_processor", &impl->post_processor);
+  if (!s.ok()) return s;
+  s = L.decoder(field("decoder"), "decoder", &impl->decoder);
+  if (!s.ok()) return s;
+
+  std::vector<hf::AddedMatcher::Pattern> raw, normalized;
+  for (const auto& a : impl->added) {
+    hf::AddedMatcher::Pattern p{a.content, a.id, a.lstrip, a.rstrip, a.single_word};
+    if (a.normalized) {
+      // Matched after normalizing, so by the normalized form of its content.
+      if (impl->normalizer) {
+        hf::NormalizedString ns = hf::NormalizedString::identity(a.content, 0);
+        impl->normalizer->normalize(ns);
+        p.text = ns.normalized;
+      }
+      normalized.push_back(std::move(p));
+    } else {
+      raw.push_back(std::move(p));
+    }
+  }
+  if (!raw.empty()) impl->raw_matcher.emplace(std::move(raw));
+  if (!normalized.empty()) impl->normalized_matcher.emplace(std::move(normalized));
+  return impl;
+}
+
+}  // namespace tokenmill

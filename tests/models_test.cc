@@ -1,0 +1,152 @@
+// BpeModel (src/models/model.h). Expectations ported from HF tokenizers' own BPE tests
+// (tokenizers/src/models/bpe/model.rs) where they exist; the rest are properties of HF's algorithm.
+#include <gtest/gtest.h>
+
+#include "models/model.h"
+
+namespace tokenmill::hf {
+namespace {
+
+struct Tok {
+  uint32_t id, begin, end;
+  bool operator==(const Tok&) const = default;
+};
+std::ostream& operator<<(std::ostream& os, const Tok& t) {
+  return os << "{" << t.id << ", " << t.begin << ", " << t.end << "}";
+}
+
+std::vector<Tok> run(const BpeModel& m, std::string_view piece) {
+  std::vector<ModelToken> out;
+  m.tokenize(piece, out);
+  std::vector<Tok> r;
+  for (auto& t : out) r.push_back({t.id, t.begin, t.end});
+  return r;
+}
+
+BpeModel make(BpeConfig c) {
+  auto m = BpeModel::create(std::move(c));
+  EXPECT_TRUE(m.ok()) << m.error();
+  return std::move(m).value();
+}
+
+TEST(BpeModel, UnknownNotFused) {  // HF test_unk_not_fused
+  BpeConfig c;
+  c.vocab = {{"<unk>", 0}, {"a", 1}, {"b", 2}};
+  c.unk_token = "<unk>";
+  auto m = make(c);
+  EXPECT_EQ(run(m, "c"), (std::vector<Tok>{{0, 0, 1}}));
+  EXPECT_EQ(run(m, "cc"), (std::vector<Tok>{{0, 0, 1}, {0, 1, 2}}));
+  EXPECT_EQ(run(m, "accb"), (std::vector<Tok>{{1, 0, 1}, {0, 1, 2}, {0, 2, 3}, {2, 3, 4}}));
+}
+
+TEST(BpeModel, UnknownFused) {  // HF test_unk_get_fused
+  BpeConfig c;
+  c.vocab = {{"<unk>", 0}, {"a", 1}, {"b", 2}};
+  c.unk_token = "<unk>";
+  c.fuse_unk = true;
+  auto m = make(c);
+  EXPECT_EQ(run(m, "c"), (std::vector<Tok>{{0, 0, 1}}));
+  EXPECT_EQ(run(m, "cc"), (std::vector<Tok>{{0, 0, 2}}));
+  EXPECT_EQ(run(m, "accb"), (std::vector<Tok>{{1, 0, 1}, {0, 1, 3}, {2, 3, 4}}));
+}
+
+TEST(BpeModel, ByteFallback) {  // HF test_bpe_byte_fallback
+  BpeConfig c;
+  c.vocab = {{"<unk>", 0}, {"<0x61>", 1}};
+  c.unk_token = "<unk>";
+  c.byte_fallback = true;
+  auto m = make(c);
+  EXPECT_EQ(run(m, "c"), (std::vector<Tok>{{0, 0, 1}}));
+  EXPECT_EQ(run(m, "a"), (std::vector<Tok>{{1, 0, 1}}));
+}
+
+TEST(BpeModel, ByteFallbackAllBytesOrNone) {
+  // "é" is C3 A9: with only <0xC3> in the vocab the character is unknown as a whole.
+  BpeConfig c;
+  c.vocab = {{"<unk>", 0}, {"<0xC3>", 1}, {"<0xA9>", 2}, {"<0xE2>", 3}};
+  c.unk_token = "<unk>";
+  c.byte_fallback = true;
+  auto m = make(c);
+  EXPECT_EQ(run(m, "é"), (std::vector<Tok>{{1, 0, 1}, {2, 1, 2}}));
+  EXPECT_EQ(run(m, "€"), (std::vector<Tok>{{0, 0, 3}}));  // E2 82 AC: 82 and AC missing
+}
+
+TEST(BpeModel, ContinuingSubwordPrefix) {  // HF test_bpe_with_continuing_subword_prefix
+  BpeConfig c;
+  c.vocab = {{"a", 0}, {"##b", 1}, {"##c", 2}, {"ab", 3}, {"abc", 4}, {"[UNK]", 5}};
+  c.merges = {{"a", "##b"}, {"ab", "##c"}};
+  c.unk_token = "[UNK]";
+  c.continuing_subword_prefix = "##";
+  auto m = make(c);
+  EXPECT_EQ(run(m, "ab"), (std::vector<Tok>{{3, 0, 2}}));
+  EXPECT_EQ(run(m, "abc"), (std::vector<Tok>{{4, 0, 3}}));
+}
+
+TEST(BpeModel, IgnoreMerges) {  // HF test_ignore_merges
+  BpeConfig c;
+  c.vocab = {{".:.:", 0}, {"Ġbelirtilen", 1}, {".", 2},          {":", 3},      {"bel", 4},   {"irtilen", 5},
+             {"Ġ", 6},    {".:", 7},          {"belirtilen", 8}, {".:.", 9},    {"be", 10},   {"l", 11},
+             {"ir", 12},  {"ti", 13},         {"en", 14},        {"irtil", 15}, {"irti", 16}, {"i", 17},
+             {"r", 18},   {"t", 19},          {"b", 20},         {"e", 21},     {"n", 22}};
+  c.merges = {{".", ":"}, {"b", "e"}, {"be", "l"}, {"i", "r"}, {"t", "i"}, {"ir", "ti"}, {"e", "n"}, {"irti", "l"}};
+  c.ignore_merges = true;
+  auto m = make(c);
+  EXPECT_EQ(run(m, ".:.:"), (std::vector<Tok>{{0, 0, 4}}));
+  EXPECT_EQ(run(m, "Ġbelirtilen"), (std::vector<Tok>{{1, 0, 12}}));  // Ġ is 2 bytes
+  c.ignore_merges = false;
+  auto plain = make(c);
+  EXPECT_EQ(run(plain, ".:.:"), (std::vector<Tok>{{7, 0, 2}, {7, 2, 4}}));
+  EXPECT_EQ(run(plain, "Ġbelirtilen"), (std::vector<Tok>{{6, 0, 2}, {4, 2, 5}, {15, 5, 10}, {14, 10, 12}}));
+}
+
+TEST(BpeModel, OnlyListedPairsMerge) {
+  // "ab" is a token but (a, b) is no merge: the pieces stay apart (tiktoken's rule would merge them).
+  BpeConfig c;
+  c.vocab = {{"a", 0}, {"b", 1}, {"ab", 2}};
+  auto m = make(c);
+  EXPECT_EQ(run(m, "ab"), (std::vector<Tok>{{0, 0, 1}, {1, 1, 2}}));
+}
+
+TEST(BpeModel, PriorityIsMergeIndexLeftmostOnTies) {
+  BpeConfig c;
+  c.vocab = {{"a", 0}, {"b", 1}, {"ab", 2}, {"ba", 3}, {"aa", 4}};
+  c.merges = {{"b", "a"}, {"a", "b"}, {"a", "a"}};
+  auto m = make(c);
+  // "aba": (b,a) is listed first, so it wins over the leftmost (a,b).
+  EXPECT_EQ(run(m, "aba"), (std::vector<Tok>{{0, 0, 1}, {3, 1, 3}}));
+  // "aaa": ties go left.
+  EXPECT_EQ(run(m, "aaa"), (std::vector<Tok>{{4, 0, 2}, {0, 2, 3}}));
+}
+
+TEST(BpeModel, ByteLevelReadsBytes) {
+  // Tokens in GPT-2's alphabet: "Ġ" is the byte ' ', "Ã©" the two bytes of "é".
+  BpeConfig c;
+  c.vocab = {{"Ġ", 0}, {"Ã", 1}, {"©", 2}, {"Ã©", 3}, {"ĠÃ©", 4}};
+  c.merges = {{"Ã", "©"}, {"Ġ", "Ã©"}};
+  c.byte_level = true;
+  auto m = make(c);
+  EXPECT_EQ(run(m, " é"), (std::vector<Tok>{{4, 0, 3}}));
+  EXPECT_EQ(*m.id_to_token(4), "ĠÃ©");
+}
+
+TEST(BpeModel, LoadErrorsNameTheMerge) {
+  BpeConfig c;
+  c.vocab = {{"a", 0}, {"b", 1}};
+  c.merges = {{"a", "b"}};  // "ab" is missing
+  auto m = BpeModel::create(c);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().find("model.merges[0]"), std::string::npos) << m.error();
+  EXPECT_NE(m.error().find("'ab'"), std::string::npos) << m.error();
+  c.merges = {{"a", "c"}};
+  m = BpeModel::create(c);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().find("'c' is not in the vocab"), std::string::npos) << m.error();
+  c.merges = {};
+  c.vocab = {{"a", 0}, {"b", 0}};
+  m = BpeModel::create(c);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().find("id 0"), std::string::npos) << m.error();
+}
+
+}  // namespace
+}  // namespace tokenmill::hf

@@ -1,0 +1,124 @@
+// Tokenizer (include/tokenmill/tokenizer.h): the loader's errors, and the pipeline on small tokenizer.json
+// files whose expected output was produced by HF tokenizers 0.23.3 (values below). The real models are
+// compared with HF in tests/differential/test_hf_tokenizer.py.
+#include "tokenmill/tokenizer.h"
+
+#include <gtest/gtest.h>
+
+namespace tokenmill {
+namespace {
+
+// A byte-level BPE: vocab a b c ab abc Ġ Ġa, merges (a b), (ab c), (Ġ a); special <s> (id 7), and a
+// non-special added token "bc" (id 8) that the model vocabulary lacks.
+std::string small_json(const std::string& model_extra = "", const std::string& top_extra = "") {
+  return R"({"version": "1.0", "truncation": null, "padding": null,
+  "added_tokens": [{"id": 7, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+                   {"id": 8, "content": "bc", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": false}],
+  "normalizer": null,
+  "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+  "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+     "pair": [], "special_tokens": {"<s>": {"id": "<s>", "ids": [7], "tokens": ["<s>"]}}},
+  "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+  "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null, "end_of_word_suffix": null,
+    "fuse_unk": false, "byte_fallback": false, "ignore_merges": false)" +
+         model_extra + R"(,
+    "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "abc": 4, "Ġ": 5, "Ġa": 6},
+    "merges": ["a b", "ab c", "Ġ a"]})" +
+         top_extra + "}";
+}
+
+TEST(Tokenizer, EncodesLikeHf) {
+  auto tok = Tokenizer::from_string(small_json());
+  ASSERT_TRUE(tok.ok()) << tok.error();
+  // HF: Tokenizer.from_str(small_json()).encode("abc abbc<s>a")
+  auto enc = tok->encode("abc abbc<s>a");
+  ASSERT_TRUE(enc.ok()) << enc.error();
+  // The non-special added token "bc" is extracted everywhere, even from inside "abc".
+  EXPECT_EQ(enc->ids, (std::vector<uint32_t>{7, 0, 8, 5, 3, 8, 7, 0}));
+  EXPECT_EQ(enc->tokens, (std::vector<std::string>{"<s>", "a", "bc", "Ġ", "ab", "bc", "<s>", "a"}));
+  EXPECT_EQ(enc->offsets, (std::vector<Offsets>{{0, 0}, {0, 1}, {1, 3}, {3, 4}, {4, 6}, {6, 8}, {8, 11}, {11, 12}}));
+  EXPECT_EQ(enc->special_tokens_mask, (std::vector<uint32_t>{1, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(enc->word_ids, (std::vector<std::optional<uint32_t>>{std::nullopt, 0, 1, 2, 2, 3, 4, 5}));
+  EXPECT_EQ(tok->decode(enc->ids), "abc abbca");
+  EXPECT_EQ(tok->decode(enc->ids, false), "<s>abc abbc<s>a");
+  EXPECT_EQ(tok->token_to_id("bc"), 8u);
+  EXPECT_EQ(tok->id_to_token(6), "Ġa");
+  EXPECT_EQ(tok->vocab_size(), 9u);
+  EXPECT_EQ(tok->vocab_size(false), 7u);
+}
+
+TEST(Tokenizer, CharOffsets) {
+  auto tok = Tokenizer::from_string(small_json());
+  ASSERT_TRUE(tok.ok());
+  Tokenizer::EncodeOptions o;
+  o.add_special_tokens = false;
+  o.char_offsets = true;
+  // HF: é's bytes are no tokens and there is no unk_token, so they are dropped; " a" is characters 1..3.
+  auto enc = tok->encode("é a", o);
+  ASSERT_TRUE(enc.ok());
+  EXPECT_EQ(enc->ids, (std::vector<uint32_t>{6}));
+  EXPECT_EQ(enc->offsets, (std::vector<Offsets>{{1, 3}}));
+  std::vector<Offsets> bytes{{0, 2}, {2, 3}, {3, 4}};
+  EXPECT_EQ(char_offsets("é a", bytes), (std::vector<Offsets>{{0, 1}, {1, 2}, {2, 3}}));
+}
+
+TEST(Tokenizer, InvalidUtf8IsAnError) {
+  auto tok = Tokenizer::from_string(small_json());
+  ASSERT_TRUE(tok.ok());
+  EXPECT_FALSE(tok->encode("a\xff").ok());
+}
+
+void expect_error(const std::string& json, const std::string& fragment) {
+  auto tok = Tokenizer::from_string(json, "t.json");
+  ASSERT_FALSE(tok.ok()) << "loaded, expected an error with " << fragment;
+  EXPECT_NE(tok.error().find(fragment), std::string::npos) << tok.error();
+  EXPECT_EQ(tok.error().rfind("t.json", 0), 0u) << tok.error();
+}
+
+TEST(Tokenizer, LoadErrorsNameTheJsonPath) {
+  expect_error("{\"model\": ", "not valid JSON");
+  std::string dropout = small_json();
+  dropout.replace(dropout.find("\"dropout\": null"), 15, "\"dropout\": 0.1");
+  expect_error(dropout, "model.dropout");
+  std::string unigram = small_json();
+  unigram.replace(unigram.find("\"type\": \"BPE\""), 13, "\"type\": \"Unigram\"");
+  expect_error(unigram, "model.type: model 'Unigram' is not supported");
+  std::string nfkc = small_json();
+  nfkc.replace(nfkc.find("\"normalizer\": null"), 18,
+               R"("normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}]})");
+  expect_error(nfkc, "normalizer.normalizers[0].type: normalizer 'NFKC' is not supported");
+  std::string wp = small_json();
+  wp.replace(wp.find("\"pre_tokenizer\": {"), 17,
+             R"("pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}]}, "x":)");
+  expect_error(wp, "pre_tokenizer.pretokenizers[0].type: pre-tokenizer 'Metaspace' is not supported");
+  std::string bad_merge = small_json();
+  bad_merge.replace(bad_merge.find("\"Ġ a\""), 6, "\"a z\"");  // Ġ is two bytes
+  expect_error(bad_merge, "model.merges[2]");
+  std::string clash = small_json();
+  clash.replace(clash.find("\"id\": 8"), 7, "\"id\": 7");
+  expect_error(clash, "added_tokens[1].id");
+  std::string model_clash = small_json();
+  model_clash.replace(model_clash.find("\"id\": 8"), 7, "\"id\": 2");
+  expect_error(model_clash, "added_tokens[1]");
+  std::string dup = small_json();
+  dup.replace(dup.find("\"Ġa\": 6"), 8, "\"Ġa\": 5");
+  expect_error(dup, "id 5");
+  std::string padding = small_json();
+  padding.replace(padding.find("\"padding\": null"), 15, R"("padding": {"strategy": "BatchLongest"})");
+  expect_error(padding, "padding: only null");
+  std::string mixed = small_json();
+  mixed.replace(mixed.find("\"ab c\""), 6, "[\"ab\", \"c\"]");
+  expect_error(mixed, "model.merges[1]: mixes");
+  expect_error(
+      small_json("", R"(, "extra": 1)").replace(small_json().find("\"use_regex\": true"), 17, "\"use_regex\": 3"),
+      "pre_tokenizer.use_regex");
+}
+
+TEST(Tokenizer, MissingFileIsAnError) {
+  auto tok = Tokenizer::from_file("/nonexistent/tokenizer.json");
+  ASSERT_FALSE(tok.ok());
+  EXPECT_NE(tok.error().find("/nonexistent/tokenizer.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tokenmill
