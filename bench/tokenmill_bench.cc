@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     const double start = cpu_now(), wall_start = wall_now();
-    auto encoded = bytes_mode ? enc->encode_bytes(text)
+    auto encoded = bytes_mode    ? enc->encode_bytes(text)
                    : threads > 1 ? enc->encode_ordinary_parallel(text, threads)
                                  : enc->encode_ordinary(text);
     if (!encoded.ok()) {

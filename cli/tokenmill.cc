@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "tokenize_command.h"
+#include "tokenizer_command.h"
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
 #include "tokenmill/file_io.h"
 #include "tokenmill/id_format.h"
 #include "tokenmill/train.h"
-#include "tokenizer_command.h"
 #include "train_command.h"
 #include "util/atomic_file.h"  // write_file_atomically
 
@@ -127,11 +127,13 @@ int main(int argc, char** argv) {
   encode->add_option("input", input, "Input file, or - for stdin")->capture_default_str();
   encode->add_option("-o,--output", output, "Write ids here (atomically) instead of stdout");
   encode->add_flag("--binary", binary, "Write ids as uint32 little-endian instead of text");
-  encode->add_option("--allowed-special", allowed,
-                     "Special tokens to encode as such: 'all' or a comma-separated list (default: none)")
+  encode
+      ->add_option("--allowed-special", allowed,
+                   "Special tokens to encode as such: 'all' or a comma-separated list (default: none)")
       ->allow_extra_args(false);
-  encode->add_option("--disallowed-special", disallowed,
-                     "Special-token text that is an error: 'all' (default: every special not allowed), 'none', or a list")
+  encode
+      ->add_option("--disallowed-special", disallowed,
+                   "Special-token text that is an error: 'all' (default: every special not allowed), 'none', or a list")
       ->allow_extra_args(false);
   encode->add_flag("--ordinary", ordinary, "Ignore special tokens entirely (encode_ordinary)");
 

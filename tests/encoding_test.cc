@@ -273,7 +273,6 @@ TEST(Utf8Replace, OutputIsValidAndValidInputUnchanged) {
   }
 }
 
-
 EncodingSpec bytes_spec(std::string pattern) {
   std::vector<std::pair<std::string, Rank>> ranks;
   for (int b = 0; b < 256; ++b) ranks.emplace_back(std::string(1, char(b)), Rank(b));

@@ -88,7 +88,8 @@ TEST_P(SplitterVsRegex, PiecesTileAnyBytes) {
 }
 
 // Pieces of every part of `text` cut at each of `cuts`, in order.
-std::vector<std::string> pieces_of_parts(const Pretokenizer& pre, std::string_view text, const std::vector<size_t>& cuts) {
+std::vector<std::string> pieces_of_parts(const Pretokenizer& pre, std::string_view text,
+                                         const std::vector<size_t>& cuts) {
   std::vector<std::string> out;
   size_t from = 0;
   for (size_t i = 0; i <= cuts.size(); ++i) {
@@ -137,8 +138,8 @@ TEST_P(SplitterVsRegex, CutsNextToEveryClass) {
   // Every unit before and after a candidate "<x>\n<letter>", x any printable ASCII character.
   auto fast = Pretokenizer::create(GetParam().pattern);
   auto slow = Pretokenizer::create_regex(GetParam().pattern);
-  const char* units[] = {"", " ", "  ", "\n", "\r\n", "\t", "a", "A", "1", "123", "!", "'s", "'", "\xCC\x81",
-                         "\xE4\xB8\xAD", "\xE3\x80\x80", "\xC2\xA0", "\r"};
+  const char* units[] = {"",  " ",  "  ", "\n",       "\r\n",         "\t",           "a",        "A", "1", "123",
+                         "!", "'s", "'",  "\xCC\x81", "\xE4\xB8\xAD", "\xE3\x80\x80", "\xC2\xA0", "\r"};
   size_t checked = 0;
   for (const char* before : units) {
     for (int x = 0x20; x < 0x7F; ++x) {
@@ -166,7 +167,7 @@ TEST(Pretokenizer, CustomPatternsAreNeverCut) {
   EXPECT_EQ(builtin->find_cut("ab.\nCd.\nEf", 0, 10), 4u);
   EXPECT_EQ(builtin->find_cut("ab.\nCd.\nEf", 5, 10), 8u);
   EXPECT_EQ(builtin->find_cut("1 \nCd", 0, 5), std::string_view::npos);  // whitespace before the break
-  EXPECT_EQ(builtin->find_cut("1 2 ab cd", 0, 9), 6u);                    // a space after a letter
+  EXPECT_EQ(builtin->find_cut("1 2 ab cd", 0, 9), 6u);                   // a space after a letter
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltinPatterns, SplitterVsRegex, ::testing::ValuesIn(kPatterns),

@@ -326,7 +326,6 @@ TEST(Model, WritesAtomically) {
   for (const auto& entry : fs::directory_iterator(dir.path())) EXPECT_EQ(entry.path().filename(), "m.model");
 }
 
-
 // Every single-bit flip of a model file is refused (the sha256 line), where version 1 loaded many of them
 // as a different vocabulary.
 TEST(Model, EveryBitFlipIsRefused) {
@@ -365,7 +364,8 @@ TEST(Model, InvalidUtf8PatternAndNoRankSpecialIdAreRefusedByLine) {
   auto bad_pattern = BpeModel::parse_model_file(
       "tokenmill-model 1\npattern " + base64_encode("\xff\xfe(") + "\nranks 256\n" + ranks, "p.model");
   ASSERT_FALSE(bad_pattern.ok());
-  EXPECT_NE(bad_pattern.error().find("p.model:2: pattern is not valid UTF-8"), std::string::npos) << bad_pattern.error();
+  EXPECT_NE(bad_pattern.error().find("p.model:2: pattern is not valid UTF-8"), std::string::npos)
+      << bad_pattern.error();
   auto bad_id = BpeModel::parse_model_file("tokenmill-model 1\npattern " + base64_encode("a") + "\nspecial " +
                                                base64_encode("<|x|>") + " 4294967295\nranks 256\n" + ranks,
                                            "s.model");

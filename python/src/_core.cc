@@ -48,7 +48,9 @@ namespace {
   switch (s.code()) {
     case ErrorCode::kIoError: type = PyExc_OSError; break;
     case ErrorCode::kUnknownToken: type = PyExc_KeyError; break;
-    case ErrorCode::kOutOfMemory: type = PyExc_MemoryError; break;
+    case ErrorCode::kOutOfMemory:
+      type = PyExc_MemoryError;
+      break;
     default: break;
   }
   raise(type, s.message());

@@ -195,8 +195,8 @@ class PieceCache {
     size_t in_use = piece_cache_bytes.load(std::memory_order_relaxed);
     do {
       if (in_use - old_bytes + new_bytes > piece_cache_limit.load(std::memory_order_relaxed)) return false;
-    } while (!piece_cache_bytes.compare_exchange_weak(in_use, in_use - old_bytes + new_bytes,
-                                                      std::memory_order_relaxed));
+    } while (
+        !piece_cache_bytes.compare_exchange_weak(in_use, in_use - old_bytes + new_bytes, std::memory_order_relaxed));
     if (entries_) detail::free_table(entries_, old_bytes);  // Entry is trivial
     // Read at random: on huge pages, like the token table.
     entries_ = static_cast<Entry*>(detail::allocate_table(new_bytes));

@@ -48,7 +48,7 @@ size_t Pretokenizer::find_cut(std::string_view text, size_t from, size_t to) con
   to = std::min(to, text.size());
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   for (size_t c = std::max<size_t>(from, 2); c < to; ++c) {
-    if (p[c] == ' ' && is_ascii_letter(p[c - 1])) return c;                                               // W
+    if (p[c] == ' ' && is_ascii_letter(p[c - 1])) return c;                                       // W
     if (p[c - 1] == '\n' && is_ascii_letter(p[c]) && is_printable_non_space(p[c - 2])) return c;  // L
   }
   return std::string_view::npos;

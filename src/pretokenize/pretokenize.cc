@@ -78,9 +78,8 @@ namespace {
 // subtraction (`[\S\d]` has to be one union).
 using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
 
-const Ranges kWhiteSpace = {{0x09, 0x0D}, {0x20, 0x20},     {0x85, 0x85},     {0xA0, 0xA0},
-                            {0x1680, 0x1680}, {0x2000, 0x200A}, {0x2028, 0x2029}, {0x202F, 0x202F},
-                            {0x205F, 0x205F}, {0x3000, 0x3000}};
+const Ranges kWhiteSpace = {{0x09, 0x0D},     {0x20, 0x20},     {0x85, 0x85},     {0xA0, 0xA0},     {0x1680, 0x1680},
+                            {0x2000, 0x200A}, {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000}};
 const Ranges kHexDigit = {{'0', '9'}, {'A', 'F'}, {'a', 'f'}};
 
 // The regex crate's ASCII classes (regex-syntax's ascii class table).
@@ -201,11 +200,11 @@ std::string rewrite_for_pcre2(std::string_view pattern) {
 Result<Pretokenizer> Pretokenizer::create_regex(std::string_view pattern) {
   // pcre2_compile is told not to check UTF-8 (the check would run again on every rewrite) and reads past
   // the end of a truncated sequence: the pattern is checked here, once.
-  const size_t valid = detail::valid_utf8_prefix(reinterpret_cast<const unsigned char*>(pattern.data()), pattern.size());
+  const size_t valid =
+      detail::valid_utf8_prefix(reinterpret_cast<const unsigned char*>(pattern.data()), pattern.size());
   if (valid != pattern.size()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "split pattern is not valid UTF-8 (byte " + std::to_string(valid) + " of " +
-                      std::to_string(pattern.size()) + ")");
+    return Status(ErrorCode::kInvalidArgument, "split pattern is not valid UTF-8 (byte " + std::to_string(valid) +
+                                                   " of " + std::to_string(pattern.size()) + ")");
   }
   std::string rewritten = rewrite_for_pcre2(pattern);
   int error_code = 0;
@@ -250,7 +249,7 @@ Result<Pretokenizer> Pretokenizer::create(std::string_view pattern) {
 }
 
 Status Pretokenizer::regex_find(std::string_view text, size_t pos, bool* found, size_t* match_begin,
-                               size_t* match_end) const {
+                                size_t* match_end) const {
   *found = false;
   if (!regex_) return Status();
   // Match data and the JIT stack are per thread: pcre2 needs scratch space per concurrent match, and
@@ -275,18 +274,17 @@ Status Pretokenizer::regex_find(std::string_view text, size_t pos, bool* found, 
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   int rc = pcre2_match(regex_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, md.data, md.context);
   if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
-    rc = pcre2_match(regex_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md.data,
-                     md.context);
+    rc = pcre2_match(regex_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md.data, md.context);
   }
   if (rc == PCRE2_ERROR_NOMATCH) return Status();
   if (rc < 0) {
     // "No match" here would silently drop the rest of the text; the caller must hear that PCRE2 gave up.
     PCRE2_UCHAR buffer[256];
     pcre2_get_error_message(rc, buffer, sizeof(buffer));
-    return Status(ErrorCode::kInvalidArgument,
-                  "split pattern: the regex engine gave up matching at byte " + std::to_string(pos) + " of a " +
-                      std::to_string(text.size()) + "-byte text: " + reinterpret_cast<char*>(buffer) +
-                      " (pattern: " + pattern_ + ")");
+    return Status(ErrorCode::kInvalidArgument, "split pattern: the regex engine gave up matching at byte " +
+                                                   std::to_string(pos) + " of a " + std::to_string(text.size()) +
+                                                   "-byte text: " + reinterpret_cast<char*>(buffer) +
+                                                   " (pattern: " + pattern_ + ")");
   }
   PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.data);
   *match_begin = ov[0];

@@ -1,10 +1,10 @@
 // The tokenmill model file (format in train.h), the .tiktoken output, and atomic writes.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <new>
 
 #include "tokenmill/detail/unicode_class.h"
@@ -71,8 +71,9 @@ Result<BpeModel> BpeModel::parse_model_file(std::string_view contents, std::stri
   }
   uint64_t version;
   if (!parse_uint(line.substr(kMagic.size() + 1), &version) || version < 1 || version > kVersion) {
-    return parse_error(source, 1, "unsupported model file version '" + std::string(line.substr(kMagic.size() + 1)) +
-                                      "' (this tokenmill reads versions 1 to " + std::to_string(kVersion) + ")");
+    return parse_error(source, 1,
+                       "unsupported model file version '" + std::string(line.substr(kMagic.size() + 1)) +
+                           "' (this tokenmill reads versions 1 to " + std::to_string(kVersion) + ")");
   }
   if (version >= 2) {
     // Last line: "sha256 <64 hex digits>" over everything before it.
@@ -113,8 +114,9 @@ Result<BpeModel> BpeModel::parse_model_file(std::string_view contents, std::stri
         return parse_error(source, line_no, "expected 'special <base64> <id>'");
       }
       if (id >= kNoRank) {
-        return parse_error(source, line_no, "special token id " + std::string(rest.substr(sp2 + 1)) +
-                                                " is out of range (ids are below " + std::to_string(kNoRank) + ")");
+        return parse_error(source, line_no,
+                           "special token id " + std::string(rest.substr(sp2 + 1)) +
+                               " is out of range (ids are below " + std::to_string(kNoRank) + ")");
       }
       auto t = base64_decode(rest.substr(0, sp2));
       if (!t || t->empty()) return parse_error(source, line_no, "special token is not valid base64");

@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <string_view>
 
 #include "tokenmill/status.h"
 

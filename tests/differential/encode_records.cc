@@ -69,10 +69,16 @@ int main(int argc, char** argv) {
     }
     if (mode == "ordinary") {
       auto r = enc->encode_ordinary(text);
-      if (r.ok()) put_ids(*r); else put_error(r.error());
+      if (r.ok())
+        put_ids(*r);
+      else
+        put_error(r.error());
     } else if (mode == "bytes") {
       auto r = enc->encode_bytes(text);
-      if (r.ok()) put_ids(*r); else put_error(r.error());
+      if (r.ok())
+        put_ids(*r);
+      else
+        put_error(r.error());
     } else if (mode == "special") {
       auto r = enc->encode(text, tokenmill::SpecialSet::all());
       if (r.ok()) put_ids(*r); else put_error(r.error());

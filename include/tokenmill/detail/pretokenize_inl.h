@@ -342,11 +342,21 @@ template <class OnPiece>
 Status Pretokenizer::for_each_piece(std::string_view text, OnPiece&& on_piece) const {
   // One switch per call, so each scanner's loop is compiled with its own alternatives inlined.
   switch (kind_) {
-    case Kind::kR50k: detail::scan_pieces(text, detail::R50kScan{}, on_piece); return Status();
-    case Kind::kCl100k: detail::scan_pieces(text, detail::Cl100kScan<true, 3>{}, on_piece); return Status();
-    case Kind::kGpt4: detail::scan_pieces(text, detail::Cl100kScan<false, 3>{}, on_piece); return Status();
-    case Kind::kNanochat: detail::scan_pieces(text, detail::Cl100kScan<false, 2>{}, on_piece); return Status();
-    case Kind::kO200k: detail::scan_pieces(text, detail::O200kScan{}, on_piece); return Status();
+    case Kind::kR50k:
+      detail::scan_pieces(text, detail::R50kScan{}, on_piece);
+      return Status();
+    case Kind::kCl100k:
+      detail::scan_pieces(text, detail::Cl100kScan<true, 3>{}, on_piece);
+      return Status();
+    case Kind::kGpt4:
+      detail::scan_pieces(text, detail::Cl100kScan<false, 3>{}, on_piece);
+      return Status();
+    case Kind::kNanochat:
+      detail::scan_pieces(text, detail::Cl100kScan<false, 2>{}, on_piece);
+      return Status();
+    case Kind::kO200k:
+      detail::scan_pieces(text, detail::O200kScan{}, on_piece);
+      return Status();
     case Kind::kRegex: {
       // PCRE2 needs valid UTF-8: the regex sees the valid prefix, and an invalid tail is one piece.
       const std::string_view all = text;
