@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tokenmill/encoding.h"
+#include "util/utf8.h"
 
 namespace tokenmill::testing {
 
@@ -31,23 +32,7 @@ inline const Encoding& builtin(const std::string& name) {
   return it->second;
 }
 
-inline void append_utf8(std::string& s, uint32_t cp) {
-  if (cp < 0x80) {
-    s += char(cp);
-  } else if (cp < 0x800) {
-    s += char(0xC0 | (cp >> 6));
-    s += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    s += char(0xE0 | (cp >> 12));
-    s += char(0x80 | ((cp >> 6) & 0x3F));
-    s += char(0x80 | (cp & 0x3F));
-  } else {
-    s += char(0xF0 | (cp >> 18));
-    s += char(0x80 | ((cp >> 12) & 0x3F));
-    s += char(0x80 | ((cp >> 6) & 0x3F));
-    s += char(0x80 | (cp & 0x3F));
-  }
-}
+using util::append_utf8;
 
 // Characters that exercise every class the split patterns distinguish, all assigned before Unicode 13
 // so that PCRE2's older tables classify them as the UCD 16 tables do.

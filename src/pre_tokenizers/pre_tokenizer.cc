@@ -2,6 +2,9 @@
 
 #include <array>
 
+#include "tokenmill/hf_json.h"
+#include "util/utf8.h"
+
 namespace tokenmill::hf {
 
 void apply_behavior(std::vector<std::pair<Offsets, bool>>& matches, SplitBehavior behavior, bool invert,
@@ -132,20 +135,12 @@ struct ByteLevelTables {
   std::array<std::string, 256> chars;
   std::array<int, 324> bytes;  // code points 0..323 cover the alphabet
   ByteLevelTables() {
+    // GPT-2's table is the one the trainer writes tokenizer.json with (tokenmill/hf_json.h); the reverse
+    // direction is derived from it.
     bytes.fill(-1);
-    uint32_t next = 256;
     for (int b = 0; b < 256; ++b) {
-      bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      uint32_t cp = printable ? uint32_t(b) : next++;
-      bytes[cp] = b;
-      std::string s;
-      if (cp < 0x80) {
-        s += char(cp);
-      } else {
-        s += char(0xC0 | (cp >> 6));
-        s += char(0x80 | (cp & 0x3F));
-      }
-      chars[size_t(b)] = s;
+      chars[size_t(b)] = tokenmill::byte_level_char(uint8_t(b));
+      bytes[util::code_points(chars[size_t(b)]).front()] = b;
     }
   }
 };

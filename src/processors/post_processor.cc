@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/utf8.h"
+
 namespace tokenmill::hf {
 
 namespace {
@@ -11,18 +13,7 @@ bool is_white_space(uint32_t c) {
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-std::vector<uint32_t> code_points(const std::string& s) {
-  std::vector<uint32_t> out;
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = std::min<size_t>(c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4, s.size() - i);
-    uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) v = (v << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    out.push_back(v);
-    i += n;
-  }
-  return out;
-}
+using util::code_points;
 
 class ByteLevelProcessor final : public PostProcessor {
  public:
