@@ -103,6 +103,45 @@ TEST(PieceCache, AllThreadsStayWithinTheBudget) {
   EXPECT_EQ(piece_cache_bytes_in_use() % (size_t(1) << 20), 0u);  // whole caches only; exited threads freed
 }
 
+TEST(PieceCache, HitsInEitherWayAndEvictionsNeverChangeIds) {
+  // 60k distinct rare words, each used three times in random order, through a 1 MiB cache (16k entries in
+  // 8k two-way sets): most results are evicted, many are hit in the older way, and the cache is sized up
+  // front from the text's length. The ids must be those of BPE with no cache at all.
+  const Encoding& enc = testing::builtin("cl100k_base");
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> letter('a', 'z'), len(7, 12);
+  std::vector<std::string> words(60000);
+  for (auto& w : words) {
+    w = " ";
+    for (int i = len(rng); i > 0; --i) w += char(letter(rng));
+  }
+  std::vector<size_t> order;
+  for (int copy = 0; copy < 3; ++copy) {
+    for (size_t i = 0; i < words.size(); ++i) order.push_back(i);
+  }
+  std::shuffle(order.begin(), order.end(), rng);
+  std::string text;
+  for (size_t i : order) text += words[i];
+  const size_t saved = piece_cache_budget();
+  set_piece_cache_budget(0);
+  std::vector<Rank> uncached;
+  std::thread([&] { uncached = *enc.encode_ordinary(text); }).join();  // a fresh thread: no cache yet
+  // Room for exactly one more 1 MiB cache, whatever other threads of this process hold.
+  const size_t others = piece_cache_bytes_in_use();
+  set_piece_cache_budget(others + (size_t(1) << 20));
+  std::vector<Rank> cold, warm;
+  size_t in_use = 0;
+  std::thread([&] {
+    cold = *enc.encode_ordinary(text);
+    warm = *enc.encode_ordinary(text);
+    in_use = piece_cache_bytes_in_use();
+  }).join();
+  set_piece_cache_budget(saved);
+  EXPECT_EQ(in_use, others + (size_t(1) << 20));  // the thread did encode through a cache
+  EXPECT_EQ(cold, uncached);
+  EXPECT_EQ(warm, uncached);
+}
+
 TEST_P(EveryEncoding, EmptyInputEncodesToNoIds) {
   const Encoding& enc = testing::builtin(GetParam());
   EXPECT_TRUE(enc.encode_ordinary("")->empty());
