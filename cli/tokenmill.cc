@@ -22,6 +22,7 @@
 #include "tokenmill/fetch.h"
 #include "tokenmill/file_io.h"
 #include "tokenmill/id_format.h"
+#include "tokenmill/tekken.h"
 #include "tokenmill/train.h"
 #include "train_command.h"
 #include "util/atomic_file.h"  // write_file_atomically
@@ -60,10 +61,16 @@ void write_output(const std::string& path, std::string_view data) {
   if (!s.ok()) die(s.message());
 }
 
-// --model FILE (a trained tokenmill model) takes precedence over -e NAME.
+// --model FILE (a trained tokenmill model) or --tekken FILE (Mistral's tekken.json) take precedence over -e NAME.
 std::string g_model_path;
+std::string g_tekken_path;
 
 tokenmill::Encoding load_encoding(const std::string& name) {
+  if (!g_tekken_path.empty()) {
+    auto tekken = tokenmill::Tekken::from_file(g_tekken_path);
+    if (!tekken.ok()) die(tekken.error());
+    return tekken->encoding();
+  }
   if (!g_model_path.empty()) {
     auto model = tokenmill::BpeModel::load_model_file(g_model_path);
     if (!model.ok()) die(model.error());
@@ -124,6 +131,9 @@ int main(int argc, char** argv) {
   auto* encode = app.add_subcommand("encode", "Encode text to token ids (tiktoken's Encoding.encode)");
   encode->add_option("-e,--encoding", encoding, "Encoding name")->capture_default_str();
   encode->add_option("--model", g_model_path, "A tokenmill model file (from `tokenmill train`) instead of -e");
+  encode->add_option("--tekken", g_tekken_path,
+                     "A Mistral tekken.json instead of -e: mistral-common's ids (specials are never read from text; "
+                     "decode writes their names)");
   encode->add_option("input", input, "Input file, or - for stdin")->capture_default_str();
   encode->add_option("-o,--output", output, "Write ids here (atomically) instead of stdout");
   encode->add_flag("--binary", binary, "Write ids as uint32 little-endian instead of text");
@@ -140,6 +150,9 @@ int main(int argc, char** argv) {
   auto* decode = app.add_subcommand("decode", "Decode token ids to text");
   decode->add_option("-e,--encoding", encoding, "Encoding name")->capture_default_str();
   decode->add_option("--model", g_model_path, "A tokenmill model file (from `tokenmill train`) instead of -e");
+  decode->add_option("--tekken", g_tekken_path,
+                     "A Mistral tekken.json instead of -e: mistral-common's ids (specials are never read from text; "
+                     "decode writes their names)");
   decode->add_option("input", input, "File of ids (whitespace or comma separated), or - for stdin")->capture_default_str();
   decode->add_option("-o,--output", output, "Write text here (atomically) instead of stdout");
   decode->add_flag("--binary", binary, "Read ids as uint32 little-endian");
@@ -149,6 +162,9 @@ int main(int argc, char** argv) {
   auto* count = app.add_subcommand("count", "Count tokens (encode_ordinary, or --allowed-special)");
   count->add_option("-e,--encoding", encoding, "Encoding name")->capture_default_str();
   count->add_option("--model", g_model_path, "A tokenmill model file (from `tokenmill train`) instead of -e");
+  count->add_option("--tekken", g_tekken_path,
+                    "A Mistral tekken.json instead of -e: mistral-common's ids (specials are never read from text; "
+                    "decode writes their names)");
   count->add_option("inputs", count_inputs, "Input files, or - for stdin (default)");
   count->add_option("--allowed-special", allowed, "Special tokens to count as one token: 'all' or a list")
       ->allow_extra_args(false);
@@ -177,6 +193,7 @@ int main(int argc, char** argv) {
   }
 
   if (*encode) {
+    if (!g_tekken_path.empty()) ordinary = true;  // mistral-common never reads special tokens from text
     auto enc = load_encoding(encoding);
     std::string text = read_input(input);
     std::vector<Rank> ids;

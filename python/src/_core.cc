@@ -28,6 +28,7 @@
 
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
+#include "tokenmill/tekken.h"
 #include "tokenmill/train.h"
 
 namespace nb = nanobind;
@@ -602,6 +603,42 @@ struct CoreTrainer {
   }
 };
 
+// Mistral's tekken.json (include/tokenmill/tekken.h).
+struct CoreTekken {
+  tokenmill::Tekken tekken;
+
+  static CoreTekken load(const std::string& path) {
+    tokenmill::Result<tokenmill::Tekken> r = [&] {
+      nb::gil_scoped_release nogil;
+      return tokenmill::Tekken::from_file(path);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return CoreTekken{std::move(r).value()};
+  }
+  nb::object encode(nb::handle text, bool bos, bool eos) const {
+    nb::object keep;
+    const std::string_view utf8 = utf8_of(text, &keep, false);
+    tokenmill::Result<std::vector<Rank>> r = [&] {
+      nb::gil_scoped_release nogil;
+      return tekken.encode(utf8, bos, eos);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return to_list(*r);
+  }
+  // policy: 0 ignore, 1 keep, 2 raise (mistral-common's SpecialTokenPolicy, in tokenmill/tekken.py).
+  std::string decode(nb::handle tokens, int policy) const {
+    const std::vector<Rank> ids = ids_of(tokens);
+    auto r = tekken.decode(ids, tokenmill::Tekken::SpecialTokenPolicy(policy));
+    if (!r.ok()) raise_status(r.status());
+    return std::move(r).value();
+  }
+  std::vector<std::string> special_tokens() const {
+    std::vector<std::string> out;
+    for (uint32_t id = 0; id < tekken.num_special_tokens(); ++id) out.push_back(tekken.special_token(id));
+    return out;
+  }
+};
+
 }  // namespace
 
 void register_dataset(nb::module_& m);  // python/src/_dataset.cc
@@ -637,6 +674,15 @@ NB_MODULE(_core, m) {
       .def_prop_ro("name", [](const CoreEncoding& e) { return e.enc.name(); })
       .def_prop_ro("pattern", [](const CoreEncoding& e) { return e.enc.pattern(); })
       .def_prop_ro("n_vocab", [](const CoreEncoding& e) { return e.enc.n_vocab(); });
+
+  nb::class_<CoreTekken>(m, "CoreTekken")
+      .def_static("load", &CoreTekken::load, nb::arg("path"))
+      .def("encode", &CoreTekken::encode, nb::arg("text"), nb::arg("bos"), nb::arg("eos"))
+      .def("decode", &CoreTekken::decode, nb::arg("tokens"), nb::arg("policy"))
+      .def("special_tokens", &CoreTekken::special_tokens)
+      .def("encoding", [](const CoreTekken& t) { return CoreEncoding{t.tekken.encoding()}; })
+      .def_prop_ro("n_words", [](const CoreTekken& t) { return t.tekken.vocab_size(); })
+      .def_prop_ro("version", [](const CoreTekken& t) { return t.tekken.version(); });
 
   nb::class_<CoreModel>(m, "CoreModel")
       .def_static("bytes_only", &CoreModel::bytes_only, nb::arg("pattern"))

@@ -1,7 +1,7 @@
 // Record driver for the differential tests: reads length-prefixed byte strings on stdin, writes the
 // tokenmill result for each on stdout, so one process serves thousands of cases.
 //
-//   encode_records ENCODING MODE < records > results      (ENCODING: a built-in name, or model:PATH)
+//   encode_records ENCODING MODE < records > results      (ENCODING: a built-in name, model:PATH or tekken:PATH)
 //   record in : u32le length, bytes
 //   MODE ordinary   -> u32le n, n x u32le ids          (Encoding::encode_ordinary; any bytes)
 //   MODE bytes      -> u32le n, n x u32le ids          (Encoding::encode_bytes)
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tokenmill/encoding.h"
+#include "tokenmill/tekken.h"
 #include "tokenmill/train.h"
 
 namespace {
@@ -41,9 +42,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: encode_records ENCODING MODE < records\n");
     return 2;
   }
-  // "model:PATH": the encoding of a tokenmill model file (custom patterns and ranks).
+  // "model:PATH": the encoding of a tokenmill model file (custom patterns and ranks); "tekken:PATH": that
+  // of a Mistral tekken.json (ids offset by its special tokens).
   const std::string name = argv[1];
   auto enc = [&]() -> tokenmill::Result<tokenmill::Encoding> {
+    if (name.rfind("tekken:", 0) == 0) {
+      auto tekken = tokenmill::Tekken::from_file(name.substr(7));
+      if (!tekken.ok()) return tekken.status();
+      return tekken->encoding();
+    }
     if (name.rfind("model:", 0) != 0) return tokenmill::Encoding::load(name);
     auto model = tokenmill::BpeModel::load_model_file(name.substr(6));
     if (!model.ok()) return model.status();
