@@ -86,7 +86,7 @@ step "fuzzers (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENMILL_FUZZ=ON \
   -DTOKENMILL_TEST=OFF -DTOKENMILL_BENCHMARK=OFF >/dev/null
 FUZZERS="fuzz_rank_file fuzz_encode fuzz_pattern fuzz_model_file fuzz_chunk_table fuzz_jsonl fuzz_jsonl_document
-  fuzz_tokenizer_json fuzz_hf_encode"
+  fuzz_tokenizer_json fuzz_hf_encode fuzz_tekken"
 cmake --build build-fuzz --target $FUZZERS
 for f in $FUZZERS; do
   mkdir -p build-fuzz/corpus-$f
@@ -98,6 +98,7 @@ for f in $FUZZERS; do
     fuzz_model_file) seeds=fuzz/seeds-model ;;
     fuzz_chunk_table) seeds=fuzz/seeds-chunks; extra="-malloc_limit_mb=256" ;;
     fuzz_jsonl) seeds=fuzz/seeds-jsonl ;;
+    fuzz_tekken) seeds=fuzz/seeds-tekken; extra="-max_len=32768" ;;  # a loadable file lists all 256 bytes
   esac
   build-fuzz/fuzz/$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 -rss_limit_mb=4096 -timeout=30 $extra \
     build-fuzz/corpus-$f $seeds 2>&1 | tail -n 3
