@@ -1,5 +1,6 @@
 // The tekken.json loader on arbitrary bytes: never crashes; what loads encodes a few fixed texts, every id
-// is below vocab_size(), and decoding them under each policy but raise gives back the text.
+// is an ordinary one below vocab_size(), and they decode. (Not back to the text: as in tiktoken, text that
+// no alternative of the file's pattern matches is skipped.)
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -15,8 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (uint32_t id : *ids) {
       if (id < tekken->num_special_tokens() || id >= tekken->vocab_size()) std::abort();
     }
-    auto back = tekken->decode(*ids);
-    if (!back.ok() || *back != text) std::abort();
+    if (!tekken->decode(*ids).ok()) std::abort();
   }
   return 0;
 }
