@@ -43,10 +43,14 @@ if which == "tiktoken":
     encode_batch = lambda texts: enc.encode_ordinary_batch(texts, num_threads=int(sys.argv[5]))
     eot = enc.eot_token
 else:
-    import gigatoken
-    enc = gigatoken.get_encoding(enc_name)
-    encode_batch = lambda texts: enc.encode_ordinary_batch(texts)
-    eot = enc.eot_token
+    # gigatoken 0.10.0: Tokenizer.from_tiktoken on the same verified rank file; its batch runs on its own
+    # thread pool (RAYON_NUM_THREADS, set by the caller to the thread count).
+    import os, gigatoken
+    sys.path.insert(0, sys.argv[6])
+    import harness
+    eot = harness.tiktoken_encoding(enc_name).eot_token
+    tok = gigatoken.Tokenizer.from_tiktoken(os.path.join(os.environ["TOKENMILL_CACHE_DIR"], enc_name + ".tiktoken"))
+    encode_batch = lambda texts: tok.encode_batch_list(texts)
 out = open(dst, "wb")
 batch = []
 def flush():
@@ -147,8 +151,9 @@ def main() -> int:
                     continue
             for threads in (1, 2):
                 dst = work / f"{which}_{threads}.bin"
+                env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
                 wall, rss = run_measured([sys.executable, "-c", PREPARE, args.encoding, str(src), str(dst), which,
-                                          str(threads), str(ROOT / "tests" / "differential")])
+                                          str(threads), str(ROOT / "tests" / "differential")], env=env)
                 ids = np.fromfile(dst, dtype=np.uint32)
                 ids_by_run[f"{which} t{threads}"] = ids
                 rows.append((f"prepare.py-style + {which}", threads, wall, len(ids), rss))
@@ -158,9 +163,12 @@ def main() -> int:
             for line in f:
                 if line.strip():
                     out.write(json.loads(line)["text"])
-        t0 = time.perf_counter()
-        subprocess.run([CLI, "count", "-e", args.encoding, str(texts)], check=True, stdout=subprocess.DEVNULL)
-        bare = time.perf_counter() - t0
+        # `count --speed` reports the CPU time of the counting alone (stderr: "..., N tokens, S CPU-s, ...").
+        speed = subprocess.run([CLI, "count", "--speed", "-e", args.encoding, str(texts)], check=True,
+                               capture_output=True, text=True).stderr
+        fields = speed.split(", ")
+        bare_tokens = int(next(f for f in fields if f.endswith(" tokens")).split()[0])
+        bare_cpu = float(next(f for f in fields if f.endswith(" CPU-s")).split()[0])
         reference = next(iter(ids_by_run.values()))
         mismatched = [k for k, v in ids_by_run.items() if not np.array_equal(v, reference)]
         print(f"input {src} ({size / 1e6:.1f} MB), {args.encoding}, {time.strftime('%Y-%m-%d')}")
@@ -168,7 +176,12 @@ def main() -> int:
         for name, threads, wall, ntok, rss in rows:
             print(f"{name:40} {threads:>3} {wall:8.2f} {size / 1e6 / wall:8.1f} {ntok / wall / 1e6:8.2f} "
                   f"{rss / 1e6:12.0f}")
-        print(f"tokenmill bare encode (tokenmill count, 1 thread): {size / 1e6 / bare:.1f} MB/s")
+        bare_rate = bare_tokens / bare_cpu
+        print(f"tokenmill bare encode of the same texts (count --speed, 1 thread, CPU time of the encode alone): "
+              f"{bare_rate / 1e6:.2f} Mtok/s")
+        for name, threads, wall, ntok, rss in rows:
+            if name.startswith("tokenmill") and threads == 1:
+                print(f"  {name}, 1 thread: {ntok / wall / bare_rate:.0%} of bare encode (tokens/s, wall)")
         if mismatched:
             print("DIFFERENT ids from the first run:", ", ".join(mismatched))
             return 1
