@@ -1,6 +1,6 @@
 // tokenmill_bench: the tokenmill side of bench/run.py.
 //
-//   tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH] [--threads N]
+//   tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH] [--threads N] [--lines]
 //
 // Loads ENCODING (rank files from the cache: TOKENMILL_CACHE_DIR, never fetched here), reads FILE whole,
 // encodes it with encode_ordinary (or encode_bytes with --bytes) N times (default 3) and prints one JSON
@@ -13,6 +13,8 @@
 //
 // --threads N (N > 1) encodes the one text with encode_ordinary_parallel on N threads and adds "wall_seconds"
 // (the best run's wall-clock time), since CPU time then sums the threads.
+// --lines encodes the file's lines (each with its '\n') as one encode_ordinary_batch on --threads threads,
+// as a dataset or a batch of prompts is; --ids-out then holds the lines' ids one after the other.
 //
 // cpu_seconds is process CPU time (CLOCK_PROCESS_CPUTIME_ID) around the encode call only, the best of the N
 // runs; loading the encoding and reading the file are excluded. --ids-out writes the ids of the last run as
@@ -57,7 +59,7 @@ long peak_rss_kb() {
 }
 
 [[noreturn]] void usage() {
-  std::cerr << "usage: tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH] [--threads N]\n";
+  std::cerr << "usage: tokenmill_bench ENCODING FILE [--bytes] [--repeat N] [--ids-out PATH] [--threads N] [--lines]\n";
   std::exit(2);
 }
 
@@ -77,7 +79,7 @@ bool read_file(const std::string& path, std::string& out) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
-  bool bytes_mode = false;
+  bool bytes_mode = false, lines_mode = false;
   int repeat = 3;
   unsigned threads = 1;
   std::string ids_out;
@@ -85,6 +87,8 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--bytes") {
       bytes_mode = true;
+    } else if (arg == "--lines") {
+      lines_mode = true;
     } else if (arg == "--repeat" && i + 1 < argc) {
       repeat = std::atoi(argv[++i]);
       if (repeat < 1) usage();
@@ -119,6 +123,24 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::vector<std::string_view> lines;
+  for (size_t pos = 0; lines_mode && pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    const size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    lines.push_back(std::string_view(text).substr(pos, end - pos));
+    pos = end;
+  }
+  // One call of the selected mode; the lines' ids are concatenated.
+  auto encode_once = [&](unsigned n_threads) -> tokenmill::Result<std::vector<tokenmill::Rank>> {
+    if (bytes_mode) return enc->encode_bytes(text);
+    if (!lines_mode) return n_threads > 1 ? enc->encode_ordinary_parallel(text, n_threads) : enc->encode_ordinary(text);
+    auto batch = enc->encode_ordinary_batch(lines, n_threads);
+    if (!batch.ok()) return batch.status();
+    std::vector<tokenmill::Rank> all;
+    for (const auto& one : *batch) all.insert(all.end(), one.begin(), one.end());
+    return all;
+  };
+
   std::vector<tokenmill::Rank> ids;
   double best = std::numeric_limits<double>::infinity();
   double best_wall = std::numeric_limits<double>::infinity();
@@ -133,9 +155,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     const double start = cpu_now(), wall_start = wall_now();
-    auto encoded = bytes_mode    ? enc->encode_bytes(text)
-                   : threads > 1 ? enc->encode_ordinary_parallel(text, threads)
-                                 : enc->encode_ordinary(text);
+    auto encoded = encode_once(threads);
     if (!encoded.ok()) {
       std::cerr << "tokenmill_bench: " << encoded.error() << "\n";
       return 1;
@@ -148,7 +168,7 @@ int main(int argc, char** argv) {
 
   // Warm: the same text again with the encoding of the last run, whose piece cache that run filled.
   const double warm_start = cpu_now();
-  auto warm = bytes_mode ? enc->encode_bytes(text) : enc->encode_ordinary(text);
+  auto warm = encode_once(1);
   const double warm_cpu = cpu_now() - warm_start;
   if (!warm.ok() || *warm != ids) {
     std::cerr << "tokenmill_bench: a second encode of the same text gave other ids\n";
@@ -171,6 +191,6 @@ int main(int argc, char** argv) {
       "\"load_cpu_seconds\": %.6f, \"repeat\": %d, \"mode\": \"%s\", \"peak_rss_kb\": %ld, \"warm_cpu_seconds\": %.6f, "
       "\"threads\": %u, \"wall_seconds\": %.6f}\n",
       name.c_str(), text.size(), ids.size(), best, best > 0 ? mb / best : 0.0, load_cpu, repeat,
-      bytes_mode ? "encode_bytes" : "encode_ordinary", peak_rss_kb(), warm_cpu, threads, best_wall);
+      bytes_mode ? "encode_bytes" : lines_mode ? "encode_ordinary_batch" : "encode_ordinary", peak_rss_kb(), warm_cpu, threads, best_wall);
   return 0;
 }
