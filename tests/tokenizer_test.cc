@@ -83,14 +83,19 @@ TEST(Tokenizer, LoadErrorsNameTheJsonPath) {
   std::string unigram = small_json();
   unigram.replace(unigram.find("\"type\": \"BPE\""), 13, "\"type\": \"Unigram\"");
   expect_error(unigram, "model.type: model 'Unigram' is not supported");
-  std::string nfkc = small_json();
-  nfkc.replace(nfkc.find("\"normalizer\": null"), 18,
-               R"("normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}]})");
-  expect_error(nfkc, "normalizer.normalizers[0].type: normalizer 'NFKC' is not supported");
+  std::string bert = small_json();
+  bert.replace(bert.find("\"normalizer\": null"), 18,
+               R"("normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "BertNormalizer"}]})");
+  expect_error(bert, "normalizer.normalizers[1].type: normalizer 'BertNormalizer' is not supported");
+  std::string meta = small_json();
+  meta.replace(meta.find("\"pre_tokenizer\": {"), 17,
+               R"("pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace", "replacement": "ab"}]},
+                   "x":)");
+  expect_error(meta, "pre_tokenizer.pretokenizers[0].replacement: expected one character");
   std::string wp = small_json();
   wp.replace(wp.find("\"pre_tokenizer\": {"), 17,
-             R"("pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}]}, "x":)");
-  expect_error(wp, "pre_tokenizer.pretokenizers[0].type: pre-tokenizer 'Metaspace' is not supported");
+             R"("pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "BertPreTokenizer"}]}, "x":)");
+  expect_error(wp, "pre_tokenizer.pretokenizers[0].type: pre-tokenizer 'BertPreTokenizer' is not supported");
   std::string bad_merge = small_json();
   bad_merge.replace(bad_merge.find("\"Ġ a\""), 6, "\"a z\"");  // Ġ is two bytes
   expect_error(bad_merge, "model.merges[2]");

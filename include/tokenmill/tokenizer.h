@@ -90,6 +90,7 @@ class Tokenizer {
   std::string decode(std::span<const uint32_t> ids, bool skip_special_tokens = true) const;
 
   std::optional<uint32_t> token_to_id(std::string_view token) const;
+  // An added token with normalized=true gives its content as the normalizer makes it (so does decode), as HF.
   std::optional<std::string> id_to_token(uint32_t id) const;
   // HF's get_vocab_size(with_added_tokens): with them, the highest id + 1 over the model and added tokens.
   size_t vocab_size(bool with_added_tokens = true) const;
