@@ -125,5 +125,30 @@ TEST(Tokenizer, MissingFileIsAnError) {
   EXPECT_NE(tok.error().find("/nonexistent/tokenizer.json"), std::string::npos);
 }
 
+TEST(DecodeStream, EmitsCompleteCharactersOnly) {
+  // Byte-level, "é" as its two byte tokens (Ã ©). HF 0.23.3's decoders.DecodeStream on these ids
+  // [0, 1, 2, 3, 4, 3] ("é a<s>a") gives None, "é", " ", "a", "<s>", "a"; skipping special tokens, None
+  // for <s>.
+  auto tok = Tokenizer::from_string(R"({"added_tokens": [{"id": 4, "content": "<s>", "single_word": false,
+    "lstrip": false, "rstrip": false, "normalized": false, "special": true}], "normalizer": null,
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+    "post_processor": null, "decoder": {"type": "ByteLevel"},
+    "model": {"type": "BPE", "vocab": {"\u00c3": 0, "\u00a9": 1, "\u0120": 2, "a": 3}, "merges": []}})");
+  ASSERT_TRUE(tok.ok()) << tok.error();
+  using Pieces = std::vector<std::optional<std::string>>;
+  auto run = [&](bool skip) {
+    DecodeStream stream(skip);
+    Pieces out;
+    for (uint32_t id : {0u, 1u, 2u, 3u, 4u, 3u}) {
+      auto piece = stream.step(*tok, id);
+      EXPECT_TRUE(piece.ok()) << piece.error();
+      out.push_back(piece.ok() ? *piece : std::nullopt);
+    }
+    return out;
+  };
+  EXPECT_EQ(run(false), (Pieces{std::nullopt, "\u00e9", " ", "a", "<s>", "a"}));
+  EXPECT_EQ(run(true), (Pieces{std::nullopt, "\u00e9", " ", "a", std::nullopt, "a"}));
+}
+
 }  // namespace
 }  // namespace tokenmill

@@ -111,4 +111,27 @@ class Tokenizer {
   std::shared_ptr<const Impl> impl_;
 };
 
+// HF's DecodeStream: ids in one (or a few) at a time, text out as soon as it is complete. Each step decodes
+// the ids since the last emitted prefix and returns what follows that prefix, or nothing while the text
+// ends in U+FFFD (a character still cut short) or has not grown.
+//
+//   tokenmill::DecodeStream stream(/*skip_special_tokens=*/true);
+//   for (uint32_t id : ids) if (auto piece = stream.step(tok, id); piece.ok() && *piece) std::cout << **piece;
+class DecodeStream {
+ public:
+  explicit DecodeStream(bool skip_special_tokens = false, std::vector<uint32_t> ids = {})
+      : skip_special_tokens_(skip_special_tokens), ids_(std::move(ids)) {}
+  // Fails (naming the id) if the decoded text no longer starts with what was already emitted, as HF.
+  Result<std::optional<std::string>> step(const Tokenizer& tokenizer, std::span<const uint32_t> ids);
+  Result<std::optional<std::string>> step(const Tokenizer& tokenizer, uint32_t id) {
+    return step(tokenizer, std::span<const uint32_t>(&id, 1));
+  }
+
+ private:
+  bool skip_special_tokens_;
+  std::vector<uint32_t> ids_;
+  std::string prefix_;
+  size_t prefix_index_ = 0;
+};
+
 }  // namespace tokenmill
