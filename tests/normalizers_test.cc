@@ -73,3 +73,58 @@ TEST(Replace, LiteralAndRegex) {
 
 }  // namespace
 }  // namespace tokenmill::hf
+
+namespace tokenmill::hf {
+namespace {
+
+std::string normalized(const Normalizer& n, std::string_view text) {
+  NormalizedString s = NormalizedString::identity(text, 0);
+  n.normalize(s);
+  return s.normalized;
+}
+
+TEST(UnicodeForms, Text) {
+  // Values from HF tokenizers 0.23.3's normalizers.NFD/NFKD/NFKC().normalize_str.
+  EXPECT_EQ(normalized(*make_nfd_normalizer(), "\u00e9\u1e0b\u0323"), "e\u0301d\u0323\u0307");
+  EXPECT_EQ(normalized(*make_nfkd_normalizer(), "\ufb01\u00bd"), "fi1\u20442");
+  EXPECT_EQ(normalized(*make_nfkc_normalizer(), "\ufb01\u00bd\u1e9b\u0323"), "fi1\u20442\u1e69");
+  // U+32FF (Unicode 12.1) and U+A7F2 (14.0) have compatibility decompositions that HF's Unicode 9.0
+  // tables lack: HF leaves them as they are.
+  EXPECT_EQ(normalized(*make_nfkc_normalizer(), "\u32ff\ua7f2"), "\u32ff\ua7f2");
+}
+
+TEST(Lowercase, FullMappingsWithoutContext) {
+  // HF: normalizers.Lowercase().normalize_str("\u0130A\u03a3") == "i\u0307a\u03c3" (no final sigma).
+  auto lower = make_lowercase_normalizer();
+  NormalizedString s = NormalizedString::identity("\u0130A\u03a3", 0);
+  lower->normalize(s);
+  EXPECT_EQ(s.normalized, "i\u0307a\u03c3");
+  // The inserted U+0307 is aligned like the 'i' before it: both come from U+0130.
+  EXPECT_EQ(s.original_offsets(0, 3), (Offsets{0, 2}));
+  EXPECT_EQ(s.original_offsets(3, 4), (Offsets{2, 3}));
+}
+
+TEST(Strip, Sides) {  // HF normalizer.rs `lstrip`, `rstrip`, `strip`, `strip_unicode`
+  const char* text = "  This is an example  ";
+  EXPECT_EQ(normalized(*make_strip_normalizer(true, false), text), "This is an example  ");
+  EXPECT_EQ(normalized(*make_strip_normalizer(false, true), text), "  This is an example");
+  auto both = make_strip_normalizer(true, true);
+  NormalizedString s = NormalizedString::identity("  \u4f60\u597dasa \n", 5);
+  both->normalize(s);
+  EXPECT_EQ(s.normalized, "\u4f60\u597dasa");
+  EXPECT_EQ(s.original_offsets(0, uint32_t(s.normalized.size())), (Offsets{7, 16}));
+  EXPECT_EQ(normalized(*both, " \u3000 "), "");
+}
+
+TEST(Prepend, AlignedLikeTheFirstCharacter) {  // HF normalizer.rs `prepend`
+  auto p = make_prepend_normalizer("Hey ");
+  NormalizedString s = NormalizedString::identity("there", 0);
+  p->normalize(s);
+  EXPECT_EQ(s.normalized, "Hey there");
+  for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(s.original_offsets(i, i + 1), (Offsets{0, 1})) << i;
+  EXPECT_EQ(s.original_offsets(5, 6), (Offsets{1, 2}));
+  EXPECT_EQ(normalized(*p, ""), "");  // nothing to prepend to
+}
+
+}  // namespace
+}  // namespace tokenmill::hf

@@ -7,12 +7,24 @@
 namespace tokenmill::hf {
 namespace {
 
+// Pieces with their offsets into the original text.
+std::vector<std::pair<std::string, Offsets>> with_offsets(const PreTokenizer& p, std::string_view text) {
+  std::vector<Offsets> splits{{0, uint32_t(text.size())}};
+  NormalizedString ns = NormalizedString::identity(text, 0);
+  Status s = p.pre_tokenize(ns, splits);
+  EXPECT_TRUE(s.ok()) << s.message();
+  std::vector<std::pair<std::string, Offsets>> out;
+  for (auto [b, e] : splits) out.push_back({ns.normalized.substr(b, e - b), ns.original_offsets(b, e)});
+  return out;
+}
+
 std::vector<std::string> pieces(const PreTokenizer& p, std::string_view text) {
   std::vector<Offsets> splits{{0, uint32_t(text.size())}};
-  Status s = p.pre_tokenize(text, splits);
+  NormalizedString ns = NormalizedString::identity(text, 0);
+  Status s = p.pre_tokenize(ns, splits);
   EXPECT_TRUE(s.ok()) << s.message();
   std::vector<std::string> out;
-  for (auto [b, e] : splits) out.emplace_back(text.substr(b, e - b));
+  for (auto [b, e] : splits) out.emplace_back(ns.normalized.substr(b, e - b));
   return out;
 }
 
@@ -91,6 +103,50 @@ TEST(ByteLevel, Alphabet) {
     uint32_t cp = s.size() == 1 ? uint8_t(s[0]) : ((uint8_t(s[0]) & 0x1F) << 6) | (uint8_t(s[1]) & 0x3F);
     EXPECT_EQ(byte_level_byte(cp), b);
   }
+}
+
+// Values from HF tokenizers 0.23.3's pre_tokenize_str (pieces and original offsets).
+using P = std::vector<std::pair<std::string, Offsets>>;
+
+TEST(Metaspace, PrependSchemesAndSplit) {
+  auto always = std::move(make_metaspace("\u2581", PrependScheme::kAlways, true)).value();
+  EXPECT_EQ(with_offsets(*always, "Hey  friend"),
+            (P{{"\u2581Hey", {0, 3}}, {"\u2581", {3, 4}}, {"\u2581friend", {4, 11}}}));
+  auto never = std::move(make_metaspace("\u2581", PrependScheme::kNever, true)).value();
+  EXPECT_EQ(with_offsets(*never, " Hey friend"), (P{{"\u2581Hey", {0, 4}}, {"\u2581friend", {4, 11}}}));
+  auto whole = std::move(make_metaspace("\u2581", PrependScheme::kAlways, false)).value();
+  EXPECT_EQ(with_offsets(*whole, "Hey friend"), (P{{"\u2581Hey\u2581friend", {0, 10}}}));
+  EXPECT_TRUE(always->edits_text());
+}
+
+TEST(Digits, IndividualOrContiguous) {
+  auto one = std::move(make_digits(true)).value();
+  EXPECT_EQ(pieces(*one, "a12\u0663"), (V{"a", "1", "2", "\u0663"}));
+  auto runs = std::move(make_digits(false)).value();
+  EXPECT_EQ(pieces(*runs, "a12\u0663b"), (V{"a", "12\u0663", "b"}));
+}
+
+TEST(Whitespace, WordRunsAndOtherRuns) {
+  // U+200D (Join_Control) is a word character for Rust regex's \w.
+  EXPECT_EQ(with_offsets(*make_whitespace(), "Hey man!!, a\u200db"),
+            (P{{"Hey", {0, 3}}, {"man", {4, 7}}, {"!!,", {7, 10}}, {"a\u200db", {11, 16}}}));
+  auto split = std::move(make_whitespace_split()).value();
+  EXPECT_EQ(pieces(*split, "a\u00a0b  c!"), (V{"a", "b", "c!"}));
+}
+
+TEST(Punctuation, Behaviours) {
+  auto isolated = std::move(make_punctuation(SplitBehavior::kIsolated)).value();
+  EXPECT_EQ(pieces(*isolated, "Hey, you?!"), (V{"Hey", ",", " you", "?", "!"}));
+  auto contiguous = std::move(make_punctuation(SplitBehavior::kContiguous)).value();
+  EXPECT_EQ(pieces(*contiguous, "Hey, you?!"), (V{"Hey", ",", " you", "?!"}));
+}
+
+TEST(ByteLevel, AddPrefixSpace) {
+  // HF shows the pieces in the byte alphabet ("\u0120ab\u0120cd"); tokenmill keeps bytes until the model.
+  auto bl = std::move(make_byte_level(true, false)).value();
+  EXPECT_EQ(with_offsets(*bl, "ab cd"), (P{{" ab cd", {0, 5}}}));
+  auto spaced = std::move(make_byte_level(true, false)).value();
+  EXPECT_EQ(with_offsets(*spaced, " ab"), (P{{" ab", {0, 3}}}));
 }
 
 }  // namespace

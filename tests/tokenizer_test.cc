@@ -83,14 +83,19 @@ TEST(Tokenizer, LoadErrorsNameTheJsonPath) {
   std::string unigram = small_json();
   unigram.replace(unigram.find("\"type\": \"BPE\""), 13, "\"type\": \"Unigram\"");
   expect_error(unigram, "model.type: model 'Unigram' is not supported");
-  std::string nfkc = small_json();
-  nfkc.replace(nfkc.find("\"normalizer\": null"), 18,
-               R"("normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}]})");
-  expect_error(nfkc, "normalizer.normalizers[0].type: normalizer 'NFKC' is not supported");
+  std::string bert = small_json();
+  bert.replace(bert.find("\"normalizer\": null"), 18,
+               R"("normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "BertNormalizer"}]})");
+  expect_error(bert, "normalizer.normalizers[1].type: normalizer 'BertNormalizer' is not supported");
+  std::string meta = small_json();
+  meta.replace(meta.find("\"pre_tokenizer\": {"), 17,
+               R"("pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace", "replacement": "ab"}]},
+                   "x":)");
+  expect_error(meta, "pre_tokenizer.pretokenizers[0].replacement: expected one character");
   std::string wp = small_json();
   wp.replace(wp.find("\"pre_tokenizer\": {"), 17,
-             R"("pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}]}, "x":)");
-  expect_error(wp, "pre_tokenizer.pretokenizers[0].type: pre-tokenizer 'Metaspace' is not supported");
+             R"("pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "BertPreTokenizer"}]}, "x":)");
+  expect_error(wp, "pre_tokenizer.pretokenizers[0].type: pre-tokenizer 'BertPreTokenizer' is not supported");
   std::string bad_merge = small_json();
   bad_merge.replace(bad_merge.find("\"Ġ a\""), 6, "\"a z\"");  // Ġ is two bytes
   expect_error(bad_merge, "model.merges[2]");
@@ -118,6 +123,31 @@ TEST(Tokenizer, MissingFileIsAnError) {
   auto tok = Tokenizer::from_file("/nonexistent/tokenizer.json");
   ASSERT_FALSE(tok.ok());
   EXPECT_NE(tok.error().find("/nonexistent/tokenizer.json"), std::string::npos);
+}
+
+TEST(DecodeStream, EmitsCompleteCharactersOnly) {
+  // Byte-level, "é" as its two byte tokens (Ã ©). HF 0.23.3's decoders.DecodeStream on these ids
+  // [0, 1, 2, 3, 4, 3] ("é a<s>a") gives None, "é", " ", "a", "<s>", "a"; skipping special tokens, None
+  // for <s>.
+  auto tok = Tokenizer::from_string(R"({"added_tokens": [{"id": 4, "content": "<s>", "single_word": false,
+    "lstrip": false, "rstrip": false, "normalized": false, "special": true}], "normalizer": null,
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+    "post_processor": null, "decoder": {"type": "ByteLevel"},
+    "model": {"type": "BPE", "vocab": {"\u00c3": 0, "\u00a9": 1, "\u0120": 2, "a": 3}, "merges": []}})");
+  ASSERT_TRUE(tok.ok()) << tok.error();
+  using Pieces = std::vector<std::optional<std::string>>;
+  auto run = [&](bool skip) {
+    DecodeStream stream(skip);
+    Pieces out;
+    for (uint32_t id : {0u, 1u, 2u, 3u, 4u, 3u}) {
+      auto piece = stream.step(*tok, id);
+      EXPECT_TRUE(piece.ok()) << piece.error();
+      out.push_back(piece.ok() ? *piece : std::nullopt);
+    }
+    return out;
+  };
+  EXPECT_EQ(run(false), (Pieces{std::nullopt, "\u00e9", " ", "a", "<s>", "a"}));
+  EXPECT_EQ(run(true), (Pieces{std::nullopt, "\u00e9", " ", "a", std::nullopt, "a"}));
 }
 
 }  // namespace

@@ -90,6 +90,7 @@ class Tokenizer {
   std::string decode(std::span<const uint32_t> ids, bool skip_special_tokens = true) const;
 
   std::optional<uint32_t> token_to_id(std::string_view token) const;
+  // An added token with normalized=true gives its content as the normalizer makes it (so does decode), as HF.
   std::optional<std::string> id_to_token(uint32_t id) const;
   // HF's get_vocab_size(with_added_tokens): with them, the highest id + 1 over the model and added tokens.
   size_t vocab_size(bool with_added_tokens = true) const;
@@ -108,6 +109,29 @@ class Tokenizer {
  private:
   explicit Tokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
+};
+
+// HF's DecodeStream: ids in one (or a few) at a time, text out as soon as it is complete. Each step decodes
+// the ids since the last emitted prefix and returns what follows that prefix, or nothing while the text
+// ends in U+FFFD (a character still cut short) or has not grown.
+//
+//   tokenmill::DecodeStream stream(/*skip_special_tokens=*/true);
+//   for (uint32_t id : ids) if (auto piece = stream.step(tok, id); piece.ok() && *piece) std::cout << **piece;
+class DecodeStream {
+ public:
+  explicit DecodeStream(bool skip_special_tokens = false, std::vector<uint32_t> ids = {})
+      : skip_special_tokens_(skip_special_tokens), ids_(std::move(ids)) {}
+  // Fails (naming the id) if the decoded text no longer starts with what was already emitted, as HF.
+  Result<std::optional<std::string>> step(const Tokenizer& tokenizer, std::span<const uint32_t> ids);
+  Result<std::optional<std::string>> step(const Tokenizer& tokenizer, uint32_t id) {
+    return step(tokenizer, std::span<const uint32_t>(&id, 1));
+  }
+
+ private:
+  bool skip_special_tokens_;
+  std::vector<uint32_t> ids_;
+  std::string prefix_;
+  size_t prefix_index_ = 0;
 };
 
 }  // namespace tokenmill

@@ -159,9 +159,37 @@ struct PyTokenizer {
   }
 };
 
+struct PyDecodeStream {
+  tokenmill::DecodeStream stream;
+  // HF's step takes one id or a list of ids.
+  std::optional<std::string> step(const PyTokenizer& t, nb::handle id) {
+    std::vector<uint32_t> ids;
+    if (nb::isinstance<nb::int_>(id)) {
+      ids.push_back(nb::cast<uint32_t>(id));
+    } else {
+      ids = nb::cast<std::vector<uint32_t>>(id);
+    }
+    Result<std::optional<std::string>> r = [&] {
+      nb::gil_scoped_release nogil;
+      return stream.step(t.tok, ids);
+    }();
+    if (!r.ok()) raise_status(r.status());
+    return *r;
+  }
+};
+
 }  // namespace
 
 NB_MODULE(_hf, m) {
+  nb::class_<PyDecodeStream>(m, "DecodeStream")
+      .def(
+          "__init__",
+          [](PyDecodeStream* self, std::optional<std::vector<uint32_t>> ids, bool skip_special_tokens) {
+            new (self)
+                PyDecodeStream{tokenmill::DecodeStream(skip_special_tokens, ids.value_or(std::vector<uint32_t>{}))};
+          },
+          nb::arg("ids").none() = nb::none(), nb::arg("skip_special_tokens") = false)
+      .def("step", &PyDecodeStream::step);
   nb::class_<PyTokenizer>(m, "Tokenizer")
       .def_static("from_str", &PyTokenizer::from_str)
       .def_static("from_file", &PyTokenizer::from_file)

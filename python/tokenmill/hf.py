@@ -8,6 +8,8 @@ A drop-in for the parts of `tokenizers.Tokenizer` it implements, with HF's names
     enc.ids, enc.tokens, enc.offsets         # offsets are character offsets, as HF's Python API
     tok.encode_batch(texts)                  # C++ threads, GIL released; same result as one by one
     tok.decode(enc.ids)                      # skip_special_tokens=True, as HF
+    stream = DecodeStream(skip_special_tokens=True)   # HF's tokenizers.decoders.DecodeStream
+    stream.step(tok, enc.ids[0])             # the next complete text, or None
 
 What it does not implement raises instead of answering differently: pairs, pre-tokenized input,
 truncation and padding (NotImplementedError), and tokenizer.json components tokenmill lacks (ValueError
@@ -19,7 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from tokenmill import _hf
 
-__all__ = ["Tokenizer", "Encoding", "AddedToken"]
+__all__ = ["Tokenizer", "Encoding", "AddedToken", "DecodeStream"]
 
 
 class AddedToken:
@@ -195,3 +197,16 @@ class Tokenizer:
 
     def enable_padding(self, *args, **kwargs):
         _not_implemented("padding")
+
+
+class DecodeStream:
+    """HF's `tokenizers.decoders.DecodeStream`: feed ids with `step(tokenizer, id)` (an int or a list of
+    ints); it returns the next complete piece of text, or None while a character is still cut short."""
+
+    def __init__(self, ids: Optional[List[int]] = None, skip_special_tokens: bool = False):
+        self._core = _hf.DecodeStream(ids, skip_special_tokens)
+
+    def step(self, tokenizer: Tokenizer, id) -> Optional[str]:
+        if not isinstance(tokenizer, Tokenizer):
+            raise TypeError("DecodeStream.step expects a tokenmill.hf.Tokenizer")
+        return self._core.step(tokenizer._core, id)

@@ -133,6 +133,31 @@ class StripDecoder final : public Decoder {
   size_t start_, stop_;
 };
 
+class MetaspaceDecoder final : public Decoder {
+ public:
+  MetaspaceDecoder(std::string replacement, bool prepended)
+      : replacement_(std::move(replacement)), prepended_(prepended) {}
+  void decode_chain(std::vector<std::string>& tokens) const override {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const std::string_view t = tokens[i];
+      std::string out;
+      for (size_t pos = 0; pos < t.size();) {
+        if (t.compare(pos, replacement_.size(), replacement_) == 0) {
+          if (i != 0 || !prepended_) out += ' ';
+          pos += replacement_.size();
+        } else {
+          out += t[pos++];
+        }
+      }
+      tokens[i] = std::move(out);
+    }
+  }
+
+ private:
+  std::string replacement_;
+  bool prepended_;
+};
+
 class SequenceDecoder final : public Decoder {
  public:
   explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> parts) : parts_(std::move(parts)) {}
@@ -154,6 +179,9 @@ std::unique_ptr<Decoder> make_replace_decoder(std::string pattern, std::string c
 }
 std::unique_ptr<Decoder> make_strip_decoder(std::string content, size_t start, size_t stop) {
   return std::make_unique<StripDecoder>(std::move(content), start, stop);
+}
+std::unique_ptr<Decoder> make_metaspace_decoder(std::string replacement, bool prepended) {
+  return std::make_unique<MetaspaceDecoder>(std::move(replacement), prepended);
 }
 std::unique_ptr<Decoder> make_sequence_decoder(std::vector<std::unique_ptr<Decoder>> parts) {
   return std::make_unique<SequenceDecoder>(std::move(parts));

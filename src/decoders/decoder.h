@@ -25,6 +25,9 @@ std::unique_ptr<Decoder> make_fuse_decoder();
 std::unique_ptr<Decoder> make_replace_decoder(std::string pattern, std::string content);
 // Up to `start` leading and `stop` trailing characters equal to `content` removed from every token.
 std::unique_ptr<Decoder> make_strip_decoder(std::string content, size_t start, size_t stop);
+// Metaspace: `replacement` back to spaces; with a prepend scheme (not "never") the first token's replacements
+// are dropped instead, as HF does.
+std::unique_ptr<Decoder> make_metaspace_decoder(std::string replacement, bool prepended);
 std::unique_ptr<Decoder> make_sequence_decoder(std::vector<std::unique_ptr<Decoder>> parts);
 
 }  // namespace tokenmill::hf

@@ -18,6 +18,18 @@ Offsets NormalizedString::original_offsets(uint32_t begin, uint32_t end) const {
   return {base + alignments[begin].first, base + alignments[end - 1].second};
 }
 
+NormalizedString NormalizedString::slice(Offsets range) const {
+  NormalizedString out{original, base, normalized.substr(range.first, range.second - range.first), {}};
+  if (alignments.empty()) {
+    // Identity alignments, materialised for the slice (the slice's bytes no longer match `original`'s).
+    const std::vector<Offsets> all = identity_alignments(normalized);
+    out.alignments.assign(all.begin() + range.first, all.begin() + range.second);
+  } else {
+    out.alignments.assign(alignments.begin() + range.first, alignments.begin() + range.second);
+  }
+  return out;
+}
+
 namespace {
 class SequenceNormalizer final : public Normalizer {
  public:

@@ -29,6 +29,8 @@ struct NormalizedString {
   // Original range (in the whole input) of normalized bytes [begin, end), begin < end: from the first byte's
   // alignment start to the last byte's alignment end, as HF's convert_offsets.
   Offsets original_offsets(uint32_t begin, uint32_t end) const;
+  // Normalized bytes [begin, end) as a string of their own, aligned to the same original.
+  NormalizedString slice(Offsets range) const;
 };
 
 class Normalizer {
@@ -37,12 +39,23 @@ class Normalizer {
   virtual void normalize(NormalizedString& s) const = 0;
 };
 
-// Unicode NFC (16.0), with HF's alignments.
+// The Unicode normalization forms (16.0), with HF's alignments.
 std::unique_ptr<Normalizer> make_nfc_normalizer();
+std::unique_ptr<Normalizer> make_nfd_normalizer();
+std::unique_ptr<Normalizer> make_nfkc_normalizer();
+std::unique_ptr<Normalizer> make_nfkd_normalizer();
+
+// Each character to its lowercase (Rust's char::to_lowercase: no context, so no final sigma).
+std::unique_ptr<Normalizer> make_lowercase_normalizer();
+// Removes leading and/or trailing whitespace (the White_Space property, Rust's char::is_whitespace).
+std::unique_ptr<Normalizer> make_strip_normalizer(bool left, bool right);
+// Puts `prefix` before a non-empty text, aligned like its first character.
+std::unique_ptr<Normalizer> make_prepend_normalizer(std::string prefix);
 
 // Rewrites s from a list of (character, change) as HF's NormalizedString::transform: change 0 replaces the
 // next character of s, +1 inserts (aligned like the character before), -n replaces and removes n more.
-void apply_changes(NormalizedString& s, const std::vector<std::pair<uint32_t, int>>& dest);
+// The first `initial_offset` characters of s are removed first.
+void apply_changes(NormalizedString& s, const std::vector<std::pair<uint32_t, int>>& dest, size_t initial_offset = 0);
 
 // Every match of `pattern` (HF regex semantics; a literal is an escaped regex) becomes `content`.
 std::unique_ptr<Normalizer> make_replace_normalizer(HfRegex pattern, std::string content);

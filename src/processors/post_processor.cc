@@ -8,12 +8,8 @@ namespace tokenmill::hf {
 
 namespace {
 
-bool is_white_space(uint32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
 using util::code_points;
+using util::is_white_space;
 
 class ByteLevelProcessor final : public PostProcessor {
  public:

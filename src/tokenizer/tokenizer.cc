@@ -99,20 +99,29 @@ Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& op
                    ns.original_offsets(s2.range.first, s2.range.second), word++);
         continue;
       }
-      splits.assign(1, s2.range);
+      // A pre-tokenizer that rewrites text gets this segment alone, so the next segments keep their ranges.
+      hf::NormalizedString edited;
+      const bool edits = t.pre_tokenizer && t.pre_tokenizer->edits_text();
+      if (edits) {
+        edited = ns.slice(s2.range);
+        splits.assign(1, {0, uint32_t(edited.normalized.size())});
+      } else {
+        splits.assign(1, s2.range);
+      }
+      hf::NormalizedString& piece = edits ? edited : ns;
       if (t.pre_tokenizer) {
-        Status st = t.pre_tokenizer->pre_tokenize(ns.normalized, splits);
+        Status st = t.pre_tokenizer->pre_tokenize(piece, splits);
         if (!st.ok()) return st;
       }
       for (Offsets sp : splits) {
         if (sp.first == sp.second) continue;
         model_tokens.clear();
-        t.model->tokenize(std::string_view(ns.normalized).substr(sp.first, sp.second - sp.first), model_tokens);
+        t.model->tokenize(std::string_view(piece.normalized).substr(sp.first, sp.second - sp.first), model_tokens);
         for (const hf::ModelToken& mt : model_tokens) {
           const std::string* tok = t.model->id_to_token(mt.id);
           // Byte fallback over a prefix or suffix counts more bytes than the piece has; HF cannot map such
           // offsets and keeps them as they are, relative to the piece.
-          Offsets o = mt.end <= sp.second - sp.first ? ns.original_offsets(sp.first + mt.begin, sp.first + mt.end)
+          Offsets o = mt.end <= sp.second - sp.first ? piece.original_offsets(sp.first + mt.begin, sp.first + mt.end)
                                                      : Offsets{mt.begin, mt.end};
           push_token(enc, mt.id, tok ? *tok : std::string(), o, word);
         }
@@ -138,15 +147,11 @@ std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_t
   std::vector<std::string> tokens;
   for (uint32_t id : ids) {
     auto a = t.added_by_id.find(id);
-    if (a != t.added_by_id.end()) {
-      const AddedToken& at = t.added[a->second];
-      if (skip_special_tokens && at.special) continue;
-      tokens.push_back(at.content);
-      continue;
-    }
-    const std::string* tok = t.model->id_to_token(id);
+    const std::string* tok = a != t.added_by_id.end() ? &t.added_text[a->second] : t.model->id_to_token(id);
     if (tok == nullptr) continue;  // HF drops ids it does not know
-    // A model token whose text is a special added token's is skipped too (HF checks by content).
+    // HF skips by text: a token whose text is a special added token's content (a model token's, or a
+    // normalized added token's whose normalized form is another's content); not a special token whose
+    // normalizer changed its text.
     if (skip_special_tokens) {
       auto c = t.added_by_content.find(*tok);
       if (c != t.added_by_content.end() && t.added[t.added_by_id.at(c->second)].special) continue;
@@ -175,7 +180,7 @@ std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {
 
 std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
   auto a = impl_->added_by_id.find(id);
-  if (a != impl_->added_by_id.end()) return impl_->added[a->second].content;
+  if (a != impl_->added_by_id.end()) return impl_->added_text[a->second];
   if (const std::string* t = impl_->model->id_to_token(id)) return *t;
   return std::nullopt;
 }

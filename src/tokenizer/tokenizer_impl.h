@@ -19,6 +19,9 @@ namespace tokenmill {
 
 struct Tokenizer::Impl {
   std::vector<AddedToken> added;  // in tokenizer.json order
+  // What id_to_token and decode give for each added token: a normalized token's content after the
+  // normalizer (HF keeps that form for the way back), the content itself otherwise.
+  std::vector<std::string> added_text;
   std::unordered_map<uint32_t, size_t> added_by_id;
   std::unordered_map<std::string, uint32_t> added_by_content;
   std::optional<hf::AddedMatcher> raw_matcher;         // normalized=false tokens

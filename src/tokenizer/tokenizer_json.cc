@@ -5,6 +5,7 @@
 #include <set>
 
 #include "tokenizer/tokenizer_impl.h"
+#include "util/utf8.h"
 
 namespace tokenmill {
 
@@ -66,6 +67,71 @@ class Loader {
     return Status();
   }
 
+  // The components of a Sequence: `o[key]`, each read by `read(element, path, is_last, out)`; nulls dropped.
+  template <typename T, typename Read>
+  Status sequence(object o, const std::string& path, const char* key, Read read,
+                  std::vector<std::unique_ptr<T>>* list) {
+    array parts;
+    if (o[key].get(parts)) return error(path + "." + key, "expected an array");
+    size_t n = parts.size(), i = 0;
+    for (element p : parts) {
+      std::unique_ptr<T> part;
+      Status s = read(p, path + "." + key + "[" + std::to_string(i) + "]", i + 1 == n, &part);
+      ++i;
+      if (!s.ok()) return s;
+      if (part) list->push_back(std::move(part));
+    }
+    return Status();
+  }
+
+  // A {"Regex": ...} or {"String": ...} pattern, as a regex (a String is the escaped literal, as in HF).
+  Status pattern(object o, const std::string& path, std::optional<hf::HfRegex>* out) const {
+    object pattern;
+    const std::string where = path + ".pattern";
+    if (o["pattern"].get(pattern)) return error(where, "expected {\"Regex\": ...} or {\"String\": ...}");
+    std::optional<std::string> regex, literal;
+    Status s = get_string(pattern, where, "Regex", &regex);
+    if (s.ok()) s = get_string(pattern, where, "String", &literal);
+    if (!s.ok()) return s;
+    if (!regex && !literal) return error(where, "expected {\"Regex\": ...} or {\"String\": ...}");
+    auto re = hf::HfRegex::compile(regex ? *regex : hf::escape_literal(*literal));
+    if (!re.ok()) return error(where + (regex ? ".Regex" : ".String"), re.error());
+    *out = std::move(re).value();
+    return Status();
+  }
+
+  // Metaspace's fields, shared by the pre-tokenizer and the decoder (HF's defaults: prepend_scheme "always",
+  // split true; a legacy add_prefix_space false means "never").
+  Status metaspace(object o, const std::string& path, std::string* replacement, hf::PrependScheme* scheme,
+                   bool* split) const {
+    std::optional<std::string> rep, prepend;
+    Status s = get_string(o, path, "replacement", &rep);
+    if (s.ok()) s = get_string(o, path, "prepend_scheme", &prepend);
+    if (s.ok()) s = get_bool(o, path, "split", true, split);
+    if (!s.ok()) return s;
+    if (!rep || rep->empty() || util::code_points(*rep).size() != 1) {
+      return error(path + ".replacement", "expected one character");
+    }
+    *replacement = *rep;
+    *scheme = hf::PrependScheme::kAlways;
+    if (prepend) {
+      if (*prepend == "first") {
+        *scheme = hf::PrependScheme::kFirst;
+      } else if (*prepend == "never") {
+        *scheme = hf::PrependScheme::kNever;
+      } else if (*prepend != "always") {
+        return error(path + ".prepend_scheme", "expected \"first\", \"never\" or \"always\"");
+      }
+    }
+    element add;
+    if (!o.at_key("add_prefix_space").get(add) && add.is_bool() && !bool(add)) {
+      if (*scheme != hf::PrependScheme::kNever) {
+        return error(path + ".add_prefix_space", "false does not match prepend_scheme");
+      }
+    }
+    return Status();
+  }
+
   Status normalizer(element e, const std::string& path, std::unique_ptr<hf::Normalizer>* out) {
     if (e.is_null()) return Status();
     object o;
@@ -74,45 +140,68 @@ class Loader {
     Status s = get_type(o, path, &type);
     if (!s.ok()) return s;
     if (type == "Sequence") {
-      array parts;
-      if (o["normalizers"].get(parts)) return error(path + ".normalizers", "expected an array");
       std::vector<std::unique_ptr<hf::Normalizer>> list;
-      size_t i = 0;
-      for (element p : parts) {
-        std::unique_ptr<hf::Normalizer> n;
-        s = normalizer(p, path + ".normalizers[" + std::to_string(i++) + "]", &n);
-        if (!s.ok()) return s;
-        if (n) list.push_back(std::move(n));
-      }
+      s = sequence(
+          o, path, "normalizers",
+          [&](element p, const std::string& where, bool, std::unique_ptr<hf::Normalizer>* n) {
+            return normalizer(p, where, n);
+          },
+          &list);
+      if (!s.ok()) return s;
       if (!list.empty()) *out = hf::make_sequence_normalizer(std::move(list));
       return Status();
     }
     if (type == "Replace") {
-      object pattern;
-      std::optional<std::string> regex, literal, content;
-      if (o["pattern"].get(pattern)) return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
-      s = get_string(pattern, path + ".pattern", "Regex", &regex);
-      if (s.ok()) s = get_string(pattern, path + ".pattern", "String", &literal);
+      std::optional<hf::HfRegex> re;
+      std::optional<std::string> content;
+      s = pattern(o, path, &re);
       if (s.ok()) s = get_string(o, path, "content", &content);
       if (!s.ok()) return s;
       if (!content) return error(path + ".content", "missing");
-      if (!regex && !literal) return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
-      auto re = hf::HfRegex::compile(regex ? *regex : hf::escape_literal(*literal));
-      if (!re.ok()) return error(path + ".pattern", re.error());
-      *out = hf::make_replace_normalizer(std::move(re).value(), *content);
+      *out = hf::make_replace_normalizer(std::move(*re), *content);
       return Status();
     }
-    if (type == "NFC") {
-      *out = hf::make_nfc_normalizer();
+    if (type == "Strip") {
+      bool left, right;
+      s = get_bool(o, path, "strip_left", false, &left);
+      if (s.ok()) s = get_bool(o, path, "strip_right", false, &right);
+      if (!s.ok()) return s;
+      *out = hf::make_strip_normalizer(left, right);
       return Status();
+    }
+    if (type == "Prepend") {
+      std::optional<std::string> prepend;
+      s = get_string(o, path, "prepend", &prepend);
+      if (!s.ok()) return s;
+      if (!prepend) return error(path + ".prepend", "missing");
+      *out = hf::make_prepend_normalizer(*prepend);
+      return Status();
+    }
+    static const std::pair<const char*, std::unique_ptr<hf::Normalizer> (*)()> kPlain[] = {
+        {"NFC", hf::make_nfc_normalizer},
+        {"NFD", hf::make_nfd_normalizer},
+        {"NFKC", hf::make_nfkc_normalizer},
+        {"NFKD", hf::make_nfkd_normalizer},
+        {"Lowercase", hf::make_lowercase_normalizer}};
+    for (auto& [name, make] : kPlain) {
+      if (type == name) {
+        *out = make();
+        return Status();
+      }
     }
     return error(path + ".type", "normalizer '" + type + "' is not supported");
   }
 
-  Status behavior(object o, const std::string& path, hf::SplitBehavior* out) {
+  // `fallback`: the value when the field is missing (none: the field is required).
+  Status behavior(object o, const std::string& path, std::optional<hf::SplitBehavior> fallback,
+                  hf::SplitBehavior* out) {
     std::optional<std::string> b;
     Status s = get_string(o, path, "behavior", &b);
     if (!s.ok()) return s;
+    if (!b && fallback) {
+      *out = *fallback;
+      return Status();
+    }
     if (!b) return error(path + ".behavior", "missing");
     static const std::pair<const char*, hf::SplitBehavior> kNames[] = {
         {"Removed", hf::SplitBehavior::kRemoved},
@@ -138,48 +227,34 @@ class Loader {
     std::string type;
     Status s = get_type(o, path, &type);
     if (!s.ok()) return s;
+    // A factory's failure is a pattern that does not compile: the loader's fault, named at the component.
+    auto take = [&](Result<std::unique_ptr<hf::PreTokenizer>> r) {
+      if (!r.ok()) return error(path, r.error());
+      *out = std::move(r).value();
+      return Status();
+    };
     if (type == "Sequence") {
-      array parts;
-      if (o["pretokenizers"].get(parts)) return error(path + ".pretokenizers", "expected an array");
       std::vector<std::unique_ptr<hf::PreTokenizer>> list;
-      size_t n = parts.size(), i = 0;
-      for (element p : parts) {
-        std::unique_ptr<hf::PreTokenizer> pt;
-        s = pre_tokenizer(p, path + ".pretokenizers[" + std::to_string(i) + "]", last && i + 1 == n, &pt);
-        ++i;
-        if (!s.ok()) return s;
-        if (pt) list.push_back(std::move(pt));
-      }
+      s = sequence(
+          o, path, "pretokenizers",
+          [&](element p, const std::string& where, bool is_last, std::unique_ptr<hf::PreTokenizer>* pt) {
+            return pre_tokenizer(p, where, last && is_last, pt);
+          },
+          &list);
+      if (!s.ok()) return s;
       *out = hf::make_sequence_pre_tokenizer(std::move(list));
       return Status();
     }
     if (type == "Split") {
       hf::SplitBehavior b = hf::SplitBehavior::kIsolated;
-      s = behavior(o, path, &b);
-      if (!s.ok()) return s;
       bool invert;
-      s = get_bool(o, path, "invert", false, &invert);
+      std::optional<hf::HfRegex> re;
+      s = behavior(o, path, std::nullopt, &b);
+      if (s.ok()) s = get_bool(o, path, "invert", false, &invert);
+      if (s.ok()) s = pattern(o, path, &re);
       if (!s.ok()) return s;
-      object pattern;
-      if (o["pattern"].get(pattern)) return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
-      std::optional<std::string> regex, literal;
-      s = get_string(pattern, path + ".pattern", "Regex", &regex);
-      if (!s.ok()) return s;
-      s = get_string(pattern, path + ".pattern", "String", &literal);
-      if (!s.ok()) return s;
-      if (regex) {
-        auto re = hf::HfRegex::compile(*regex);
-        if (!re.ok()) return error(path + ".pattern.Regex", re.error());
-        *out = hf::make_split_regex(std::move(re).value(), b, invert);
-        return Status();
-      }
-      if (literal) {
-        auto p = hf::make_split_string(*literal, b, invert);
-        if (!p.ok()) return error(path + ".pattern.String", p.error());
-        *out = std::move(p).value();
-        return Status();
-      }
-      return error(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+      *out = hf::make_split_regex(std::move(*re), b, invert);
+      return Status();
     }
     if (type == "ByteLevel") {
       bool add_prefix_space, use_regex;
@@ -187,13 +262,34 @@ class Loader {
       if (!s.ok()) return s;
       s = get_bool(o, path, "use_regex", true, &use_regex);
       if (!s.ok()) return s;
-      if (add_prefix_space) return error(path + ".add_prefix_space", "true is not supported");
       if (!last) return error(path, "a pre-tokenizer after ByteLevel is not supported");
-      auto bl = hf::make_byte_level(use_regex);
-      if (!bl.ok()) return error(path, bl.error());
-      *out = std::move(bl).value();
+      return take(hf::make_byte_level(add_prefix_space, use_regex));
+    }
+    if (type == "Metaspace") {
+      std::string replacement;
+      hf::PrependScheme scheme;
+      bool split;
+      s = metaspace(o, path, &replacement, &scheme, &split);
+      if (!s.ok()) return s;
+      return take(hf::make_metaspace(replacement, scheme, split));
+    }
+    if (type == "Digits") {
+      bool individual;
+      s = get_bool(o, path, "individual_digits", false, &individual);
+      if (!s.ok()) return s;
+      return take(hf::make_digits(individual));
+    }
+    if (type == "Punctuation") {
+      hf::SplitBehavior b;
+      s = behavior(o, path, hf::SplitBehavior::kIsolated, &b);
+      if (!s.ok()) return s;
+      return take(hf::make_punctuation(b));
+    }
+    if (type == "Whitespace") {
+      *out = hf::make_whitespace();
       return Status();
     }
+    if (type == "WhitespaceSplit") return take(hf::make_whitespace_split());
     return error(path + ".type", "pre-tokenizer '" + type + "' is not supported");
   }
 
@@ -266,16 +362,14 @@ class Loader {
     Status s = get_type(o, path, &type);
     if (!s.ok()) return s;
     if (type == "Sequence") {
-      array parts;
-      if (o["processors"].get(parts)) return error(path + ".processors", "expected an array");
       std::vector<std::unique_ptr<hf::PostProcessor>> list;
-      size_t i = 0;
-      for (element p : parts) {
-        std::unique_ptr<hf::PostProcessor> pp;
-        s = post_processor(p, path + ".processors[" + std::to_string(i++) + "]", &pp);
-        if (!s.ok()) return s;
-        if (pp) list.push_back(std::move(pp));
-      }
+      s = sequence(
+          o, path, "processors",
+          [&](element p, const std::string& where, bool, std::unique_ptr<hf::PostProcessor>* pp) {
+            return post_processor(p, where, pp);
+          },
+          &list);
+      if (!s.ok()) return s;
       *out = hf::make_sequence_processor(std::move(list));
       return Status();
     }
@@ -357,21 +451,28 @@ class Loader {
     Status s = get_type(o, path, &type);
     if (!s.ok()) return s;
     if (type == "Sequence") {
-      array parts;
-      if (o["decoders"].get(parts)) return error(path + ".decoders", "expected an array");
       std::vector<std::unique_ptr<hf::Decoder>> list;
-      size_t i = 0;
-      for (element p : parts) {
-        std::unique_ptr<hf::Decoder> d;
-        s = decoder(p, path + ".decoders[" + std::to_string(i++) + "]", &d);
-        if (!s.ok()) return s;
-        if (d) list.push_back(std::move(d));
-      }
+      s = sequence(
+          o, path, "decoders",
+          [&](element p, const std::string& where, bool, std::unique_ptr<hf::Decoder>* d) {
+            return decoder(p, where, d);
+          },
+          &list);
+      if (!s.ok()) return s;
       *out = hf::make_sequence_decoder(std::move(list));
       return Status();
     }
     if (type == "ByteLevel") {
       *out = hf::make_byte_level_decoder();
+      return Status();
+    }
+    if (type == "Metaspace") {
+      std::string replacement;
+      hf::PrependScheme scheme;
+      bool split;
+      s = metaspace(o, path, &replacement, &scheme, &split);
+      if (!s.ok()) return s;
+      *out = hf::make_metaspace_decoder(replacement, scheme != hf::PrependScheme::kNever);
       return Status();
     }
     if (type == "ByteFallback") {
@@ -500,12 +601,14 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view js
   std::vector<hf::AddedMatcher::Pattern> raw, normalized;
   for (const auto& a : impl->added) {
     hf::AddedMatcher::Pattern p{a.content, a.id, a.lstrip, a.rstrip, a.single_word};
+    impl->added_text.push_back(a.content);
     if (a.normalized) {
       // Matched after normalizing, so by the normalized form of its content.
       if (impl->normalizer) {
         hf::NormalizedString ns = hf::NormalizedString::identity(a.content, 0);
         impl->normalizer->normalize(ns);
         p.text = ns.normalized;
+        impl->added_text.back() = ns.normalized;
       }
       normalized.push_back(std::move(p));
     } else {

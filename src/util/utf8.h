@@ -10,6 +10,15 @@
 
 namespace tokenmill::util {
 
+// The White_Space property (Rust's char::is_whitespace, Oniguruma's \s).
+inline bool is_white_space(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+// Bytes of the UTF-8 encoding of cp.
+inline size_t utf8_length(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+
 inline void append_utf8(std::string& s, uint32_t cp) {
   if (cp < 0x80) {
     s += char(cp);

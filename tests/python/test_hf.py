@@ -124,3 +124,34 @@ def test_load_errors(tmp_path):
         Tokenizer.from_str('{"model": {"type": "Unigram", "vocab": []}}')
     with pytest.raises(OSError):
         Tokenizer.from_file(str(tmp_path / "missing.json"))
+
+
+def stream_pieces(stream, tok, ids, chunk):
+    out = []
+    for i in range(0, len(ids), chunk):
+        step = ids[i] if chunk == 1 else ids[i : i + chunk]
+        out.append(stream.step(tok, step))
+    return out
+
+
+def test_decode_stream(pair):
+    # Multi-byte characters split over byte-level or byte-fallback tokens (None until complete), special
+    # tokens skipped or kept, ids given at construction, and lists of ids per step: HF's pieces, step by step.
+    from tokenizers.decoders import DecodeStream as HfStream
+
+    from tokenmill.hf import DecodeStream
+
+    hf, tm = pair
+    samples = texts(hf, 40, seed=6) + ["日本語😀👨‍👩‍👧 e\u0301", "\U0001d518\U00010400 x", "  \n\n 12345"]
+    for t in samples:
+        ids = hf.encode(t).ids
+        for skip in (False, True):
+            for chunk in (1, 3):
+                want = stream_pieces(HfStream(skip_special_tokens=skip), hf, ids, chunk)
+                got = stream_pieces(DecodeStream(skip_special_tokens=skip), tm, ids, chunk)
+                assert got == want, (t, skip, chunk)
+        if len(ids) > 2:
+            want = stream_pieces(HfStream(ids=ids[:2]), hf, ids[2:], 1)
+            assert stream_pieces(DecodeStream(ids=ids[:2]), tm, ids[2:], 1) == want, t
+    assert any(p is None for p in stream_pieces(DecodeStream(), tm, hf.encode("😀😀").ids, 1)) == any(
+        p is None for p in stream_pieces(HfStream(), hf, hf.encode("😀😀").ids, 1))
