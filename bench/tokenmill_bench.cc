@@ -191,6 +191,9 @@ int main(int argc, char** argv) {
       "\"load_cpu_seconds\": %.6f, \"repeat\": %d, \"mode\": \"%s\", \"peak_rss_kb\": %ld, \"warm_cpu_seconds\": %.6f, "
       "\"threads\": %u, \"wall_seconds\": %.6f}\n",
       name.c_str(), text.size(), ids.size(), best, best > 0 ? mb / best : 0.0, load_cpu, repeat,
-      bytes_mode ? "encode_bytes" : lines_mode ? "encode_ordinary_batch" : "encode_ordinary", peak_rss_kb(), warm_cpu, threads, best_wall);
+      bytes_mode   ? "encode_bytes"
+      : lines_mode ? "encode_ordinary_batch"
+                   : "encode_ordinary",
+      peak_rss_kb(), warm_cpu, threads, best_wall);
   return 0;
 }
