@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "status_error.h"
 #include "tokenmill/dataset.h"
 #include "tokenmill/train.h"
 
@@ -25,10 +26,7 @@ namespace nb = nanobind;
 
 namespace {
 
-[[noreturn]] void raise_status(const tokenmill::Status& s) {
-  PyErr_SetString(s.code() == tokenmill::ErrorCode::kIoError ? PyExc_OSError : PyExc_ValueError, s.message().c_str());
-  throw nb::python_error();
-}
+using tokenmill::python::raise_status;
 
 tokenmill::Encoding load_tokenizer(const std::optional<std::string>& encoding, const std::optional<std::string>& model,
                                    std::string* name) {

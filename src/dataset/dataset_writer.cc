@@ -16,6 +16,7 @@
 #include "tokenmill/dataset.h"
 #include "tokenmill/train.h"
 #include "util/atomic_file.h"
+#include "util/no_throw.h"
 #include "util/sha256.h"
 
 namespace tokenmill {
@@ -150,7 +151,9 @@ struct DatasetWriter::Impl {
     return (dir / (stem + buf)).string();
   }
 
-  void encode(Batch& b) const {
+  // Runs on the encoding threads too: an exception there would terminate the process, so it becomes the
+  // batch's status.
+  void encode(Batch& b) const try {
     b.tokens.reserve(b.text.size() / 3 + 2 * b.ends.size());
     size_t start = 0;
     for (size_t end : b.ends) {
@@ -161,6 +164,9 @@ struct DatasetWriter::Impl {
       b.token_ends.push_back(b.tokens.size());
       start = end;
     }
+  } catch (...) {
+    b.status =
+        util::exception_status([&] { return "encoding a batch of " + std::to_string(b.ends.size()) + " documents"; });
   }
 
   Status write_manifest() {
@@ -356,7 +362,7 @@ Result<std::string> read_small_file(const std::string& path) {
 }  // namespace
 
 Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string tokenizer_name,
-                                          std::vector<InputInfo> inputs, TokenizeOptions options) {
+                                          std::vector<InputInfo> inputs, TokenizeOptions options) try {
   if (options.output_prefix.empty()) return Status(ErrorCode::kInvalidArgument, "no output prefix");
   auto impl = std::make_unique<Impl>(encoding);
   Impl& w = *impl;
@@ -451,12 +457,14 @@ Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string 
   }
   w.manifest = std::move(fresh);
   return DatasetWriter(std::move(impl));
+} catch (...) {
+  return util::exception_status("opening the dataset output");
 }
 
 bool DatasetWriter::already_complete() const { return impl_->already_complete; }
 uint64_t DatasetWriter::skip_documents() const { return impl_->skip_docs; }
 
-Status DatasetWriter::add_document(std::string_view text, bool repaired) {
+Status DatasetWriter::add_document(std::string_view text, bool repaired) try {
   Impl& w = *impl_;
   if (w.already_complete) return Status();
   if (!w.failed.ok()) return w.failed;
@@ -475,9 +483,13 @@ Status DatasetWriter::add_document(std::string_view text, bool repaired) {
   if (w.current.text.size() >= w.opt.batch_bytes) s = w.submit();
   w.report(false);
   return s;
+} catch (...) {
+  return util::exception_status([&] {
+    return "adding document " + std::to_string(impl_->docs_seen + 1) + " (" + std::to_string(text.size()) + " bytes)";
+  });
 }
 
-Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) {
+Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) try {
   Impl& w = *impl_;
   if (w.already_complete) return Status();
   if (!w.failed.ok()) return w.failed;
@@ -497,6 +509,8 @@ Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) {
   w.failed = w.write_batch(b);
   w.report(false);
   return w.failed;
+} catch (...) {
+  return util::exception_status([&] { return "adding an encoded document of " + std::to_string(ids.size()) + " ids"; });
 }
 
 void DatasetWriter::add_skipped(uint64_t n) { impl_->manifest.skipped += n; }
@@ -506,7 +520,7 @@ void DatasetWriter::finish_input(size_t index, std::string sha256) {
   if (index < impl_->manifest.inputs.size()) impl_->manifest.inputs[index].sha256 = std::move(sha256);
 }
 
-Result<TokenizeSummary> DatasetWriter::finish() {
+Result<TokenizeSummary> DatasetWriter::finish() try {
   Impl& w = *impl_;
   TokenizeSummary sum;
   if (!w.already_complete) {
@@ -540,6 +554,8 @@ Result<TokenizeSummary> DatasetWriter::finish() {
   sum.files = w.files;
   sum.files.push_back(w.manifest_path);
   return sum;
+} catch (...) {
+  return util::exception_status("finishing the dataset output");
 }
 
 }  // namespace tokenmill

@@ -6,6 +6,7 @@
 
 #include "dataset/byte_source.h"
 #include "tokenmill/dataset.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -156,7 +157,8 @@ DocumentFormat document_format_for(std::string_view path) {
 }
 
 Result<uint64_t> read_documents(const std::string& path, size_t input_index, uint64_t bytes_before,
-                                const TokenizeOptions& options, DatasetWriter& writer, uint64_t begin, uint64_t end) {
+                                const TokenizeOptions& options, DatasetWriter& writer, uint64_t begin,
+                                uint64_t end) try {
   auto src = dataset::open_byte_source(path, begin, end);
   if (!src.ok()) return src.status();
   const std::string name = path == "-" ? "standard input" : path;
@@ -178,10 +180,12 @@ Result<uint64_t> read_documents(const std::string& path, size_t input_index, uin
   if (!s.ok()) return s;
   writer.finish_input(input_index, (*src)->sha256());
   return (*src)->raw_bytes();
+} catch (...) {
+  return util::exception_status([&] { return "reading " + path; });
 }
 
 Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tokenizer_name,
-                                       std::span<const std::string> inputs, const TokenizeOptions& options) {
+                                       std::span<const std::string> inputs, const TokenizeOptions& options) try {
   std::vector<InputInfo> infos;
   for (const std::string& path : inputs) {
     InputInfo info;
@@ -204,6 +208,8 @@ Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tok
     bytes += read.value();
   }
   return writer->finish();
+} catch (...) {
+  return util::exception_status("tokenizing the inputs");
 }
 
 }  // namespace tokenmill
