@@ -182,7 +182,13 @@ class DatasetWriter {
   // One document, valid UTF-8 or not (invalid bytes are replaced as errors="replace" and counted;
   // `repaired` says the producer already replaced some, e.g. in a JSON line, to count it too).
   // Fails only when a shard could not be written (the message says why: disk full, ...).
-  Status add_document(std::string_view text, bool repaired = false);
+  // `line` (1-based, 0 = unknown) locates the document in the current source (begin_source) for errors
+  // that surface later, such as a custom pattern's regex giving up on it in an encoding thread.
+  Status add_document(std::string_view text, bool repaired = false, uint64_t line = 0);
+  // Names the documents that follow in error messages ("<name>:<line>: ..."). `file_line` maps the line
+  // given to add_document to the file's line (a cluster unit's range does not start at line 1); it is only
+  // called for an error.
+  void begin_source(std::string name, std::function<uint64_t(uint64_t)> file_line = {});
   // A document already encoded, separators included (the ordered merge of units tokenized elsewhere:
   // their documents go through the same shard logic, so the shards are those of a single run).
   Status add_encoded_document(std::span<const Rank> ids);

@@ -68,6 +68,9 @@ struct Batch {
   uint64_t seq = 0;
   std::string text;
   std::vector<size_t> ends;
+  std::vector<uint64_t> lines;    // per document: its line in its source (0 = unknown)
+  std::vector<uint32_t> sources;  // per document: its index in DatasetWriter::Impl::sources
+  size_t failed_document = 0;     // with !status.ok(): the document it is about
   std::vector<Rank> tokens;
   std::vector<size_t> token_ends;
   Status status;  // a custom pattern's regex can give up on a document: the batch is then not written
@@ -119,6 +122,11 @@ struct DatasetWriter::Impl {
 
   Batch current;
   uint64_t next_seq = 0;
+  struct Source {
+    std::string name;
+    std::function<uint64_t(uint64_t)> file_line;
+  };
+  std::vector<Source> sources;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), last_progress = start;
 
   // Threads (threads > 1).
@@ -159,7 +167,10 @@ struct DatasetWriter::Impl {
     for (size_t end : b.ends) {
       if (sep && opt.separator == Separator::kBos) b.tokens.push_back(*sep);
       b.status = enc.encode_ordinary(std::string_view(b.text).substr(start, end - start), b.tokens);
-      if (!b.status.ok()) return;
+      if (!b.status.ok()) {
+        b.failed_document = b.token_ends.size();
+        return;
+      }
       if (sep && opt.separator == Separator::kEos) b.tokens.push_back(*sep);
       b.token_ends.push_back(b.tokens.size());
       start = end;
@@ -205,8 +216,18 @@ struct DatasetWriter::Impl {
     return write_manifest();
   }
 
+  // Where a document came from, for a batch's error (called on the producer's thread, which owns sources).
+  Status located(const Batch& b) const {
+    const size_t k = b.failed_document;
+    if (k >= b.sources.size() || b.sources[k] >= sources.size()) return b.status;
+    const Source& src = sources[b.sources[k]];
+    std::string where = src.name;
+    if (b.lines[k] != 0) where += ":" + std::to_string(src.file_line ? src.file_line(b.lines[k]) : b.lines[k]);
+    return Status(b.status.code(), where + ": " + b.status.message());
+  }
+
   Status write_batch(const Batch& b) {
-    if (!b.status.ok()) return b.status;
+    if (!b.status.ok()) return located(b);
     size_t start = 0;
     for (size_t end : b.token_ends) {
       std::span<const Rank> ids(b.tokens.data() + start, end - start);
@@ -425,14 +446,33 @@ Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string 
         same_inputs = old->inputs[i].path == fresh.inputs[i].path && old->inputs[i].size == fresh.inputs[i].size;
       }
       if (!same_inputs) return differs("inputs (paths or sizes)");
-      for (const auto& s : old->shards) {
-        for (const auto& f : s.files) {
-          auto size = fs::file_size(w.dir / f.path, ec);
+      // Complete shards are kept only while every file still holds what the manifest says (size and
+      // sha256): from the first that does not (missing, truncated, or a byte changed on disk) on, the
+      // shards are written again, exactly as after a run killed at that point.
+      size_t keep = 0;
+      for (; keep < old->shards.size(); ++keep) {
+        bool intact = true;
+        for (const auto& f : old->shards[keep].files) {
+          const std::string file = (w.dir / f.path).string();
+          auto size = fs::file_size(file, ec);
           if (ec || size != f.bytes) {
-            return Status(ErrorCode::kIoError, (w.dir / f.path).string() + ": listed in " + w.manifest_path +
-                                                   " but missing or of another size; start over (no resume)");
+            intact = false;
+            break;
+          }
+          auto digest = util::sha256_file(file);
+          if (!digest.ok() || *digest != f.sha256) {
+            intact = false;
+            break;
           }
         }
+        if (!intact) break;
+      }
+      if (keep < old->shards.size()) {
+        for (size_t i = keep; i < old->shards.size(); ++i) {
+          for (const auto& f : old->shards[i].files) fs::remove(w.dir / f.path, ec);
+        }
+        old->shards.resize(keep);
+        old->complete = false;
       }
       for (const auto& s : old->shards) {
         for (const auto& f : s.files) w.files.push_back((w.dir / f.path).string());
@@ -464,7 +504,11 @@ Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string 
 bool DatasetWriter::already_complete() const { return impl_->already_complete; }
 uint64_t DatasetWriter::skip_documents() const { return impl_->skip_docs; }
 
-Status DatasetWriter::add_document(std::string_view text, bool repaired) try {
+void DatasetWriter::begin_source(std::string name, std::function<uint64_t(uint64_t)> file_line) {
+  impl_->sources.push_back({std::move(name), std::move(file_line)});
+}
+
+Status DatasetWriter::add_document(std::string_view text, bool repaired, uint64_t line) try {
   Impl& w = *impl_;
   if (w.already_complete) return Status();
   if (!w.failed.ok()) return w.failed;
@@ -479,14 +523,14 @@ Status DatasetWriter::add_document(std::string_view text, bool repaired) try {
     w.current.text.append(utf8_replace_invalid(text));
   }
   w.current.ends.push_back(w.current.text.size());
+  w.current.lines.push_back(line);
+  w.current.sources.push_back(w.sources.empty() ? UINT32_MAX : uint32_t(w.sources.size() - 1));
   Status s;
   if (w.current.text.size() >= w.opt.batch_bytes) s = w.submit();
   w.report(false);
   return s;
 } catch (...) {
-  return util::exception_status([&] {
-    return "adding document " + std::to_string(impl_->docs_seen + 1) + " (" + std::to_string(text.size()) + " bytes)";
-  });
+  return util::exception_status([&] { return "adding a document of " + std::to_string(text.size()) + " bytes"; });
 }
 
 Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) try {

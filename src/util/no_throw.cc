@@ -2,6 +2,7 @@
 
 #include <new>
 #include <stdexcept>
+#include <system_error>
 
 namespace tokenmill::util {
 
@@ -14,6 +15,14 @@ Status current_exception_status(std::string_view what) noexcept {
     code = ErrorCode::kOutOfMemory;
   } catch (const std::length_error&) {
     code = ErrorCode::kOutOfMemory;
+  } catch (const std::system_error& e) {
+    // A thread that cannot be started (EAGAIN) is memory too: its stack could not be mapped.
+    const auto c = e.code();
+    if (c == std::errc::resource_unavailable_try_again || c == std::errc::not_enough_memory) {
+      code = ErrorCode::kOutOfMemory;
+    } else {
+      detail = e.what();
+    }
   } catch (const std::exception& e) {
     detail = e.what();
   } catch (...) {

@@ -20,7 +20,8 @@
 namespace tokenmill::util {
 
 // The Status for the exception being handled (call inside a catch block): kOutOfMemory for bad_alloc and
-// length_error ("out of memory <what>"), kInternal for anything else ("<what>: <e.what()>").
+// length_error, and a system_error for EAGAIN/ENOMEM (no thread could be started) ("out of memory <what>");
+// kInternal for anything else ("<what>: <e.what()>").
 Status current_exception_status(std::string_view what) noexcept;
 
 // The same, with `what` a string or a callable that builds one (so the description costs nothing until
