@@ -14,6 +14,7 @@
 #include "dataset/manifest.h"
 #include "dataset/shard_writer.h"
 #include "tokenmill/dataset.h"
+#include "tokenmill/file_io.h"
 #include "tokenmill/train.h"
 #include "util/atomic_file.h"
 #include "util/no_throw.h"
@@ -95,8 +96,50 @@ std::string encoding_sha256(const Encoding& encoding) {
   return h.hex_digest();
 }
 
+DatasetTokenizer DatasetTokenizer::of(const Encoding& encoding, std::string name) {
+  DatasetTokenizer t;
+  t.name = std::move(name);
+  t.sha256 = encoding_sha256(encoding);
+  t.n_vocab = encoding.n_vocab();
+  t.eot = encoding.eot_token();
+  t.encode = [encoding](std::string_view text, std::vector<Rank>& out) { return encoding.encode_ordinary(text, out); };
+  t.token_id = [encoding](std::string_view token) -> std::optional<Rank> {
+    auto id = encoding.encode_single_token(token);
+    if (!id.ok()) return std::nullopt;
+    return *id;
+  };
+  return t;
+}
+
+DatasetTokenizer DatasetTokenizer::of(const Tokenizer& tokenizer, std::string name, std::string file_sha256,
+                                      bool add_special_tokens) {
+  DatasetTokenizer t;
+  t.name = std::move(name);
+  t.sha256 = std::move(file_sha256);
+  t.n_vocab = uint32_t(tokenizer.vocab_size(true));
+  t.eot = tokenizer.token_to_id("<|endoftext|>");
+  t.encode = [tokenizer, add_special_tokens](std::string_view text, std::vector<Rank>& out) -> Status {
+    auto ids = tokenizer.encode_ids(text, add_special_tokens);
+    if (!ids.ok()) return ids.status();
+    out.insert(out.end(), ids->begin(), ids->end());
+    return Status();
+  };
+  t.token_id = [tokenizer](std::string_view token) { return tokenizer.token_to_id(token); };
+  return t;
+}
+
+Result<DatasetTokenizer> DatasetTokenizer::from_tokenizer_file(const std::string& path, bool add_special_tokens) try {
+  auto json = read_file(path, kMaxRankFileBytes, "tokenizer file");
+  if (!json.ok()) return json.status();
+  auto tok = Tokenizer::from_string(*json, path);
+  if (!tok.ok()) return tok.status();
+  return of(*tok, path, util::sha256_hex(*json), add_special_tokens);
+} catch (...) {
+  return util::exception_status([&] { return "loading the tokenizer " + path; });
+}
+
 struct DatasetWriter::Impl {
-  Encoding enc;
+  DatasetTokenizer enc;
   TokenizeOptions opt;
   Manifest manifest;
   std::string manifest_path;
@@ -138,7 +181,7 @@ struct DatasetWriter::Impl {
   std::deque<Batch*> todo;
   bool closing = false;
 
-  Impl(const Encoding& e) : enc(e) {}
+  explicit Impl(DatasetTokenizer e) : enc(std::move(e)) {}
 
   ~Impl() { stop_workers(); }
 
@@ -166,7 +209,7 @@ struct DatasetWriter::Impl {
     size_t start = 0;
     for (size_t end : b.ends) {
       if (sep && opt.separator == Separator::kBos) b.tokens.push_back(*sep);
-      b.status = enc.encode_ordinary(std::string_view(b.text).substr(start, end - start), b.tokens);
+      b.status = enc.encode(std::string_view(b.text).substr(start, end - start), b.tokens);
       if (!b.status.ok()) {
         b.failed_document = b.token_ends.size();
         return;
@@ -188,7 +231,7 @@ struct DatasetWriter::Impl {
 
   Status ensure_shard() {
     if (shard_open) return Status();
-    auto w = dataset::make_shard_writer(opt.format, enc.n_vocab());
+    auto w = dataset::make_shard_writer(opt.format, enc.n_vocab);
     if (!w.ok()) return w.status();
     shard = std::move(w).value();
     if (Status s = shard->open(base_for(manifest.shards.size())); !s.ok()) return s;
@@ -363,7 +406,10 @@ std::string options_json(const TokenizeOptions& o, std::optional<Rank> sep, uint
   j += "\"separator\":\"" + std::string(separator_name(o.separator)) + "\",";
   j += "\"separator_id\":" + (sep ? std::to_string(*sep) : std::string("null")) + ",";
   j += "\"shard_tokens\":" + std::to_string(shard_limit) + ",";
-  j += "\"skip_bad\":" + std::string(o.skip_bad ? "true" : "false") + "}";
+  j += "\"skip_bad\":" + std::string(o.skip_bad ? "true" : "false");
+  // Only when on, so manifests of runs from before the option still resume.
+  if (o.add_special_tokens) j += ",\"add_special_tokens\":true";
+  j += "}";
   return j;
 }
 
@@ -384,8 +430,16 @@ Result<std::string> read_small_file(const std::string& path) {
 
 Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string tokenizer_name,
                                           std::vector<InputInfo> inputs, TokenizeOptions options) try {
+  return open(DatasetTokenizer::of(encoding, std::move(tokenizer_name)), std::move(inputs), std::move(options));
+} catch (...) {
+  return util::exception_status("opening the dataset output");
+}
+
+Result<DatasetWriter> DatasetWriter::open(DatasetTokenizer tokenizer, std::vector<InputInfo> inputs,
+                                          TokenizeOptions options) try {
   if (options.output_prefix.empty()) return Status(ErrorCode::kInvalidArgument, "no output prefix");
-  auto impl = std::make_unique<Impl>(encoding);
+  auto impl = std::make_unique<Impl>(std::move(tokenizer));
+  const DatasetTokenizer& encoding = impl->enc;
   Impl& w = *impl;
   w.opt = std::move(options);
   w.threads = w.opt.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : w.opt.threads;
@@ -402,23 +456,31 @@ Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string 
   w.shard_limit = w.opt.shard_tokens;
   if (w.opt.format == ShardFormat::kLlmc && w.shard_limit == 0) w.shard_limit = 100000000;
   if (w.opt.separator != Separator::kNone) {
-    w.sep = w.opt.separator_id ? w.opt.separator_id : encoding.eot_token();
+    if (!w.opt.separator_token.empty()) {
+      w.sep = encoding.token_id(w.opt.separator_token);
+      if (!w.sep) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "separator token '" + w.opt.separator_token + "' is not in " + encoding.name);
+      }
+    } else {
+      w.sep = w.opt.separator_id ? w.opt.separator_id : encoding.eot;
+    }
     if (!w.sep) {
       return Status(ErrorCode::kInvalidArgument,
-                    "encoding " + encoding.name() + " has no <|endoftext|>: give a separator id, or no separator");
+                    encoding.name + " has no <|endoftext|>: give a separator token or id, or no separator");
     }
-    if (*w.sep >= encoding.n_vocab()) {
+    if (*w.sep >= encoding.n_vocab) {
       return Status(ErrorCode::kInvalidArgument, "separator id " + std::to_string(*w.sep) +
                                                      " is not below the vocabulary size " +
-                                                     std::to_string(encoding.n_vocab()));
+                                                     std::to_string(encoding.n_vocab));
     }
   }
-  if (auto probe = dataset::make_shard_writer(w.opt.format, encoding.n_vocab()); !probe.ok()) return probe.status();
+  if (auto probe = dataset::make_shard_writer(w.opt.format, encoding.n_vocab); !probe.ok()) return probe.status();
 
   Manifest fresh;
-  fresh.tokenizer_name = std::move(tokenizer_name);
-  fresh.tokenizer_sha256 = encoding_sha256(encoding);
-  fresh.n_vocab = encoding.n_vocab();
+  fresh.tokenizer_name = encoding.name;
+  fresh.tokenizer_sha256 = encoding.sha256;
+  fresh.n_vocab = encoding.n_vocab;
   fresh.options_json = options_json(w.opt, w.sep, w.shard_limit);
   fresh.inputs = std::move(inputs);
 
@@ -542,7 +604,7 @@ Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) try {
   if (Status s = w.submit(); !s.ok()) return s;
   if (Status s = w.drain(true); !s.ok()) return s;
   for (Rank id : ids) {
-    if (id >= w.enc.n_vocab()) {
+    if (id >= w.enc.n_vocab) {
       return Status(ErrorCode::kInvalidArgument, "id " + std::to_string(id) + " of document " +
                                                      std::to_string(w.docs_seen - 1) + " is not in the vocabulary");
     }

@@ -221,6 +221,13 @@ Result<uint64_t> read_documents(const std::string& path, size_t input_index, uin
 
 Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tokenizer_name,
                                        std::span<const std::string> inputs, const TokenizeOptions& options) try {
+  return tokenize_files(DatasetTokenizer::of(encoding, std::move(tokenizer_name)), inputs, options);
+} catch (...) {
+  return util::exception_status("tokenizing the inputs");
+}
+
+Result<TokenizeSummary> tokenize_files(DatasetTokenizer tokenizer, std::span<const std::string> inputs,
+                                       const TokenizeOptions& options) try {
   std::vector<InputInfo> infos;
   for (const std::string& path : inputs) {
     InputInfo info;
@@ -233,7 +240,7 @@ Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tok
     }
     infos.push_back(std::move(info));
   }
-  auto writer = DatasetWriter::open(encoding, std::move(tokenizer_name), infos, options);
+  auto writer = DatasetWriter::open(std::move(tokenizer), infos, options);
   if (!writer.ok()) return writer.status();
   if (writer->already_complete()) return writer->finish();
   uint64_t bytes = 0;

