@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -467,6 +468,35 @@ def test_tokenizer_json_unknown_separator_token_is_an_error(tmp_path):
     p = run(tmp_path / "a.jsonl", "-o", tmp_path / "out", "--tokenizer", llama3_tokenizer_json(),
             "--separator-token", "<|no such token|>", check=False)
     assert p.returncode == 1 and "<|no such token|>" in p.stderr
+
+
+def peak_rss_of_tokenize(*args) -> int:
+    """Peak resident set of one `tokenmill tokenize` run, in bytes (the child's own ru_maxrss, via wait4)."""
+    proc = subprocess.Popen([CLI, "tokenize", *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read().decode()
+    return usage.ru_maxrss * 1024
+
+
+def test_memory_is_bounded_whatever_the_input_size(tmp_path):
+    """Issue #10: bounded memory. Ten times the input must not need more memory: the peak RSS of a 160 MB
+    run stays within a few MB of a 16 MB run's (batches in flight and one shard, not the corpus)."""
+    rng = random.Random(3)
+    block = "".join(random_text(rng, 3000).replace("\n", " ") + "\n" for _ in range(256)).encode()
+    rss = {}
+    for mb in (16, 160):
+        src = tmp_path / f"in{mb}.txt"
+        with open(src, "wb") as f:
+            for _ in range(mb * 2**20 // len(block)):
+                f.write(block)
+        d = tmp_path / f"o{mb}"
+        d.mkdir()
+        rss[mb] = peak_rss_of_tokenize(src, "-o", d / "out", "-e", "cl100k_base", "-t", 2, "--shard-tokens",
+                                       2_000_000, "-q")
+        src.unlink()
+        shutil.rmtree(d)
+    assert rss[160] < rss[16] + (16 << 20), {k: v >> 20 for k, v in rss.items()}
+    assert rss[160] < 300 << 20, rss  # the issue's target: under 300 MB whatever the input size
 
 
 def test_full_disk_is_a_clear_error_and_resumes(tmp_path):
