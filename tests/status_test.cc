@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -28,6 +29,42 @@
 #include "tokenmill/tokenizer.h"
 #include "tokenmill/train.h"
 #include "util/no_throw.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TOKENMILL_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TOKENMILL_TEST_ASAN 1
+#endif
+#endif
+
+#ifdef TOKENMILL_TEST_ASAN
+// AddressSanitizer reserves terabytes of address space up front and reports an allocation it cannot map
+// instead of throwing, so an RLIMIT_AS cannot be used there. Under it, the child refuses (with bad_alloc, as
+// a memory limit would) every single allocation larger than a cap; the big allocations these tests provoke
+// are single ones.
+static std::size_t g_allocation_cap = SIZE_MAX;
+void* operator new(std::size_t n) {
+  if (n > g_allocation_cap) throw std::bad_alloc();
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return ::operator new(n);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return ::operator new(n, t); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#endif
 
 namespace tokenmill {
 namespace {
@@ -63,6 +100,10 @@ void expect_out_of_memory(size_t headroom, const std::string& expect, const std:
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
+#ifdef TOKENMILL_TEST_ASAN
+    g_allocation_cap = headroom / 4;
+    ::_exit(verdict(call(), expect));
+#endif
     // Large blocks from fresh mappings, and no free heap pages kept from the parent: otherwise memory the
     // parent freed would be headroom too.
     ::mallopt(M_MMAP_THRESHOLD, 64 << 10);
