@@ -267,7 +267,12 @@ Result<ChunkCounter> read_chunk_table(const std::string& path) try {
   OpenTable table;
   if (Status s = open_table(path, table); !s.ok()) return s;
   auto counter = ChunkCounter::create(table.header.pattern);
-  if (!counter.ok()) return Status(ErrorCode::kParseError, path + ": the table's pattern does not compile: " + counter.error());
+  if (!counter.ok()) {
+    // Out of memory is not a damaged table: keep its code.
+    const ErrorCode code =
+        counter.status().code() == ErrorCode::kOutOfMemory ? ErrorCode::kOutOfMemory : ErrorCode::kParseError;
+    return Status(code, path + ": the table's pattern does not compile: " + counter.error());
+  }
   if (Status s = read_entries(*table.reader, table.header, *counter); !s.ok()) return s;
   return counter;
 } catch (...) {
