@@ -28,6 +28,9 @@ struct TokenizeArgs {
   std::string field = "text";
   std::string encoding = "cl100k_base";
   std::string model;
+  std::string tokenizer;
+  bool add_special_tokens = false;
+  std::string separator_token;
   std::string separator = "eos";
   int64_t separator_id = -1;
   uint64_t shard_tokens = 0;
@@ -90,6 +93,11 @@ CLI::App* add_tokenize_command(CLI::App& app) {
   cmd->add_option("--field", a.field, "JSON Lines: the string field holding the document");
   cmd->add_option("-e,--encoding", a.encoding, "A built-in encoding");
   cmd->add_option("--model", a.model, "A tokenmill model file (from `tokenmill train`) instead of -e");
+  // -t is --threads here (as it always was for tokenize); the tokenizer.json option is long-only.
+  cmd->add_option("--tokenizer", a.tokenizer, "A Hugging Face tokenizer.json model instead of -e");
+  cmd->add_flag("--add-special-tokens", a.add_special_tokens,
+                "tokenizer.json: apply its post-processor template to each document (default off)");
+  cmd->add_option("--separator-token", a.separator_token, "Separator by token name (e.g. <|end_of_text|>)");
   cmd->add_option("--separator", a.separator, "eos (after each document), bos (before), none")
       ->check(CLI::IsMember({"eos", "bos", "none"}));
   cmd->add_option("--separator-id", a.separator_id, "Separator token id (default: <|endoftext|>)");
@@ -113,9 +121,14 @@ int run_tokenize_command() {
   std::vector<std::string> inputs = expand(a.inputs, &error);
   if (!error.empty()) return fail(error);
 
+  std::optional<DatasetTokenizer> tokenizer;
   std::optional<Encoding> enc;
   std::string tokenizer_name;
-  if (!a.model.empty()) {
+  if (!a.tokenizer.empty()) {
+    auto t = DatasetTokenizer::from_tokenizer_file(a.tokenizer, a.add_special_tokens);
+    if (!t.ok()) return fail(t.error());
+    tokenizer = std::move(t).value();
+  } else if (!a.model.empty()) {
     auto model = BpeModel::load_model_file(a.model);
     if (!model.ok()) return fail(model.error());
     auto e = model->encoding(a.model);
@@ -142,6 +155,8 @@ int run_tokenize_command() {
   opt.jsonl_field = a.field;
   opt.separator = a.separator == "bos" ? Separator::kBos : a.separator == "none" ? Separator::kNone : Separator::kEos;
   if (a.separator_id >= 0) opt.separator_id = Rank(a.separator_id);
+  opt.separator_token = a.separator_token;
+  opt.add_special_tokens = a.add_special_tokens;
   opt.shard_tokens = a.shard_tokens;
   opt.threads = a.threads;
   opt.batch_bytes = std::max<size_t>(1, a.batch_bytes);
@@ -173,7 +188,8 @@ int run_tokenize_command() {
       drew = tty;
     };
   }
-  auto summary = tokenize_files(*enc, tokenizer_name, inputs, opt);
+  auto summary = tokenizer ? tokenize_files(std::move(*tokenizer), inputs, opt)
+                           : tokenize_files(*enc, tokenizer_name, inputs, opt);
   if (drew) std::fprintf(stderr, "\n");
   if (!summary.ok()) return fail(summary.error());
   if (!a.quiet) {

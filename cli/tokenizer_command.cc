@@ -102,7 +102,9 @@ int run_tokenizer_command(const std::string& command, const std::vector<std::str
         return fail(name(paths[0]) + ": id " + std::to_string(ids[k]) + " (number " + std::to_string(k + 1) +
                     ") is not in " + g_tokenizer_path);
     }
-    io.write(output, tok->decode(ids, !g_keep_special));
+    auto text = tok->decode(ids, !g_keep_special);
+    if (!text.ok()) return fail(text.error());
+    io.write(output, *text);
     return 0;
   }
   // count

@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -276,6 +277,69 @@ TEST(TokenizeFiles, GzipAndZstdInputsEqualPlain) {
   auto s = tokenize_files(enc, "gpt2", inputs, o);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().find("t.jsonl.gz: truncated gzip stream at offset"), std::string::npos) << s.error();
+}
+
+}  // namespace
+}  // namespace tokenmill
+
+namespace tokenmill {
+namespace {
+
+// The line number a text editor (and Python's enumerate over the file's lines) gives the byte at `offset`.
+uint64_t line_of(const std::string& data, size_t offset) {
+  return uint64_t(std::count(data.begin(), data.begin() + std::ptrdiff_t(offset), '\n')) + 1;
+}
+
+TEST(ReadDocuments, BadRecordInAByteRangeNamesTheFilesLine) {
+  const Encoding& enc = testing::builtin("gpt2");
+  TempDir dir;
+  std::string data;
+  for (int i = 0; i < 60; ++i)
+    data += i == 41 ? "{\"text\": oops}\n" : "{\"text\": \"doc " + std::to_string(i) + "\"}\n";
+  const fs::path path = dir.path / "a.jsonl";
+  spit(path, data);
+  const size_t bad = data.find("oops");
+  // A cluster unit: from the start of line 31 to the end of the file (both at line starts).
+  size_t begin = 0;
+  for (int i = 0; i < 30; ++i) begin = data.find('\n', begin) + 1;
+  TokenizeOptions o;
+  o.output_prefix = (dir.path / "out").string();
+  auto w = DatasetWriter::open(enc, "gpt2", {}, o);
+  ASSERT_TRUE(w.ok()) << w.error();
+  auto r = read_documents(path.string(), 0, 0, o, *w, begin, data.size());
+  ASSERT_FALSE(r.ok());
+  const std::string where = path.string() + ":" + std::to_string(line_of(data, bad)) + ":";
+  EXPECT_EQ(r.error().rfind(where, 0), 0u) << r.error() << " (expected it to start with " << where << ")";
+}
+
+TEST(DatasetWriter, RegexGivingUpInABatchNamesFileAndLine) {
+  // A custom pattern PCRE2 gives up on for 40 'a' and a 'b' (a match-limit error, issue #11).
+  EncodingSpec spec;
+  spec.name = "custom";
+  spec.pattern = "(a+)+$|.";
+  std::vector<std::pair<std::string, Rank>> ranks;
+  for (int b = 0; b < 256; ++b) ranks.emplace_back(std::string(1, char(b)), Rank(b));
+  spec.ranks = std::move(Vocabulary::from_ranks(std::move(ranks))).value();
+  spec.special_tokens = {{"<|endoftext|>", 256}};
+  auto enc = Encoding::create(std::move(spec));
+  ASSERT_TRUE(enc.ok()) << enc.error();
+  TempDir dir;
+  std::string data;
+  for (int i = 0; i < 200; ++i) data += i == 123 ? std::string(40, 'a') + "b\n" : "line " + std::to_string(i) + "\n";
+  const fs::path path = dir.path / "a.txt";
+  spit(path, data);
+  const std::string where = path.string() + ":" + std::to_string(line_of(data, data.find("aaaa"))) + ":";
+  for (unsigned threads : {1u, 2u}) {
+    TokenizeOptions o;
+    o.output_prefix = (dir.path / ("out" + std::to_string(threads))).string();
+    o.threads = threads;
+    o.batch_bytes = 64;  // many batches: the failing one is encoded while later lines are read
+    std::vector<std::string> inputs = {path.string()};
+    auto r = tokenize_files(*enc, "custom", inputs, o);
+    ASSERT_FALSE(r.ok()) << threads;
+    EXPECT_EQ(r.error().rfind(where, 0), 0u) << r.error() << " (expected it to start with " << where << ")";
+    EXPECT_NE(r.error().find("gave up"), std::string::npos) << r.error();
+  }
 }
 
 }  // namespace

@@ -39,8 +39,8 @@ TEST(Tokenizer, EncodesLikeHf) {
   EXPECT_EQ(enc->offsets, (std::vector<Offsets>{{0, 0}, {0, 1}, {1, 3}, {3, 4}, {4, 6}, {6, 8}, {8, 11}, {11, 12}}));
   EXPECT_EQ(enc->special_tokens_mask, (std::vector<uint32_t>{1, 0, 0, 0, 0, 0, 0, 0}));
   EXPECT_EQ(enc->word_ids, (std::vector<std::optional<uint32_t>>{std::nullopt, 0, 1, 2, 2, 3, 4, 5}));
-  EXPECT_EQ(tok->decode(enc->ids), "abc abbca");
-  EXPECT_EQ(tok->decode(enc->ids, false), "<s>abc abbc<s>a");
+  EXPECT_EQ(*tok->decode(enc->ids), "abc abbca");
+  EXPECT_EQ(*tok->decode(enc->ids, false), "<s>abc abbc<s>a");
   EXPECT_EQ(tok->token_to_id("bc"), 8u);
   EXPECT_EQ(tok->id_to_token(6), "Ġa");
   EXPECT_EQ(tok->vocab_size(), 9u);

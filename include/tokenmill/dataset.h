@@ -48,6 +48,7 @@
 
 #include "tokenmill/encoding.h"
 #include "tokenmill/status.h"
+#include "tokenmill/tokenizer.h"
 
 namespace tokenmill {
 
@@ -77,6 +78,27 @@ JsonlDocument parse_jsonl_document(std::string_view line, std::string_view field
 
 // ---------------------------------------------------------------------------------------------------
 // Tokenizing.
+
+// What documents are encoded with: a tiktoken-style Encoding (built-in or trained), or a Hugging Face
+// tokenizer.json model through tokenmill::Tokenizer.
+struct DatasetTokenizer {
+  std::string name;    // for the manifest (an encoding's name, a file path)
+  std::string sha256;  // for the manifest: of what defines the ids (encoding_sha256, the tokenizer file's sha256)
+  uint32_t n_vocab = 0;
+  std::optional<Rank> eot;  // the default separator: <|endoftext|> if the vocabulary has it
+  // Appends one document's ids to `out`.
+  std::function<Status(std::string_view text, std::vector<Rank>& out)> encode;
+  // A token's id by its name (for TokenizeOptions::separator_token).
+  std::function<std::optional<Rank>(std::string_view token)> token_id;
+
+  static DatasetTokenizer of(const Encoding& encoding, std::string name);
+  // `file_sha256`: of the tokenizer.json file. `add_special_tokens`: apply its post-processor template
+  // (HF's encode default is on; for corpora it is off, the separator is given instead).
+  static DatasetTokenizer of(const Tokenizer& tokenizer, std::string name, std::string file_sha256,
+                             bool add_special_tokens = false);
+  // Loads a tokenizer.json file (named by its path, hashed from the bytes read).
+  static Result<DatasetTokenizer> from_tokenizer_file(const std::string& path, bool add_special_tokens = false);
+};
 
 enum class DocumentFormat {
   kAuto,   // .jsonl/.json/.ndjson (optionally .gz/.zst) -> kJsonl, anything else -> kLines
@@ -125,6 +147,10 @@ struct TokenizeOptions {
   Separator separator = Separator::kEos;
   // Default: the encoding's <|endoftext|> (an error if it has none and a separator is asked for).
   std::optional<Rank> separator_id;
+  // The separator by its token's name (e.g. "<|begin_of_text|>"); an error if the vocabulary lacks it.
+  std::string separator_token;
+  // tokenizer.json models: what was given to DatasetTokenizer::of (recorded in the manifest's options).
+  bool add_special_tokens = false;
   // Tokens per shard: megatron / nanogpt close a shard after the document that reaches it (documents are
   // never split); llmc cuts exactly. 0 = one shard (llmc: 100,000,000 as fineweb.py).
   uint64_t shard_tokens = 0;
@@ -169,6 +195,7 @@ class DatasetWriter {
   // into the manifest (name and sha256).
   static Result<DatasetWriter> open(const Encoding& encoding, std::string tokenizer_name, std::vector<InputInfo> inputs,
                                     TokenizeOptions options);
+  static Result<DatasetWriter> open(DatasetTokenizer tokenizer, std::vector<InputInfo> inputs, TokenizeOptions options);
   DatasetWriter(DatasetWriter&&) noexcept;
   DatasetWriter& operator=(DatasetWriter&&) noexcept;
   ~DatasetWriter();  // without finish(): stops the threads, keeps what is complete (a later run resumes)
@@ -182,7 +209,13 @@ class DatasetWriter {
   // One document, valid UTF-8 or not (invalid bytes are replaced as errors="replace" and counted;
   // `repaired` says the producer already replaced some, e.g. in a JSON line, to count it too).
   // Fails only when a shard could not be written (the message says why: disk full, ...).
-  Status add_document(std::string_view text, bool repaired = false);
+  // `line` (1-based, 0 = unknown) locates the document in the current source (begin_source) for errors
+  // that surface later, such as a custom pattern's regex giving up on it in an encoding thread.
+  Status add_document(std::string_view text, bool repaired = false, uint64_t line = 0);
+  // Names the documents that follow in error messages ("<name>:<line>: ..."). `file_line` maps the line
+  // given to add_document to the file's line (a cluster unit's range does not start at line 1); it is only
+  // called for an error.
+  void begin_source(std::string name, std::function<uint64_t(uint64_t)> file_line = {});
   // A document already encoded, separators included (the ordered merge of units tokenized elsewhere:
   // their documents go through the same shard logic, so the shards are those of a single run).
   Status add_encoded_document(std::span<const Rank> ids);
@@ -205,6 +238,8 @@ class DatasetWriter {
 // splitter into a DatasetWriter. Errors name the file and the line (JSON Lines) or offset (compression).
 Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tokenizer_name,
                                        std::span<const std::string> inputs, const TokenizeOptions& options);
+Result<TokenizeSummary> tokenize_files(DatasetTokenizer tokenizer, std::span<const std::string> inputs,
+                                       const TokenizeOptions& options);
 
 // One input through its byte source and document splitter into `writer` (what tokenize_files does for
 // each input; for producers that mix file inputs with their own, e.g. Parquet from Python). Returns the raw

@@ -18,6 +18,7 @@ enum class ErrorCode {
   kUnknownToken,       // decoding an id the vocabulary does not have; the message names the id
   kIntegrityError,     // a downloaded file does not have the expected sha256
   kOutOfMemory,        // an allocation failed (a huge input, a memory limit); the message names the input
+  kInternal,           // an unexpected failure below the library (e.g. no thread could be started)
 };
 
 class [[nodiscard]] Status {

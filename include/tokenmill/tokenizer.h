@@ -8,7 +8,7 @@
 //   tokenmill::Tokenizer::EncodeOptions options;
 //   options.add_special_tokens = false;                              // HF's default is true
 //   auto plain = tok->encode("Hello world", options);
-//   std::string text = tok->decode(enc->ids);                        // skip_special_tokens by default
+//   auto text = tok->decode(enc->ids);                               // Result<std::string>
 //
 // A Tokenizer is a pipeline of stages, each an interface with small implementations in its own folder,
 // in HF's order:
@@ -79,15 +79,16 @@ class Tokenizer {
   static Result<Tokenizer> from_string(std::string_view json, std::string_view source_name = "tokenizer.json");
   static Result<Tokenizer> from_file(const std::string& path);
 
-  // Fails only for text that is not valid UTF-8.
+  // Fails for text that is not valid UTF-8, and when memory runs out (kOutOfMemory; no call here throws).
   Result<Encoded> encode(std::string_view text, const EncodeOptions& options) const;
   Result<Encoded> encode(std::string_view text) const { return encode(text, EncodeOptions{}); }
   // Ids only (the fast path for counting and the CLI); same ids as encode(text, options).ids.
   Result<std::vector<uint32_t>> encode_ids(std::string_view text, bool add_special_tokens = true) const;
 
   // HF's decode: ids the tokenizer does not know are dropped, as HF does; skip_special_tokens drops the
-  // special added tokens. The decoder's output (invalid UTF-8 becomes U+FFFD, as HF does).
-  std::string decode(std::span<const uint32_t> ids, bool skip_special_tokens = true) const;
+  // special added tokens. The decoder's output (invalid UTF-8 becomes U+FFFD, as HF does). Fails only when
+  // memory runs out.
+  Result<std::string> decode(std::span<const uint32_t> ids, bool skip_special_tokens = true) const;
 
   std::optional<uint32_t> token_to_id(std::string_view token) const;
   // An added token with normalized=true gives its content as the normalizer makes it (so does decode), as HF.

@@ -6,8 +6,8 @@
 //
 // Errors: the C++ library returns Status / Result values; they become Python exceptions here (raise_status).
 // Nothing in the library throws; conversion errors raise Python exceptions through nb::python_error, which
-// nanobind turns back into the pending Python error. No other C++ exception reaches Python (std::bad_alloc
-// would become MemoryError through nanobind's translator).
+// nanobind turns back into the pending Python error. An allocation failure inside the library is a
+// kOutOfMemory value, which becomes MemoryError (python/src/status_error.h).
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "status_error.h"
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
 #include "tokenmill/tekken.h"
@@ -44,18 +45,7 @@ namespace {
   throw nb::python_error();
 }
 
-[[noreturn]] void raise_status(const Status& s) {
-  PyObject* type = PyExc_ValueError;
-  switch (s.code()) {
-    case ErrorCode::kIoError: type = PyExc_OSError; break;
-    case ErrorCode::kUnknownToken: type = PyExc_KeyError; break;
-    case ErrorCode::kOutOfMemory:
-      type = PyExc_MemoryError;
-      break;
-    default: break;
-  }
-  raise(type, s.message());
-}
+using tokenmill::python::raise_status;
 
 // UTF-8 of a Python str. With `fix_surrogates`, a str that has no UTF-8 form (lone surrogates) is first
 // re-encoded as tiktoken does: text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"); the new

@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "status_error.h"
 #include "tokenmill/dataset.h"
 #include "tokenmill/train.h"
 
@@ -25,27 +26,36 @@ namespace nb = nanobind;
 
 namespace {
 
-[[noreturn]] void raise_status(const tokenmill::Status& s) {
-  PyErr_SetString(s.code() == tokenmill::ErrorCode::kIoError ? PyExc_OSError : PyExc_ValueError, s.message().c_str());
-  throw nb::python_error();
-}
+using tokenmill::python::raise_status;
 
-tokenmill::Encoding load_tokenizer(const std::optional<std::string>& encoding, const std::optional<std::string>& model,
-                                   std::string* name) {
+// A tokenizer.json file, a model file or a built-in encoding, always built from its name or file.
+tokenmill::DatasetTokenizer load_tokenizer(const std::optional<std::string>& encoding,
+                                           const std::optional<std::string>& model,
+                                           const std::optional<std::string>& tokenizer, bool add_special_tokens) {
+  if (tokenizer) {
+    tokenmill::Result<tokenmill::DatasetTokenizer> t = tokenmill::Status();
+    {
+      nb::gil_scoped_release nogil;
+      t = tokenmill::DatasetTokenizer::from_tokenizer_file(*tokenizer, add_special_tokens);
+    }
+    if (!t.ok()) raise_status(t.status());
+    return std::move(t).value();
+  }
+  std::string name;
   tokenmill::Result<tokenmill::Encoding> enc = tokenmill::Status(tokenmill::ErrorCode::kInvalidArgument, "");
   {
     nb::gil_scoped_release nogil;
     if (model) {
       auto m = tokenmill::BpeModel::load_model_file(*model);
       enc = m.ok() ? m->encoding(*model) : tokenmill::Result<tokenmill::Encoding>(m.status());
-      *name = *model;
+      name = *model;
     } else {
       enc = tokenmill::Encoding::load(encoding.value_or("cl100k_base"));
-      *name = encoding.value_or("cl100k_base");
+      name = encoding.value_or("cl100k_base");
     }
   }
   if (!enc.ok()) raise_status(enc.status());
-  return std::move(enc).value();
+  return tokenmill::DatasetTokenizer::of(*enc, name);
 }
 
 template <class T>
@@ -95,6 +105,8 @@ tokenmill::TokenizeOptions to_options(const nb::dict& d, nb::object progress) {
   }
   if (d.contains("separator_id") && !d["separator_id"].is_none())
     o.separator_id = nb::cast<uint32_t>(d["separator_id"]);
+  o.separator_token = get<std::string>(d, "separator_token", "");
+  o.add_special_tokens = get<bool>(d, "add_special_tokens", false);
   o.shard_tokens = get<uint64_t>(d, "shard_tokens", 0);
   o.threads = get<unsigned>(d, "threads", 1);
   o.skip_bad = get<bool>(d, "skip_bad", false);
@@ -137,22 +149,22 @@ nb::dict summary_dict(const tokenmill::TokenizeSummary& s) {
 }
 
 struct CoreDatasetWriter {
-  std::optional<tokenmill::Encoding> enc;
+  std::optional<tokenmill::DatasetTokenizer> enc;
   tokenmill::TokenizeOptions options;
   std::unique_ptr<tokenmill::DatasetWriter> writer;
   uint64_t bytes = 0;
 
   CoreDatasetWriter(std::optional<std::string> encoding, std::optional<std::string> model,
-                    std::vector<std::tuple<std::string, uint64_t>> inputs, nb::dict opts, nb::object progress) {
-    std::string name;
-    enc = load_tokenizer(encoding, model, &name);
+                    std::vector<std::tuple<std::string, uint64_t>> inputs, nb::dict opts, nb::object progress,
+                    std::optional<std::string> tokenizer) {
     options = to_options(opts, progress);
+    enc = load_tokenizer(encoding, model, tokenizer, options.add_special_tokens);
     std::vector<tokenmill::InputInfo> infos;
     for (auto& [path, size] : inputs) infos.push_back({path, size, ""});
     tokenmill::TokenizeOptions copy = options;  // copied with the GIL held: it holds the Python callback
     auto w = [&] {
       nb::gil_scoped_release nogil;
-      return tokenmill::DatasetWriter::open(*enc, name, std::move(infos), std::move(copy));
+      return tokenmill::DatasetWriter::open(*enc, std::move(infos), std::move(copy));
     }();
     if (!w.ok()) raise_status(w.status());
     writer = std::make_unique<tokenmill::DatasetWriter>(std::move(w).value());
@@ -268,9 +280,9 @@ struct CoreDatasetWriter {
 void register_dataset(nb::module_& m) {
   nb::class_<CoreDatasetWriter>(m, "CoreDatasetWriter")
       .def(nb::init<std::optional<std::string>, std::optional<std::string>,
-                    std::vector<std::tuple<std::string, uint64_t>>, nb::dict, nb::object>(),
+                    std::vector<std::tuple<std::string, uint64_t>>, nb::dict, nb::object, std::optional<std::string>>(),
            nb::arg("encoding").none(), nb::arg("model").none(), nb::arg("inputs"), nb::arg("options"),
-           nb::arg("progress").none())
+           nb::arg("progress").none(), nb::arg("tokenizer").none() = nb::none())
       .def("add_documents", &CoreDatasetWriter::add_documents, nb::arg("docs"))
       .def("add_file", &CoreDatasetWriter::add_file, nb::arg("path"), nb::arg("index"), nb::arg("begin") = 0,
            nb::arg("end") = UINT64_MAX)

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "status_error.h"
 #include "tokenmill/tokenizer.h"
 
 namespace nb = nanobind;
@@ -27,10 +28,7 @@ using tokenmill::Tokenizer;
 
 namespace {
 
-[[noreturn]] void raise_status(const Status& s) {
-  PyErr_SetString(s.code() == ErrorCode::kIoError ? PyExc_OSError : PyExc_ValueError, s.message().c_str());
-  throw nb::python_error();
-}
+using tokenmill::python::raise_status;
 
 // HF's message and type for anything that is not a str with a UTF-8 form (lone surrogates included).
 std::string_view utf8_of(nb::handle h) {
@@ -133,14 +131,27 @@ struct PyTokenizer {
   }
 
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens) const {
-    nb::gil_scoped_release nogil;
-    return tok.decode(ids, skip_special_tokens);
+    Result<std::string> text = Status();
+    {
+      nb::gil_scoped_release nogil;
+      text = tok.decode(ids, skip_special_tokens);
+    }
+    if (!text.ok()) raise_status(text.status());
+    return std::move(text).value();
   }
 
   std::vector<std::string> decode_batch(const std::vector<std::vector<uint32_t>>& batch, bool skip) const {
-    std::vector<std::string> out(batch.size());
-    nb::gil_scoped_release nogil;
-    parallel_for(batch.size(), [&](size_t i) { out[i] = tok.decode(batch[i], skip); });
+    std::vector<std::optional<Result<std::string>>> texts(batch.size());
+    {
+      nb::gil_scoped_release nogil;
+      parallel_for(batch.size(), [&](size_t i) { texts[i].emplace(tok.decode(batch[i], skip)); });
+    }
+    std::vector<std::string> out;
+    out.reserve(batch.size());
+    for (auto& t : texts) {
+      if (!t->ok()) raise_status(t->status());
+      out.push_back(std::move(*t).value());
+    }
     return out;
   }
 

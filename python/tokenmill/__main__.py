@@ -17,6 +17,10 @@ def _tokenize_parser(sub) -> None:
     p.add_argument("--field", default="text", help="JSON Lines field / Parquet column holding the document")
     p.add_argument("-e", "--encoding", default="cl100k_base", help="A built-in encoding")
     p.add_argument("--model", help="A tokenmill model file instead of -e")
+    p.add_argument("--tokenizer", help="A Hugging Face tokenizer.json model instead of -e")
+    p.add_argument("--add-special-tokens", action="store_true",
+                   help="tokenizer.json: apply its post-processor template to each document")
+    p.add_argument("--separator-token", help="Separator by token name (e.g. <|end_of_text|>)")
     p.add_argument("--separator", default="eos", choices=["eos", "bos", "none"])
     p.add_argument("--separator-id", type=int, help="Separator token id (default: <|endoftext|>)")
     p.add_argument("--shard-tokens", type=int, default=0)
@@ -37,7 +41,8 @@ def main(argv=None) -> int:
     try:
         s = dataset.tokenize(
             a.inputs, a.output, format=a.format, input_format=a.input_format, field=a.field, encoding=a.encoding,
-            model=a.model, separator=a.separator, separator_id=a.separator_id, shard_tokens=a.shard_tokens,
+            model=a.model, tokenizer=a.tokenizer, add_special_tokens=a.add_special_tokens, separator=a.separator,
+            separator_id=a.separator_id, separator_token=a.separator_token, shard_tokens=a.shard_tokens,
             threads=a.threads, skip_bad=a.skip_bad, resume=not a.no_resume, batch_bytes=a.batch_bytes,
             progress=None if a.quiet else dataset.print_progress, progress_interval=5.0)
     except (OSError, ValueError) as e:

@@ -98,7 +98,7 @@ def _push_parquet(writer, path: str, index: int, field: str, skip_bad: bool, bat
 
 
 def _options(output, format, input_format, field, separator, separator_id, shard_tokens, threads, skip_bad, resume,
-             batch_bytes, progress_interval) -> dict:
+             batch_bytes, progress_interval, separator_token=None, add_special_tokens=False) -> dict:
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     if separator not in SEPARATORS:
@@ -110,6 +110,7 @@ def _options(output, format, input_format, field, separator, separator_id, shard
         "separator": separator, "separator_id": separator_id, "shard_tokens": int(shard_tokens),
         "threads": int(threads), "skip_bad": bool(skip_bad), "resume": bool(resume),
         "batch_bytes": int(batch_bytes), "progress_interval": float(progress_interval),
+        "separator_token": separator_token or "", "add_special_tokens": bool(add_special_tokens),
     }
 
 
@@ -122,8 +123,11 @@ def tokenize(
     field: str = "text",
     encoding: Optional[str] = "cl100k_base",
     model: Optional[Union[str, os.PathLike]] = None,
+    tokenizer: Optional[Union[str, os.PathLike]] = None,
+    add_special_tokens: bool = False,
     separator: str = "eos",
     separator_id: Optional[int] = None,
+    separator_token: Optional[str] = None,
     shard_tokens: int = 0,
     threads: int = 1,
     skip_bad: bool = False,
@@ -134,10 +138,12 @@ def tokenize(
     progress_interval: float = 0.5,
 ) -> dict:
     """Tokenize `inputs` into shards at `output` (a prefix); returns the summary (documents, tokens, shards,
-    skipped, repaired, resumed_documents, files, ...). Errors name the file and line (or row / offset)."""
+    skipped, repaired, resumed_documents, files, ...). Errors name the file and line (or row / offset).
+    `tokenizer`: a Hugging Face tokenizer.json instead of `encoding` (its template only with
+    `add_special_tokens`); `separator_token` names the separator by its token."""
     paths = expand_inputs(inputs)
     opts = _options(output, format, input_format, field, separator, separator_id, shard_tokens, threads,
-                    skip_bad, resume, batch_bytes, progress_interval)
+                    skip_bad, resume, batch_bytes, progress_interval, separator_token, add_special_tokens)
     sizes = []
     for p in paths:
         if p == "-":
@@ -146,8 +152,11 @@ def tokenize(
             raise IsADirectoryError(f"{p}: is a directory")
         else:
             sizes.append((p, os.path.getsize(p)))
-    writer = _core.CoreDatasetWriter(None if model else encoding, os.fspath(model) if model else None, sizes, opts,
-                                     progress)
+    if tokenizer is not None:
+        writer = _core.CoreDatasetWriter(None, None, sizes, opts, progress, os.fspath(tokenizer))
+    else:
+        writer = _core.CoreDatasetWriter(None if model else encoding, os.fspath(model) if model else None, sizes,
+                                         opts, progress)
     if not writer.already_complete:
         for i, p in enumerate(paths):
             if _is_parquet(p):

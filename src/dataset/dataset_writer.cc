@@ -14,8 +14,10 @@
 #include "dataset/manifest.h"
 #include "dataset/shard_writer.h"
 #include "tokenmill/dataset.h"
+#include "tokenmill/file_io.h"
 #include "tokenmill/train.h"
 #include "util/atomic_file.h"
+#include "util/no_throw.h"
 #include "util/sha256.h"
 
 namespace tokenmill {
@@ -67,6 +69,9 @@ struct Batch {
   uint64_t seq = 0;
   std::string text;
   std::vector<size_t> ends;
+  std::vector<uint64_t> lines;    // per document: its line in its source (0 = unknown)
+  std::vector<uint32_t> sources;  // per document: its index in DatasetWriter::Impl::sources
+  size_t failed_document = 0;     // with !status.ok(): the document it is about
   std::vector<Rank> tokens;
   std::vector<size_t> token_ends;
   Status status;  // a custom pattern's regex can give up on a document: the batch is then not written
@@ -91,8 +96,50 @@ std::string encoding_sha256(const Encoding& encoding) {
   return h.hex_digest();
 }
 
+DatasetTokenizer DatasetTokenizer::of(const Encoding& encoding, std::string name) {
+  DatasetTokenizer t;
+  t.name = std::move(name);
+  t.sha256 = encoding_sha256(encoding);
+  t.n_vocab = encoding.n_vocab();
+  t.eot = encoding.eot_token();
+  t.encode = [encoding](std::string_view text, std::vector<Rank>& out) { return encoding.encode_ordinary(text, out); };
+  t.token_id = [encoding](std::string_view token) -> std::optional<Rank> {
+    auto id = encoding.encode_single_token(token);
+    if (!id.ok()) return std::nullopt;
+    return *id;
+  };
+  return t;
+}
+
+DatasetTokenizer DatasetTokenizer::of(const Tokenizer& tokenizer, std::string name, std::string file_sha256,
+                                      bool add_special_tokens) {
+  DatasetTokenizer t;
+  t.name = std::move(name);
+  t.sha256 = std::move(file_sha256);
+  t.n_vocab = uint32_t(tokenizer.vocab_size(true));
+  t.eot = tokenizer.token_to_id("<|endoftext|>");
+  t.encode = [tokenizer, add_special_tokens](std::string_view text, std::vector<Rank>& out) -> Status {
+    auto ids = tokenizer.encode_ids(text, add_special_tokens);
+    if (!ids.ok()) return ids.status();
+    out.insert(out.end(), ids->begin(), ids->end());
+    return Status();
+  };
+  t.token_id = [tokenizer](std::string_view token) { return tokenizer.token_to_id(token); };
+  return t;
+}
+
+Result<DatasetTokenizer> DatasetTokenizer::from_tokenizer_file(const std::string& path, bool add_special_tokens) try {
+  auto json = read_file(path, kMaxRankFileBytes, "tokenizer file");
+  if (!json.ok()) return json.status();
+  auto tok = Tokenizer::from_string(*json, path);
+  if (!tok.ok()) return tok.status();
+  return of(*tok, path, util::sha256_hex(*json), add_special_tokens);
+} catch (...) {
+  return util::exception_status([&] { return "loading the tokenizer " + path; });
+}
+
 struct DatasetWriter::Impl {
-  Encoding enc;
+  DatasetTokenizer enc;
   TokenizeOptions opt;
   Manifest manifest;
   std::string manifest_path;
@@ -118,6 +165,11 @@ struct DatasetWriter::Impl {
 
   Batch current;
   uint64_t next_seq = 0;
+  struct Source {
+    std::string name;
+    std::function<uint64_t(uint64_t)> file_line;
+  };
+  std::vector<Source> sources;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), last_progress = start;
 
   // Threads (threads > 1).
@@ -129,7 +181,7 @@ struct DatasetWriter::Impl {
   std::deque<Batch*> todo;
   bool closing = false;
 
-  Impl(const Encoding& e) : enc(e) {}
+  explicit Impl(DatasetTokenizer e) : enc(std::move(e)) {}
 
   ~Impl() { stop_workers(); }
 
@@ -150,17 +202,25 @@ struct DatasetWriter::Impl {
     return (dir / (stem + buf)).string();
   }
 
-  void encode(Batch& b) const {
+  // Runs on the encoding threads too: an exception there would terminate the process, so it becomes the
+  // batch's status.
+  void encode(Batch& b) const try {
     b.tokens.reserve(b.text.size() / 3 + 2 * b.ends.size());
     size_t start = 0;
     for (size_t end : b.ends) {
       if (sep && opt.separator == Separator::kBos) b.tokens.push_back(*sep);
-      b.status = enc.encode_ordinary(std::string_view(b.text).substr(start, end - start), b.tokens);
-      if (!b.status.ok()) return;
+      b.status = enc.encode(std::string_view(b.text).substr(start, end - start), b.tokens);
+      if (!b.status.ok()) {
+        b.failed_document = b.token_ends.size();
+        return;
+      }
       if (sep && opt.separator == Separator::kEos) b.tokens.push_back(*sep);
       b.token_ends.push_back(b.tokens.size());
       start = end;
     }
+  } catch (...) {
+    b.status =
+        util::exception_status([&] { return "encoding a batch of " + std::to_string(b.ends.size()) + " documents"; });
   }
 
   Status write_manifest() {
@@ -171,7 +231,7 @@ struct DatasetWriter::Impl {
 
   Status ensure_shard() {
     if (shard_open) return Status();
-    auto w = dataset::make_shard_writer(opt.format, enc.n_vocab());
+    auto w = dataset::make_shard_writer(opt.format, enc.n_vocab);
     if (!w.ok()) return w.status();
     shard = std::move(w).value();
     if (Status s = shard->open(base_for(manifest.shards.size())); !s.ok()) return s;
@@ -199,8 +259,18 @@ struct DatasetWriter::Impl {
     return write_manifest();
   }
 
+  // Where a document came from, for a batch's error (called on the producer's thread, which owns sources).
+  Status located(const Batch& b) const {
+    const size_t k = b.failed_document;
+    if (k >= b.sources.size() || b.sources[k] >= sources.size()) return b.status;
+    const Source& src = sources[b.sources[k]];
+    std::string where = src.name;
+    if (b.lines[k] != 0) where += ":" + std::to_string(src.file_line ? src.file_line(b.lines[k]) : b.lines[k]);
+    return Status(b.status.code(), where + ": " + b.status.message());
+  }
+
   Status write_batch(const Batch& b) {
-    if (!b.status.ok()) return b.status;
+    if (!b.status.ok()) return located(b);
     size_t start = 0;
     for (size_t end : b.token_ends) {
       std::span<const Rank> ids(b.tokens.data() + start, end - start);
@@ -336,7 +406,10 @@ std::string options_json(const TokenizeOptions& o, std::optional<Rank> sep, uint
   j += "\"separator\":\"" + std::string(separator_name(o.separator)) + "\",";
   j += "\"separator_id\":" + (sep ? std::to_string(*sep) : std::string("null")) + ",";
   j += "\"shard_tokens\":" + std::to_string(shard_limit) + ",";
-  j += "\"skip_bad\":" + std::string(o.skip_bad ? "true" : "false") + "}";
+  j += "\"skip_bad\":" + std::string(o.skip_bad ? "true" : "false");
+  // Only when on, so manifests of runs from before the option still resume.
+  if (o.add_special_tokens) j += ",\"add_special_tokens\":true";
+  j += "}";
   return j;
 }
 
@@ -356,9 +429,17 @@ Result<std::string> read_small_file(const std::string& path) {
 }  // namespace
 
 Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string tokenizer_name,
-                                          std::vector<InputInfo> inputs, TokenizeOptions options) {
+                                          std::vector<InputInfo> inputs, TokenizeOptions options) try {
+  return open(DatasetTokenizer::of(encoding, std::move(tokenizer_name)), std::move(inputs), std::move(options));
+} catch (...) {
+  return util::exception_status("opening the dataset output");
+}
+
+Result<DatasetWriter> DatasetWriter::open(DatasetTokenizer tokenizer, std::vector<InputInfo> inputs,
+                                          TokenizeOptions options) try {
   if (options.output_prefix.empty()) return Status(ErrorCode::kInvalidArgument, "no output prefix");
-  auto impl = std::make_unique<Impl>(encoding);
+  auto impl = std::make_unique<Impl>(std::move(tokenizer));
+  const DatasetTokenizer& encoding = impl->enc;
   Impl& w = *impl;
   w.opt = std::move(options);
   w.threads = w.opt.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : w.opt.threads;
@@ -375,23 +456,31 @@ Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string 
   w.shard_limit = w.opt.shard_tokens;
   if (w.opt.format == ShardFormat::kLlmc && w.shard_limit == 0) w.shard_limit = 100000000;
   if (w.opt.separator != Separator::kNone) {
-    w.sep = w.opt.separator_id ? w.opt.separator_id : encoding.eot_token();
+    if (!w.opt.separator_token.empty()) {
+      w.sep = encoding.token_id(w.opt.separator_token);
+      if (!w.sep) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "separator token '" + w.opt.separator_token + "' is not in " + encoding.name);
+      }
+    } else {
+      w.sep = w.opt.separator_id ? w.opt.separator_id : encoding.eot;
+    }
     if (!w.sep) {
       return Status(ErrorCode::kInvalidArgument,
-                    "encoding " + encoding.name() + " has no <|endoftext|>: give a separator id, or no separator");
+                    encoding.name + " has no <|endoftext|>: give a separator token or id, or no separator");
     }
-    if (*w.sep >= encoding.n_vocab()) {
+    if (*w.sep >= encoding.n_vocab) {
       return Status(ErrorCode::kInvalidArgument, "separator id " + std::to_string(*w.sep) +
                                                      " is not below the vocabulary size " +
-                                                     std::to_string(encoding.n_vocab()));
+                                                     std::to_string(encoding.n_vocab));
     }
   }
-  if (auto probe = dataset::make_shard_writer(w.opt.format, encoding.n_vocab()); !probe.ok()) return probe.status();
+  if (auto probe = dataset::make_shard_writer(w.opt.format, encoding.n_vocab); !probe.ok()) return probe.status();
 
   Manifest fresh;
-  fresh.tokenizer_name = std::move(tokenizer_name);
-  fresh.tokenizer_sha256 = encoding_sha256(encoding);
-  fresh.n_vocab = encoding.n_vocab();
+  fresh.tokenizer_name = encoding.name;
+  fresh.tokenizer_sha256 = encoding.sha256;
+  fresh.n_vocab = encoding.n_vocab;
   fresh.options_json = options_json(w.opt, w.sep, w.shard_limit);
   fresh.inputs = std::move(inputs);
 
@@ -419,14 +508,33 @@ Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string 
         same_inputs = old->inputs[i].path == fresh.inputs[i].path && old->inputs[i].size == fresh.inputs[i].size;
       }
       if (!same_inputs) return differs("inputs (paths or sizes)");
-      for (const auto& s : old->shards) {
-        for (const auto& f : s.files) {
-          auto size = fs::file_size(w.dir / f.path, ec);
+      // Complete shards are kept only while every file still holds what the manifest says (size and
+      // sha256): from the first that does not (missing, truncated, or a byte changed on disk) on, the
+      // shards are written again, exactly as after a run killed at that point.
+      size_t keep = 0;
+      for (; keep < old->shards.size(); ++keep) {
+        bool intact = true;
+        for (const auto& f : old->shards[keep].files) {
+          const std::string file = (w.dir / f.path).string();
+          auto size = fs::file_size(file, ec);
           if (ec || size != f.bytes) {
-            return Status(ErrorCode::kIoError, (w.dir / f.path).string() + ": listed in " + w.manifest_path +
-                                                   " but missing or of another size; start over (no resume)");
+            intact = false;
+            break;
+          }
+          auto digest = util::sha256_file(file);
+          if (!digest.ok() || *digest != f.sha256) {
+            intact = false;
+            break;
           }
         }
+        if (!intact) break;
+      }
+      if (keep < old->shards.size()) {
+        for (size_t i = keep; i < old->shards.size(); ++i) {
+          for (const auto& f : old->shards[i].files) fs::remove(w.dir / f.path, ec);
+        }
+        old->shards.resize(keep);
+        old->complete = false;
       }
       for (const auto& s : old->shards) {
         for (const auto& f : s.files) w.files.push_back((w.dir / f.path).string());
@@ -451,12 +559,18 @@ Result<DatasetWriter> DatasetWriter::open(const Encoding& encoding, std::string 
   }
   w.manifest = std::move(fresh);
   return DatasetWriter(std::move(impl));
+} catch (...) {
+  return util::exception_status("opening the dataset output");
 }
 
 bool DatasetWriter::already_complete() const { return impl_->already_complete; }
 uint64_t DatasetWriter::skip_documents() const { return impl_->skip_docs; }
 
-Status DatasetWriter::add_document(std::string_view text, bool repaired) {
+void DatasetWriter::begin_source(std::string name, std::function<uint64_t(uint64_t)> file_line) {
+  impl_->sources.push_back({std::move(name), std::move(file_line)});
+}
+
+Status DatasetWriter::add_document(std::string_view text, bool repaired, uint64_t line) try {
   Impl& w = *impl_;
   if (w.already_complete) return Status();
   if (!w.failed.ok()) return w.failed;
@@ -471,13 +585,17 @@ Status DatasetWriter::add_document(std::string_view text, bool repaired) {
     w.current.text.append(utf8_replace_invalid(text));
   }
   w.current.ends.push_back(w.current.text.size());
+  w.current.lines.push_back(line);
+  w.current.sources.push_back(w.sources.empty() ? UINT32_MAX : uint32_t(w.sources.size() - 1));
   Status s;
   if (w.current.text.size() >= w.opt.batch_bytes) s = w.submit();
   w.report(false);
   return s;
+} catch (...) {
+  return util::exception_status([&] { return "adding a document of " + std::to_string(text.size()) + " bytes"; });
 }
 
-Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) {
+Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) try {
   Impl& w = *impl_;
   if (w.already_complete) return Status();
   if (!w.failed.ok()) return w.failed;
@@ -486,7 +604,7 @@ Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) {
   if (Status s = w.submit(); !s.ok()) return s;
   if (Status s = w.drain(true); !s.ok()) return s;
   for (Rank id : ids) {
-    if (id >= w.enc.n_vocab()) {
+    if (id >= w.enc.n_vocab) {
       return Status(ErrorCode::kInvalidArgument, "id " + std::to_string(id) + " of document " +
                                                      std::to_string(w.docs_seen - 1) + " is not in the vocabulary");
     }
@@ -497,6 +615,8 @@ Status DatasetWriter::add_encoded_document(std::span<const Rank> ids) {
   w.failed = w.write_batch(b);
   w.report(false);
   return w.failed;
+} catch (...) {
+  return util::exception_status([&] { return "adding an encoded document of " + std::to_string(ids.size()) + " ids"; });
 }
 
 void DatasetWriter::add_skipped(uint64_t n) { impl_->manifest.skipped += n; }
@@ -506,7 +626,7 @@ void DatasetWriter::finish_input(size_t index, std::string sha256) {
   if (index < impl_->manifest.inputs.size()) impl_->manifest.inputs[index].sha256 = std::move(sha256);
 }
 
-Result<TokenizeSummary> DatasetWriter::finish() {
+Result<TokenizeSummary> DatasetWriter::finish() try {
   Impl& w = *impl_;
   TokenizeSummary sum;
   if (!w.already_complete) {
@@ -540,6 +660,8 @@ Result<TokenizeSummary> DatasetWriter::finish() {
   sum.files = w.files;
   sum.files.push_back(w.manifest_path);
   return sum;
+} catch (...) {
+  return util::exception_status("finishing the dataset output");
 }
 
 }  // namespace tokenmill

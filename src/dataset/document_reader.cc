@@ -1,11 +1,14 @@
 // Documents from byte sources: lines, whole files, JSON Lines. Each splitter reads decompressed blocks and
 // pushes documents, in order, into a DatasetWriter; only the current block and the line being completed
 // are in memory.
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "dataset/byte_source.h"
 #include "tokenmill/dataset.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -17,11 +20,29 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// '\n' bytes in the first `offset` bytes of a file. Only an error message needs it (the line number of a
+// record in a cluster unit that starts at `offset`), so the usual path never reads what the unit does not own.
+uint64_t lines_before(const std::string& path, uint64_t offset) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return 0;
+  uint64_t lines = 0;
+  char buf[1 << 16];
+  while (offset > 0) {
+    const size_t n = std::fread(buf, 1, size_t(std::min<uint64_t>(offset, sizeof buf)), f);
+    if (n == 0) break;
+    lines += uint64_t(std::count(buf, buf + n, '\n'));
+    offset -= n;
+  }
+  std::fclose(f);
+  return lines;
+}
+
 class Reader {
  public:
-  Reader(dataset::ByteSource& src, const std::string& name, const TokenizeOptions& opt, DatasetWriter& out,
-         uint64_t bytes_before)
-      : src_(src), name_(name), opt_(opt), out_(out), bytes_before_(bytes_before) {}
+  // `begin`: where in the file this reader starts (a cluster unit); line numbers count from the file's start.
+  Reader(dataset::ByteSource& src, const std::string& path, const std::string& name, uint64_t begin,
+         const TokenizeOptions& opt, DatasetWriter& out, uint64_t bytes_before)
+      : src_(src), path_(path), name_(name), begin_(begin), opt_(opt), out_(out), bytes_before_(bytes_before) {}
 
   // Next block appended to buf_; false at the end of the input.
   Status more(bool* got) {
@@ -36,6 +57,7 @@ class Reader {
   Status lines() {
     bool eof = false;
     size_t pos = 0;
+    uint64_t line_no = 0;
     std::string doc;
     while (true) {
       size_t i = pos;
@@ -46,19 +68,22 @@ class Reader {
         std::string_view content(buf_.data() + pos, i - pos);
         size_t next = i + 1;
         if (c == '\r' && next < buf_.size() && buf_[next] == '\n') ++next;
+        ++line_no;
         if (c == '\n') {
-          if (Status s = out_.add_document(std::string_view(buf_.data() + pos, i + 1 - pos)); !s.ok()) return s;
+          if (Status s = out_.add_document(std::string_view(buf_.data() + pos, i + 1 - pos), false, line_no); !s.ok()) {
+            return s;
+          }
         } else {
           doc.assign(content);
           doc += '\n';
-          if (Status s = out_.add_document(doc); !s.ok()) return s;
+          if (Status s = out_.add_document(doc, false, line_no); !s.ok()) return s;
         }
         pos = next;
         i = next - 1;
       }
       if (eof) {
         if (pos < buf_.size()) {
-          if (Status s = out_.add_document(std::string_view(buf_).substr(pos)); !s.ok()) return s;
+          if (Status s = out_.add_document(std::string_view(buf_).substr(pos), false, line_no + 1); !s.ok()) return s;
         }
         return Status();
       }
@@ -87,7 +112,7 @@ class Reader {
       }
     }
     buf_.clear();
-    return out_.add_document(doc);
+    return out_.add_document(doc, false, 1);
   }
 
   // One JSON object per "\n"-terminated line ("\r" is JSON whitespace); blank lines are skipped.
@@ -126,13 +151,19 @@ class Reader {
         out_.add_skipped();
         return Status();
       }
-      return Status(ErrorCode::kParseError, name_ + ":" + std::to_string(line_no) + ": " + doc.message);
+      return Status(ErrorCode::kParseError, name_ + ":" + std::to_string(file_line(line_no)) + ": " + doc.message);
     }
-    return out_.add_document(doc.text, doc.repaired);
+    return out_.add_document(doc.text, doc.repaired, line_no);
+  }
+
+  uint64_t file_line(uint64_t line_in_range) const {
+    return begin_ == 0 ? line_in_range : lines_before(path_, begin_) + line_in_range;
   }
 
   dataset::ByteSource& src_;
+  const std::string& path_;
   const std::string& name_;
+  uint64_t begin_;
   const TokenizeOptions& opt_;
   DatasetWriter& out_;
   uint64_t bytes_before_;
@@ -156,11 +187,17 @@ DocumentFormat document_format_for(std::string_view path) {
 }
 
 Result<uint64_t> read_documents(const std::string& path, size_t input_index, uint64_t bytes_before,
-                                const TokenizeOptions& options, DatasetWriter& writer, uint64_t begin, uint64_t end) {
+                                const TokenizeOptions& options, DatasetWriter& writer, uint64_t begin,
+                                uint64_t end) try {
   auto src = dataset::open_byte_source(path, begin, end);
   if (!src.ok()) return src.status();
   const std::string name = path == "-" ? "standard input" : path;
-  Reader reader(**src, name, options, writer, bytes_before);
+  Reader reader(**src, path, name, begin, options, writer, bytes_before);
+  if (begin == 0) {
+    writer.begin_source(name);
+  } else {
+    writer.begin_source(name, [path, begin](uint64_t line) { return lines_before(path, begin) + line; });
+  }
   DocumentFormat f = options.input_format == DocumentFormat::kAuto ? document_format_for(path) : options.input_format;
   Status s;
   switch (f) {
@@ -178,10 +215,19 @@ Result<uint64_t> read_documents(const std::string& path, size_t input_index, uin
   if (!s.ok()) return s;
   writer.finish_input(input_index, (*src)->sha256());
   return (*src)->raw_bytes();
+} catch (...) {
+  return util::exception_status([&] { return "reading " + path; });
 }
 
 Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tokenizer_name,
-                                       std::span<const std::string> inputs, const TokenizeOptions& options) {
+                                       std::span<const std::string> inputs, const TokenizeOptions& options) try {
+  return tokenize_files(DatasetTokenizer::of(encoding, std::move(tokenizer_name)), inputs, options);
+} catch (...) {
+  return util::exception_status("tokenizing the inputs");
+}
+
+Result<TokenizeSummary> tokenize_files(DatasetTokenizer tokenizer, std::span<const std::string> inputs,
+                                       const TokenizeOptions& options) try {
   std::vector<InputInfo> infos;
   for (const std::string& path : inputs) {
     InputInfo info;
@@ -194,7 +240,7 @@ Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tok
     }
     infos.push_back(std::move(info));
   }
-  auto writer = DatasetWriter::open(encoding, std::move(tokenizer_name), infos, options);
+  auto writer = DatasetWriter::open(std::move(tokenizer), infos, options);
   if (!writer.ok()) return writer.status();
   if (writer->already_complete()) return writer->finish();
   uint64_t bytes = 0;
@@ -204,6 +250,8 @@ Result<TokenizeSummary> tokenize_files(const Encoding& encoding, std::string tok
     bytes += read.value();
   }
   return writer->finish();
+} catch (...) {
+  return util::exception_status("tokenizing the inputs");
 }
 
 }  // namespace tokenmill

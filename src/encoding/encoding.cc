@@ -13,6 +13,7 @@
 #include "tokenmill/detail/unicode_class.h"
 #include "tokenmill/fetch.h"
 #include "tokenmill/file_io.h"
+#include "util/no_throw.h"
 #include "util/sha256.h"
 
 // Performance notes: the measurements behind this file's choices (o200k unless said otherwise; en, code
@@ -98,11 +99,16 @@ Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* 
   std::vector<T> out(n);
   std::vector<Status> errors(n);
   parallel_for(n, threads, [&](size_t i) {
-    auto r = fn(i);
-    if (r.ok()) {
-      out[i] = std::move(r).value();
-    } else {
-      errors[i] = r.status();
+    // Even copying an error message can fail; in a worker thread that must not become an exception.
+    try {
+      auto r = fn(i);
+      if (r.ok()) {
+        out[i] = std::move(r).value();
+      } else {
+        errors[i] = r.status();
+      }
+    } catch (...) {
+      errors[i] = util::current_exception_status({});
     }
   });
   for (size_t i = 0; i < n; ++i) {
@@ -116,6 +122,17 @@ Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* 
 // would copy every id so far and fault in a second, larger block): memory that big is mapped lazily, so what
 // is not written costs no RAM. Smaller inputs get a quarter, as most text needs, and grow if they must.
 size_t initial_capacity(size_t bytes) { return bytes >= (size_t(1) << 20) ? bytes / 2 + 16 : bytes / 4 + 4; }
+
+// What a public call was doing, for its error when it fails by an exception (util/no_throw.h).
+std::string text_what(const char* doing, size_t bytes, const std::string& encoding) {
+  return std::string(doing) + " " + std::to_string(bytes) + " bytes of text with " + encoding;
+}
+std::string batch_what(const char* doing, size_t n, const std::string& encoding) {
+  return std::string(doing) + " a batch of " + std::to_string(n) + " with " + encoding;
+}
+std::string ids_what(size_t n, const std::string& encoding) {
+  return "decoding " + std::to_string(n) + " ids with " + encoding;
+}
 
 }  // namespace
 
@@ -393,13 +410,12 @@ struct Encoding::Impl {
 };
 
 Result<Encoding> Encoding::create(EncodingSpec spec) {
-  // The tables are the library's largest allocations (o200k: ~15 MB); under a memory limit their
-  // bad_alloc is an error value like any other.
+  // The tables are the library's largest allocations (o200k: ~15 MB).
   const std::string name = spec.name;
   try {
     return create_tables(std::move(spec));
-  } catch (const std::bad_alloc&) {
-    return Status(ErrorCode::kOutOfMemory, name + ": out of memory building the encoding's tables");
+  } catch (...) {
+    return util::exception_status([&] { return "building the tables of the encoding " + name; });
   }
 }
 
@@ -466,7 +482,7 @@ Result<Encoding> Encoding::create_tables(EncodingSpec spec) {
   return Encoding(std::move(impl));
 }
 
-Result<Encoding> Encoding::load(std::string_view name, const LoadOptions& options) {
+Result<Encoding> Encoding::load(std::string_view name, const LoadOptions& options) try {
   const BuiltinEncoding* found = nullptr;
   for (const auto& b : builtins()) {
     if (b.name == name) found = &b;
@@ -492,13 +508,7 @@ Result<Encoding> Encoding::load(std::string_view name, const LoadOptions& option
                                                     std::string(found->name));
     }
   }
-  auto ranks = [&]() -> Result<Vocabulary> {
-    try {
-      return Vocabulary::parse_tiktoken(contents, *path);
-    } catch (const std::bad_alloc&) {
-      return Status(ErrorCode::kOutOfMemory, *path + ": out of memory loading the rank file");
-    }
-  }();
+  auto ranks = Vocabulary::parse_tiktoken(contents, *path);
   if (!ranks.ok()) return ranks.status();
   EncodingSpec spec;
   spec.name = std::string(found->name);
@@ -507,6 +517,8 @@ Result<Encoding> Encoding::load(std::string_view name, const LoadOptions& option
   spec.special_tokens = found->special_tokens;
   spec.explicit_n_vocab = found->explicit_n_vocab;
   return create(std::move(spec));
+} catch (...) {
+  return util::exception_status([&] { return "loading the encoding " + std::string(name); });
 }
 
 std::vector<std::string> Encoding::builtin_names() {
@@ -551,25 +563,33 @@ std::optional<std::string> Encoding::encoding_name_for_model(std::string_view mo
   return std::nullopt;
 }
 
-Status Encoding::encode_ordinary(std::string_view text, std::vector<Rank>& out) const {
+Status Encoding::encode_ordinary(std::string_view text, std::vector<Rank>& out) const try {
   if (impl_->is_valid_utf8(text)) return impl_->encode_text(text, out);
   auto ids = impl_->encode_bytes(text);
   if (!ids.ok()) return ids.status();
   out.insert(out.end(), ids->begin(), ids->end());
   return Status();
+} catch (...) {
+  return util::exception_status([&] { return text_what("encoding", text.size(), impl_->name); });
 }
 
-Result<std::vector<Rank>> Encoding::encode_ordinary(std::string_view text) const {
+Result<std::vector<Rank>> Encoding::encode_ordinary(std::string_view text) const try {
   std::vector<Rank> out;
   out.reserve(initial_capacity(text.size()));
   if (Status s = encode_ordinary(text, out); !s.ok()) return s;
   return out;
+} catch (...) {
+  return util::exception_status([&] { return text_what("encoding", text.size(), impl_->name); });
 }
 
-Result<std::vector<Rank>> Encoding::encode_bytes(std::string_view bytes) const { return impl_->encode_bytes(bytes); }
+Result<std::vector<Rank>> Encoding::encode_bytes(std::string_view bytes) const try {
+  return impl_->encode_bytes(bytes);
+} catch (...) {
+  return util::exception_status([&] { return text_what("encoding", bytes.size(), impl_->name); });
+}
 
 Result<std::vector<Rank>> Encoding::encode(std::string_view text, const SpecialSet& allowed,
-                                          const SpecialSet& disallowed) const {
+                                           const SpecialSet& disallowed) const try {
   const Impl& im = *impl_;
   std::vector<char> allow = im.resolve(allowed);
   std::vector<char> deny;
@@ -626,22 +646,28 @@ Result<std::vector<Rank>> Encoding::encode(std::string_view text, const SpecialS
     start = at + im.specials[size_t(hit)].first.size();
   }
   return out;
+} catch (...) {
+  return util::exception_status([&] { return text_what("encoding", text.size(), impl_->name); });
 }
 
 Result<std::vector<std::vector<Rank>>> Encoding::encode_ordinary_batch(std::span<const std::string_view> texts,
-                                                                       unsigned threads) const {
+                                                                       unsigned threads) const try {
   return parallel_results<std::vector<Rank>>(texts.size(), threads, "text",
                                              [&](size_t i) { return encode_ordinary(texts[i]); });
+} catch (...) {
+  return util::exception_status([&] { return batch_what("encoding", texts.size(), impl_->name); });
 }
 
 Result<std::vector<std::vector<Rank>>> Encoding::encode_batch(std::span<const std::string_view> texts,
                                                               const SpecialSet& allowed, const SpecialSet& disallowed,
-                                                              unsigned threads) const {
+                                                              unsigned threads) const try {
   return parallel_results<std::vector<Rank>>(texts.size(), threads, "text",
                                              [&](size_t i) { return encode(texts[i], allowed, disallowed); });
+} catch (...) {
+  return util::exception_status([&] { return batch_what("encoding", texts.size(), impl_->name); });
 }
 
-Result<std::vector<Rank>> Encoding::encode_ordinary_parallel(std::string_view text, unsigned threads) const {
+Result<std::vector<Rank>> Encoding::encode_ordinary_parallel(std::string_view text, unsigned threads) const try {
   // Parts of at least 1 MiB: below that, starting a thread and a cold piece cache cost more than they save.
   // Up to 4 parts per thread, taken from a shared counter, so a part that encodes slowly (many BPE runs)
   // does not leave the other threads idle.
@@ -665,8 +691,13 @@ Result<std::vector<Rank>> Encoding::encode_ordinary_parallel(std::string_view te
   std::vector<Status> status(parts);
   parallel_for(parts, threads, [&](size_t i) {
     const std::string_view part = text.substr(cuts[i], cuts[i + 1] - cuts[i]);
-    out[i].reserve(initial_capacity(part.size()));
-    status[i] = impl_->encode_text(part, out[i]);
+    // An exception in a worker would terminate the process: it becomes this part's status instead.
+    try {
+      out[i].reserve(initial_capacity(part.size()));
+      status[i] = impl_->encode_text(part, out[i]);
+    } catch (...) {
+      status[i] = util::exception_status([&] { return "encoding part " + std::to_string(i) + " of the text"; });
+    }
   });
   for (const Status& s : status) {
     if (!s.ok()) return s;
@@ -680,13 +711,15 @@ Result<std::vector<Rank>> Encoding::encode_ordinary_parallel(std::string_view te
     std::vector<Rank>().swap(part);  // release each part as soon as it is copied
   }
   return ids;
+} catch (...) {
+  return util::exception_status([&] { return text_what("encoding", text.size(), impl_->name); });
 }
 
 size_t piece_cache_budget() { return piece_cache_limit.load(); }
 void set_piece_cache_budget(size_t bytes) { piece_cache_limit.store(bytes); }
 size_t piece_cache_bytes_in_use() { return piece_cache_bytes.load(); }
 
-Result<size_t> Encoding::count(std::string_view text) const {
+Result<size_t> Encoding::count(std::string_view text) const try {
   if (!impl_->is_valid_utf8(text)) {
     auto ids = impl_->encode_bytes(text);
     if (!ids.ok()) return ids.status();
@@ -710,9 +743,11 @@ Result<size_t> Encoding::count(std::string_view text) const {
   if (!split.ok()) return split;
   if (!pending.empty()) flush();
   return n;
+} catch (...) {
+  return util::exception_status([&] { return text_what("counting the tokens of", text.size(), impl_->name); });
 }
 
-Result<std::string> Encoding::decode_bytes(std::span<const Rank> ids) const {
+Result<std::string> Encoding::decode_bytes(std::span<const Rank> ids) const try {
   std::string out;
   out.reserve(ids.size() * 4);
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -730,24 +765,30 @@ Result<std::string> Encoding::decode_bytes(std::span<const Rank> ids) const {
     out += impl_->specials[it->second].first;
   }
   return out;
+} catch (...) {
+  return util::exception_status([&] { return ids_what(ids.size(), impl_->name); });
 }
 
 Result<std::vector<std::string>> Encoding::decode_bytes_batch(std::span<const std::vector<Rank>> batch,
-                                                              unsigned threads) const {
+                                                              unsigned threads) const try {
   return parallel_results<std::string>(batch.size(), threads, "list", [&](size_t i) { return decode_bytes(batch[i]); });
+} catch (...) {
+  return util::exception_status([&] { return batch_what("decoding", batch.size(), impl_->name); });
 }
 
-Result<std::string> Encoding::decode(std::span<const Rank> ids) const {
+Result<std::string> Encoding::decode(std::span<const Rank> ids) const try {
   auto bytes = decode_bytes(ids);
   if (!bytes.ok()) return bytes;
   return utf8_replace_invalid(*bytes);
+} catch (...) {
+  return util::exception_status([&] { return ids_what(ids.size(), impl_->name); });
 }
 
 Result<std::string> Encoding::decode_single_token_bytes(Rank id) const {
   return decode_bytes(std::span<const Rank>(&id, 1));
 }
 
-Result<Rank> Encoding::encode_single_token(std::string_view token_bytes) const {
+Result<Rank> Encoding::encode_single_token(std::string_view token_bytes) const try {
   Rank r = impl_->ranks.find_or_none(token_bytes);
   if (r != kNoRank) return r;
   auto it = impl_->special_index.find(token_bytes);
@@ -757,6 +798,8 @@ Result<Rank> Encoding::encode_single_token(std::string_view token_bytes) const {
   msg += token_bytes;
   msg += "' is not a single token of " + impl_->name;
   return Status(ErrorCode::kUnknownToken, msg);
+} catch (...) {
+  return util::exception_status([&] { return text_what("looking up a token of", token_bytes.size(), impl_->name); });
 }
 
 bool Encoding::is_special_token(Rank id) const { return impl_->special_by_id.count(id) != 0; }

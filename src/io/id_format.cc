@@ -1,4 +1,5 @@
 #include "tokenmill/id_format.h"
+#include "util/no_throw.h"
 
 #include <algorithm>
 #include <cctype>
@@ -32,7 +33,7 @@ std::string ids_to_binary(std::span<const Rank> ids) {
   return out;
 }
 
-Result<std::vector<Rank>> parse_ids_binary(std::string_view data, std::string_view source) {
+Result<std::vector<Rank>> parse_ids_binary(std::string_view data, std::string_view source) try {
   if (data.size() % 4 != 0) {
     return Status(ErrorCode::kParseError, std::string(source) + ": binary ids must be a multiple of 4 bytes, got " +
                                               std::to_string(data.size()));
@@ -43,6 +44,8 @@ Result<std::vector<Rank>> parse_ids_binary(std::string_view data, std::string_vi
              (Rank(uint8_t(data[4 * i + 2])) << 16) | (Rank(uint8_t(data[4 * i + 3])) << 24);
   }
   return ids;
+} catch (...) {
+  return util::exception_status([&] { return "reading the ids of " + std::string(source); });
 }
 
 namespace {
@@ -53,7 +56,7 @@ bool is_separator(char c) {
 
 }  // namespace
 
-Result<std::vector<Rank>> parse_ids_text(std::string_view data, std::string_view source) {
+Result<std::vector<Rank>> parse_ids_text(std::string_view data, std::string_view source) try {
   std::vector<Rank> ids;
   size_t i = 0;
   while (i < data.size()) {
@@ -74,6 +77,8 @@ Result<std::vector<Rank>> parse_ids_text(std::string_view data, std::string_view
     ids.push_back(Rank(v));
   }
   return ids;
+} catch (...) {
+  return util::exception_status([&] { return "reading the ids of " + std::string(source); });
 }
 
 }  // namespace tokenmill

@@ -1,9 +1,8 @@
 #include <simdjson.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "tokenizer/tokenizer_impl.h"
+#include "tokenmill/file_io.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -32,19 +31,19 @@ std::vector<Offsets> char_offsets(std::string_view text, std::span<const Offsets
   return out;
 }
 
-Result<Tokenizer> Tokenizer::from_string(std::string_view json, std::string_view source_name) {
+Result<Tokenizer> Tokenizer::from_string(std::string_view json, std::string_view source_name) try {
   auto impl = load_tokenizer_json(json, source_name);
   if (!impl.ok()) return impl.status();
   return Tokenizer(std::move(impl).value());
+} catch (...) {
+  return util::exception_status([&] { return "loading the tokenizer " + std::string(source_name); });
 }
 
 Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIoError, path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status(ErrorCode::kIoError, path + ": read error");
-  return from_string(ss.str(), path);
+  // Bounded like a rank file, so a wrong path such as /dev/zero is an error, not an endless read.
+  auto json = read_file(path, kMaxRankFileBytes, "tokenizer file");
+  if (!json.ok()) return json.status();
+  return from_string(*json, path);
 }
 
 namespace {
@@ -61,7 +60,7 @@ void push_token(Encoded& enc, uint32_t id, std::string token, Offsets offsets, u
 
 }  // namespace
 
-Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
+Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const try {
   if (!simdjson::validate_utf8(text.data(), text.size())) {
     return Status(ErrorCode::kInvalidArgument, "encode: the text is not valid UTF-8");
   }
@@ -132,17 +131,21 @@ Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& op
   if (options.char_offsets) enc.offsets = char_offsets(text, enc.offsets);
   if (t.post_processor) t.post_processor->process(enc, options.add_special_tokens);
   return enc;
+} catch (...) {
+  return util::exception_status([&] { return "encoding " + std::to_string(text.size()) + " bytes of text"; });
 }
 
-Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool add_special_tokens) const {
+Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool add_special_tokens) const try {
   EncodeOptions options;
   options.add_special_tokens = add_special_tokens;
   auto enc = encode(text, options);
   if (!enc.ok()) return enc.status();
   return std::move(enc->ids);
+} catch (...) {
+  return util::exception_status([&] { return "encoding " + std::to_string(text.size()) + " bytes of text"; });
 }
 
-std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
+Result<std::string> Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const try {
   const Impl& t = *impl_;
   std::vector<std::string> tokens;
   for (uint32_t id : ids) {
@@ -170,6 +173,8 @@ std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_t
   std::string out;
   for (const auto& s : tokens) out += s;
   return out;
+} catch (...) {
+  return util::exception_status([&] { return "decoding " + std::to_string(ids.size()) + " ids"; });
 }
 
 std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {

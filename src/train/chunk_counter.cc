@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "tokenmill/train.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -103,13 +104,15 @@ ChunkCounter::ChunkCounter(ChunkCounter&&) noexcept = default;
 ChunkCounter& ChunkCounter::operator=(ChunkCounter&&) noexcept = default;
 ChunkCounter::~ChunkCounter() = default;
 
-Result<ChunkCounter> ChunkCounter::create(std::string_view pattern) {
+Result<ChunkCounter> ChunkCounter::create(std::string_view pattern) try {
   auto pre = Pretokenizer::create(pattern);
   if (!pre.ok()) return pre.status();
   return ChunkCounter(std::make_unique<Impl>(std::move(pre).value()));
+} catch (...) {
+  return util::exception_status("compiling the split pattern");
 }
 
-Status ChunkCounter::add_document(std::string_view text) {
+Status ChunkCounter::add_document(std::string_view text) try {
   Impl& im = *impl_;
   ++im.documents;
   uint64_t pieces = 0;
@@ -120,6 +123,9 @@ Status ChunkCounter::add_document(std::string_view text) {
   });
   im.total += pieces;
   return s;
+} catch (...) {
+  return util::exception_status(
+      [&] { return "counting the chunks of a document of " + std::to_string(text.size()) + " bytes"; });
 }
 
 void ChunkCounter::add_chunk(std::string_view chunk, uint64_t count) {
@@ -128,7 +134,7 @@ void ChunkCounter::add_chunk(std::string_view chunk, uint64_t count) {
   impl_->total += count;
 }
 
-Status ChunkCounter::merge(const ChunkCounter& other) {
+Status ChunkCounter::merge(const ChunkCounter& other) try {
   if (other.pattern() != pattern()) {
     return Status(ErrorCode::kInvalidArgument, "cannot merge chunk counts made with different split patterns");
   }
@@ -139,6 +145,8 @@ Status ChunkCounter::merge(const ChunkCounter& other) {
   impl_->total += o.total;
   impl_->documents += o.documents;
   return Status();
+} catch (...) {
+  return util::exception_status("merging chunk counts");
 }
 
 void ChunkCounter::add_documents(uint64_t n) { impl_->documents += n; }

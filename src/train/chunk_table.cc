@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "util/atomic_file.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -213,7 +214,7 @@ struct File {
 
 }  // namespace
 
-Status write_chunk_table(const ChunkCounter& counter, const std::string& path) {
+Status write_chunk_table(const ChunkCounter& counter, const std::string& path) try {
   // Sorted by bytes: the canonical table.
   std::vector<uint32_t> order(counter.distinct_chunks());
   std::iota(order.begin(), order.end(), 0u);
@@ -238,6 +239,8 @@ Status write_chunk_table(const ChunkCounter& counter, const std::string& path) {
   }
   w.checksum();
   return out.commit(w.flush());
+} catch (...) {
+  return util::exception_status([&] { return "writing the chunk table " + path; });
 }
 
 namespace {
@@ -260,16 +263,23 @@ Status open_table(const std::string& path, OpenTable& table) {
 
 }  // namespace
 
-Result<ChunkCounter> read_chunk_table(const std::string& path) {
+Result<ChunkCounter> read_chunk_table(const std::string& path) try {
   OpenTable table;
   if (Status s = open_table(path, table); !s.ok()) return s;
   auto counter = ChunkCounter::create(table.header.pattern);
-  if (!counter.ok()) return Status(ErrorCode::kParseError, path + ": the table's pattern does not compile: " + counter.error());
+  if (!counter.ok()) {
+    // Out of memory is not a damaged table: keep its code.
+    const ErrorCode code =
+        counter.status().code() == ErrorCode::kOutOfMemory ? ErrorCode::kOutOfMemory : ErrorCode::kParseError;
+    return Status(code, path + ": the table's pattern does not compile: " + counter.error());
+  }
   if (Status s = read_entries(*table.reader, table.header, *counter); !s.ok()) return s;
   return counter;
+} catch (...) {
+  return util::exception_status([&] { return "reading the chunk table " + path; });
 }
 
-Status add_chunk_table(const std::string& path, ChunkCounter& counter) {
+Status add_chunk_table(const std::string& path, ChunkCounter& counter) try {
   OpenTable table;
   if (Status s = open_table(path, table); !s.ok()) return s;
   if (table.header.pattern != counter.pattern()) {
@@ -277,6 +287,8 @@ Status add_chunk_table(const std::string& path, ChunkCounter& counter) {
                                                    ") than the other tables (" + counter.pattern() + ")");
   }
   return read_entries(*table.reader, table.header, counter);
+} catch (...) {
+  return util::exception_status([&] { return "reading the chunk table " + path; });
 }
 
 }  // namespace tokenmill

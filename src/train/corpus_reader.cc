@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tokenmill/train.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -178,7 +179,7 @@ Status CorpusReader::add_document(std::string_view text) {
   return s;
 }
 
-Status CorpusReader::add_file(const std::string& path) {
+Status CorpusReader::add_file(const std::string& path) try {
   if (done_) return Status();
   if (path == "-") return add_stream(stdin, "standard input");
   std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -186,9 +187,11 @@ Status CorpusReader::add_file(const std::string& path) {
   Status s = add_stream(f, path);
   std::fclose(f);
   return s;
+} catch (...) {
+  return util::exception_status([&] { return "reading " + path; });
 }
 
-Status CorpusReader::add_stream(std::FILE* f, const std::string& name) {
+Status CorpusReader::add_stream(std::FILE* f, const std::string& name) try {
   if (done_) return Status();
   Status s(ErrorCode::kInvalidArgument, "unknown input format");
   switch (options_.format) {
@@ -200,6 +203,8 @@ Status CorpusReader::add_stream(std::FILE* f, const std::string& name) {
   Status counted = finish_stream();  // the counter is complete whenever add_file / add_stream returns
   if (s.ok() && !counted.ok()) return Status(counted.code(), name + ": " + counted.message());
   return s;
+} catch (...) {
+  return util::exception_status([&] { return "reading " + name; });
 }
 
 Status CorpusReader::read_whole(std::FILE* f, const std::string& name) {

@@ -7,6 +7,7 @@
 
 #include "tokenmill/encoding.h"
 #include "util/atomic_file.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -124,7 +125,7 @@ std::string byte_level_string(std::string_view bytes) {
   return out;
 }
 
-Result<std::vector<std::pair<Rank, Rank>>> derive_merges(const Vocabulary& ranks) {
+Result<std::vector<std::pair<Rank, Rank>>> derive_merges(const Vocabulary& ranks) try {
   for (int b = 0; b < 256; ++b) {
     if (ranks.byte_rank(uint8_t(b)) != Rank(b)) {
       return Status(ErrorCode::kInvalidArgument,
@@ -160,9 +161,11 @@ Result<std::vector<std::pair<Rank, Rank>>> derive_merges(const Vocabulary& ranks
     merges.push_back(best);
   }
   return merges;
+} catch (...) {
+  return util::exception_status("deriving the merges of a vocabulary");
 }
 
-Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std::pair<Rank, Rank>> merges) {
+Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std::pair<Rank, Rank>> merges) try {
   const Vocabulary& ranks = model.ranks;
   if (ranks.rank_limit() != ranks.size() || ranks.size() < 256) {
     return Status(ErrorCode::kInvalidArgument, "tokenizer.json needs ranks 0..n-1 without gaps");
@@ -264,13 +267,17 @@ Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std
   }
   out += merges.empty() ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n";
   return out;
+} catch (...) {
+  return util::exception_status("making tokenizer.json");
 }
 
 Status write_hf_tokenizer_json(const BpeModel& model, std::span<const std::pair<Rank, Rank>> merges,
-                               const std::string& path) {
+                               const std::string& path) try {
   auto json = hf_tokenizer_json(model, merges);
   if (!json.ok()) return Status(json.status().code(), path + ": " + json.error());
   return write_file_atomically(path, *json);
+} catch (...) {
+  return util::exception_status([&] { return "writing " + path; });
 }
 
 }  // namespace tokenmill

@@ -11,6 +11,7 @@
 #include "tokenmill/file_io.h"
 #include "tokenmill/train.h"
 #include "util/atomic_file.h"
+#include "util/no_throw.h"
 #include "util/sha256.h"
 
 namespace tokenmill {
@@ -52,7 +53,7 @@ std::string BpeModel::to_model_file() const {
   return out;
 }
 
-Result<BpeModel> BpeModel::parse_model_file(std::string_view contents, std::string_view source) {
+Result<BpeModel> BpeModel::parse_model_file(std::string_view contents, std::string_view source) try {
   BpeModel model;
   size_t pos = 0, line_no = 0;
   auto next_line = [&](std::string_view* line) {
@@ -137,21 +138,27 @@ Result<BpeModel> BpeModel::parse_model_file(std::string_view contents, std::stri
       return parse_error(source, line_no, "unknown record '" + std::string(word) + "'");
     }
   }
+} catch (...) {
+  return util::exception_status([&] { return "parsing the model file " + std::string(source); });
 }
 
-Result<BpeModel> BpeModel::load_model_file(const std::string& path) {
+Result<BpeModel> BpeModel::load_model_file(const std::string& path) try {
   auto contents = read_file(path, kMaxRankFileBytes, "model file");
   if (!contents.ok()) return contents.status();
-  try {
-    return parse_model_file(*contents, path);
-  } catch (const std::bad_alloc&) {
-    return Status(ErrorCode::kOutOfMemory, path + ": out of memory loading the model file");
-  }
+  return parse_model_file(*contents, path);
+} catch (...) {
+  return util::exception_status([&] { return "loading the model file " + path; });
 }
 
-Status BpeModel::write_model_file(const std::string& path) const { return write_file_atomically(path, to_model_file()); }
-Status BpeModel::write_tiktoken_file(const std::string& path) const {
+Status BpeModel::write_model_file(const std::string& path) const try {
+  return write_file_atomically(path, to_model_file());
+} catch (...) {
+  return util::exception_status([&] { return "writing the model file " + path; });
+}
+Status BpeModel::write_tiktoken_file(const std::string& path) const try {
   return write_file_atomically(path, ranks.to_tiktoken());
+} catch (...) {
+  return util::exception_status([&] { return "writing the rank file " + path; });
 }
 
 EncodingSpec BpeModel::encoding_spec(std::string name) const {
@@ -163,6 +170,10 @@ EncodingSpec BpeModel::encoding_spec(std::string name) const {
   return spec;
 }
 
-Result<Encoding> BpeModel::encoding(std::string name) const { return Encoding::create(encoding_spec(std::move(name))); }
+Result<Encoding> BpeModel::encoding(std::string name) const try {
+  return Encoding::create(encoding_spec(std::move(name)));
+} catch (...) {
+  return util::exception_status("building the encoding of a model");
+}
 
 }  // namespace tokenmill

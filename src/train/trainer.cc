@@ -21,6 +21,7 @@
 #include <unordered_set>
 
 #include "tokenmill/train.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -291,6 +292,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 namespace {
 
+// What a failed train_bpe was doing (util/no_throw.h); the counter may be consumed by then.
+std::string train_what(const TrainOptions& options) {
+  return "training a vocabulary of " + std::to_string(options.vocab_size) + " ids";
+}
+
 Result<TrainResult> train_impl(const ChunkCounter& counter, const TrainOptions& options, ChunkCounter* consume) {
   if (options.vocab_size < 256 || options.vocab_size > (uint64_t(1) << 31)) {
     return Status(ErrorCode::kInvalidArgument,
@@ -354,12 +360,16 @@ Result<TrainResult> train_impl(const ChunkCounter& counter, const TrainOptions& 
 
 }  // namespace
 
-Result<TrainResult> train_bpe(const ChunkCounter& counter, const TrainOptions& options) {
+Result<TrainResult> train_bpe(const ChunkCounter& counter, const TrainOptions& options) try {
   return train_impl(counter, options, nullptr);
+} catch (...) {
+  return util::exception_status([&] { return train_what(options); });
 }
 
-Result<TrainResult> train_bpe(ChunkCounter&& counter, const TrainOptions& options) {
+Result<TrainResult> train_bpe(ChunkCounter&& counter, const TrainOptions& options) try {
   return train_impl(counter, options, &counter);
+} catch (...) {
+  return util::exception_status([&] { return train_what(options); });
 }
 
 }  // namespace tokenmill

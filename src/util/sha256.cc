@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 namespace tokenmill::util {
@@ -120,6 +121,19 @@ std::string Sha256::hex_digest() {
     for (int i = 28; i >= 0; i -= 4) out += kHex[(word >> i) & 0xF];
   }
   return out;
+}
+
+Result<std::string> sha256_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot open for reading");
+  Sha256 h;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) h.update(std::string_view(buf, n));
+  const bool err = std::ferror(f);
+  std::fclose(f);
+  if (err) return Status(ErrorCode::kIoError, path + ": read error");
+  return h.hex_digest();
 }
 
 }  // namespace tokenmill::util

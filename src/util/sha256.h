@@ -6,10 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "tokenmill/status.h"
+
 namespace tokenmill::util {
 
 // Lowercase hex digest.
 std::string sha256_hex(std::string_view data);
+// The digest of a file's bytes, read in blocks; errors name the file.
+Result<std::string> sha256_file(const std::string& path);
 
 }  // namespace tokenmill::util
 

