@@ -26,8 +26,10 @@
 #include "tokenmill/chunk_table.h"
 #include "tokenmill/dataset.h"
 #include "tokenmill/hf_json.h"
+#include "tokenmill/tekken.h"
 #include "tokenmill/tokenizer.h"
 #include "tokenmill/train.h"
+#include "tokenmill/vocab.h"
 #include "util/no_throw.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -220,6 +222,28 @@ TEST(OutOfMemory, TokenizerEntryPointsReturnAnError) {
   const std::vector<uint32_t> ids(size_t(16) << 20, 19999);  // the last merge: a token of several bytes
   expect_out_of_memory(kHeadroom, "decoding " + std::to_string(ids.size()) + " ids",
                        [&] { return tok->decode(ids).status(); });
+}
+
+TEST(OutOfMemory, TekkenEntryPointsReturnAnError) {
+  std::string vocab;
+  for (int b = 0; b < 256; ++b) {
+    vocab += std::string(b ? "," : "") + R"({"rank":)" + std::to_string(b) + R"(,"token_bytes":")" +
+             base64_encode(std::string(1, char(b))) + R"(","token_str":null})";
+  }
+  const std::string json = R"({"config":{"pattern":"\\p{L}+|\\s+|[^\\s\\p{L}]+","version":"v3",)"
+                           R"("default_vocab_size":286,"default_num_special_tokens":30},"vocab":[)" +
+                           vocab + "]}";
+  auto tekken = Tekken::from_string(json);
+  ASSERT_TRUE(tekken.ok()) << tekken.error();
+  // Trailing whitespace (valid JSON) makes parsing need more than the headroom.
+  const std::string padded = json + std::string(size_t(48) << 20, ' ');
+  expect_out_of_memory(size_t(64) << 10, "big.json", [&] { return Tekken::from_string(padded, "big.json").status(); });
+  const std::string& text = big_text();
+  expect_out_of_memory(kHeadroom, "encoding " + std::to_string(text.size()) + " bytes of text",
+                       [&] { return tekken->encode(text, true, true).status(); });
+  const std::vector<uint32_t> ids(size_t(16) << 20, 'a' + 30);
+  expect_out_of_memory(kHeadroom, "decoding " + std::to_string(ids.size()) + " ids",
+                       [&] { return tekken->decode(ids).status(); });
 }
 
 TEST(OutOfMemory, TrainingAndChunkTablesReturnAnError) {

@@ -563,9 +563,15 @@ class Loader {
 
 Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view json, std::string_view source) {
   Loader L(source);
+  // simdjson reports failed allocations as values: an empty padded copy, or MEMALLOC from the parser.
+  const simdjson::padded_string padded(json);
   simdjson::dom::parser parser;
   element root;
-  if (auto err = parser.parse(simdjson::padded_string(json)).get(root)) {
+  auto err = padded.size() != json.size() ? simdjson::MEMALLOC : parser.parse(padded).get(root);
+  if (err == simdjson::MEMALLOC) {
+    return Status(ErrorCode::kOutOfMemory, std::string(source) + ": out of memory parsing the tokenizer.json");
+  }
+  if (err) {
     return Status(ErrorCode::kParseError, std::string(source) + ": not valid JSON: " + simdjson::error_message(err));
   }
   object top;

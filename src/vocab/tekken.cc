@@ -2,11 +2,11 @@
 
 #include <simdjson.h>
 
-#include <new>
 #include <unordered_set>
 
 #include "tokenmill/file_io.h"
 #include "tokenmill/vocab.h"
+#include "util/no_throw.h"
 
 namespace tokenmill {
 
@@ -52,26 +52,30 @@ Result<uint64_t> get_uint(simdjson::dom::object obj, std::string_view field, std
 
 }  // namespace
 
-Result<Tekken> Tekken::from_file(const std::string& path) {
+Result<Tekken> Tekken::from_file(const std::string& path) try {
   auto text = read_file(path, kNoSizeLimit, "Tekken file");
   if (!text.ok()) return text.status();
   return from_string(*text, path);
+} catch (...) {
+  return util::exception_status([&] { return "loading the Tekken file " + path; });
 }
 
-Result<Tekken> Tekken::from_string(std::string_view json, std::string_view source_name) {
-  try {
-    return parse(json, source_name);
-  } catch (const std::bad_alloc&) {
-    return Status(ErrorCode::kOutOfMemory, std::string(source_name) + ": out of memory loading the Tekken file");
-  }
+Result<Tekken> Tekken::from_string(std::string_view json, std::string_view source_name) try {
+  return parse(json, source_name);
+} catch (...) {
+  return util::exception_status([&] { return "loading the Tekken file " + std::string(source_name); });
 }
 
 Result<Tekken> Tekken::parse(std::string_view json, std::string_view source) {
+  // simdjson reports failed allocations as values: an empty padded copy, or MEMALLOC from the parser.
+  const simdjson::padded_string padded(json);
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (auto err = parser.parse(simdjson::padded_string(json)).get(root)) {
-    return parse_error(source, std::string("not valid JSON: ") + simdjson::error_message(err));
+  auto err = padded.size() != json.size() ? simdjson::MEMALLOC : parser.parse(padded).get(root);
+  if (err == simdjson::MEMALLOC) {
+    return Status(ErrorCode::kOutOfMemory, std::string(source) + ": out of memory parsing the Tekken file");
   }
+  if (err) return parse_error(source, std::string("not valid JSON: ") + simdjson::error_message(err));
   simdjson::dom::object top, config;
   if (root.get_object().get(top)) return parse_error(source, "the top level is not an object");
   if (top["config"].get_object().get(config)) return parse_error(source, "config: missing or not an object");
@@ -182,7 +186,7 @@ std::optional<uint32_t> Tekken::special_token_id(std::string_view token) const {
   return std::nullopt;
 }
 
-Result<std::vector<uint32_t>> Tekken::encode(std::string_view text, bool bos, bool eos) const {
+Result<std::vector<uint32_t>> Tekken::encode(std::string_view text, bool bos, bool eos) const try {
   std::optional<uint32_t> bos_id, eos_id;
   if (bos && !(bos_id = special_token_id("<s>"))) {
     return Status(ErrorCode::kNotFound, encoding_.name() + ": bos requested, but there is no special token <s>");
@@ -195,9 +199,11 @@ Result<std::vector<uint32_t>> Tekken::encode(std::string_view text, bool bos, bo
   if (bos_id) ids->insert(ids->begin(), *bos_id);
   if (eos_id) ids->push_back(*eos_id);
   return ids;
+} catch (...) {
+  return util::exception_status([&] { return "encoding " + std::to_string(text.size()) + " bytes of text"; });
 }
 
-Result<std::string> Tekken::decode(std::span<const uint32_t> ids, SpecialTokenPolicy policy) const {
+Result<std::string> Tekken::decode(std::span<const uint32_t> ids, SpecialTokenPolicy policy) const try {
   std::string out;
   const uint32_t n_special = num_special_tokens();
   for (size_t i = 0; i < ids.size();) {
@@ -225,6 +231,8 @@ Result<std::string> Tekken::decode(std::span<const uint32_t> ids, SpecialTokenPo
     i = j;
   }
   return out;
+} catch (...) {
+  return util::exception_status([&] { return "decoding " + std::to_string(ids.size()) + " ids"; });
 }
 
 }  // namespace tokenmill
