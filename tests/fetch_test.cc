@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -138,6 +139,39 @@ class FetchNet : public ::testing::Test {
     for (const char* v : {"http_proxy", "HTTPS_PROXY", "TOKENMILL_OFFLINE"}) ::unsetenv(v);
   }
 };
+
+// SHA-256 verifies every rank file: FIPS 180-4's examples, and the x86 SHA-instruction path equal to the
+// portable one on every length around the block and padding edges, whole and streamed in odd pieces.
+TEST(Sha256, MatchesTheStandardsVectorsOnBothPaths) {
+  std::string million_a(1000000, 'a');
+  std::mt19937 rng(5);
+  std::string random(1 << 20, '\0');
+  for (char& c : random) c = char(rng());
+  const bool hardware = util::sha256_uses_hardware(true);
+  for (bool use_hardware : {false, true}) {
+    util::sha256_uses_hardware(use_hardware);
+    EXPECT_EQ(util::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(util::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(util::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(util::sha256_hex(million_a), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  }
+  for (size_t n = 0; n <= 300; ++n) {
+    util::sha256_uses_hardware(false);
+    const std::string portable = util::sha256_hex(std::string_view(random).substr(0, n));
+    util::sha256_uses_hardware(true);
+    EXPECT_EQ(util::sha256_hex(std::string_view(random).substr(0, n)), portable) << n;
+  }
+  util::sha256_uses_hardware(false);
+  const std::string portable = util::sha256_hex(random);
+  util::sha256_uses_hardware(true);
+  util::Sha256 streamed;
+  for (size_t pos = 0, step = 1; pos < random.size(); pos += step, step = step * 3 % 1000 + 1) {
+    streamed.update(std::string_view(random).substr(pos, step));
+  }
+  EXPECT_EQ(streamed.hex_digest(), portable);
+  util::sha256_uses_hardware(hardware);
+}
 
 TEST(Fetch, FromLocalRankFileVerifiesAndCaches) {
   std::string want = official("r50k_base");

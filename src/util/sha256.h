@@ -14,6 +14,9 @@ namespace tokenmill::util {
 std::string sha256_hex(std::string_view data);
 // The digest of a file's bytes, read in blocks; errors name the file.
 Result<std::string> sha256_file(const std::string& path);
+// Whether the x86 SHA instructions are used (where the CPU has them); tests turn them off to compare the
+// two paths. Returns whether they are used from now on.
+bool sha256_uses_hardware(bool enabled);
 
 }  // namespace tokenmill::util
 
