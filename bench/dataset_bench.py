@@ -70,14 +70,32 @@ out.close()
 
 
 def run_measured(argv, env=None) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes) of one child process."""
+    """(wall seconds, peak RSS bytes) of one child process. The RSS comes from GNU time (/usr/bin/time, Debian's
+    `time`) when present: a child's ru_maxrss counts the memory of the process it was forked from until it
+    execs, so wait4 here would add this script's size; time forks from a small process."""
+    gnu_time = Path("/usr/bin/time")
+    report = Path(tempfile.mktemp(prefix="dataset_bench_rss_"))
+    if gnu_time.exists():
+        argv = [str(gnu_time), "-f", "%M", "-o", str(report)] + list(argv)
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     if status != 0:
-        raise RuntimeError(f"{argv[:4]} failed with status {status}")
+        raise RuntimeError(f"{argv[:8]} failed with status {status}")
+    if gnu_time.exists():
+        rss = int(report.read_text().split()[-1]) * 1024
+        report.unlink()
+        return wall, rss
     return wall, usage.ru_maxrss * 1024
+
+
+def digest(ids: np.ndarray) -> tuple[int, str]:
+    """What runs are compared by: the token count and the sha256 of the ids as uint32 (the arrays themselves
+    would make this process, and so every child's RSS before exec, gigabytes)."""
+    import hashlib
+
+    return len(ids), hashlib.sha256(np.ascontiguousarray(ids, dtype="<u4").tobytes()).hexdigest()
 
 
 def make_variants(src: Path, work: Path) -> dict:
@@ -139,9 +157,11 @@ def main() -> int:
                     argv = [CLI, "tokenize", str(path), "-o", str(prefix), "-e", args.encoding, "-t", str(threads),
                             "-q", "--no-resume"]
                 wall, rss = run_measured(argv)
-                ids = megatron_ids(prefix)
-                ids_by_run[f"tokenmill {name} t{threads}"] = ids
-                rows.append((f"tokenmill tokenize ({name})", threads, wall, len(ids), rss))
+                ids_by_run[f"tokenmill {name} t{threads}"] = digest(megatron_ids(prefix))
+                rows.append((f"tokenmill tokenize ({name})", threads, wall, ids_by_run[f"tokenmill {name} t{threads}"][0],
+                             rss))
+                for f in prefix.parent.glob(prefix.name + "*"):
+                    f.unlink()
         for which in ("tiktoken", "gigatoken"):
             if which == "gigatoken":
                 try:
@@ -154,9 +174,9 @@ def main() -> int:
                 env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
                 wall, rss = run_measured([sys.executable, "-c", PREPARE, args.encoding, str(src), str(dst), which,
                                           str(threads), str(ROOT / "tests" / "differential")], env=env)
-                ids = np.fromfile(dst, dtype=np.uint32)
-                ids_by_run[f"{which} t{threads}"] = ids
-                rows.append((f"prepare.py-style + {which}", threads, wall, len(ids), rss))
+                ids_by_run[f"{which} t{threads}"] = digest(np.fromfile(dst, dtype=np.uint32))
+                rows.append((f"prepare.py-style + {which}", threads, wall, ids_by_run[f"{which} t{threads}"][0], rss))
+                dst.unlink()
         # Bare encode speed of tokenmill on the same documents (no JSON, no output).
         texts = work / "texts.txt"
         with open(src, encoding="utf-8", errors="replace") as f, open(texts, "w", encoding="utf-8") as out:
@@ -170,7 +190,7 @@ def main() -> int:
         bare_tokens = int(next(f for f in fields if f.endswith(" tokens")).split()[0])
         bare_cpu = float(next(f for f in fields if f.endswith(" CPU-s")).split()[0])
         reference = next(iter(ids_by_run.values()))
-        mismatched = [k for k, v in ids_by_run.items() if not np.array_equal(v, reference)]
+        mismatched = [k for k, v in ids_by_run.items() if v != reference]
         print(f"input {src} ({size / 1e6:.1f} MB), {args.encoding}, {time.strftime('%Y-%m-%d')}")
         print(f"{'run':40} {'thr':>3} {'s':>8} {'MB/s':>8} {'Mtok/s':>8} {'peak RSS MB':>12}")
         for name, threads, wall, ntok, rss in rows:
@@ -185,7 +205,7 @@ def main() -> int:
         if mismatched:
             print("DIFFERENT ids from the first run:", ", ".join(mismatched))
             return 1
-        print(f"all {len(ids_by_run)} runs produced the same {len(reference)} ids")
+        print(f"all {len(ids_by_run)} runs produced the same {reference[0]} ids")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
