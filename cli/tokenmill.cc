@@ -115,7 +115,7 @@ void check_allowed_special(const tokenmill::Encoding& enc, const tokenmill::Spec
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
   CLI::App app{"tokenmill: tiktoken-exact BPE encoding, decoding and counting"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tokenmill 0.1.0 (Unicode " + std::string(tokenmill::unicode_version()) + ")");
@@ -283,4 +283,18 @@ int main(int argc, char** argv) {
     write_stdout(names);
   }
   return 0;
+}
+
+// The library returns errors as values; functions that return a plain string or vector (the ids as text,
+// decoded bytes) report exhausted memory as std::bad_alloc, as the standard library does. Either way the
+// command ends with a message and status 1, never an abort.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "tokenmill: out of memory\n";
+  } catch (const std::exception& e) {
+    std::cerr << "tokenmill: " << e.what() << "\n";
+  }
+  return 1;
 }
