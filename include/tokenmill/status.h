@@ -1,5 +1,7 @@
-// Errors as values. The library never throws across its public API: every call that can fail returns a
-// Status or a Result<T>; the CLI and the Python layer turn them into exit codes and exceptions.
+// Errors as values. Every call that can fail returns a Status or a Result<T>, and no exception crosses one
+// of those calls (out of memory inside is kOutOfMemory); the CLI and the Python layer turn them into exit
+// codes and exceptions. Functions that return a plain value (a string, a vector) allocate it as the
+// standard library does, and report exhausted memory the same way, as std::bad_alloc.
 #pragma once
 
 #include <optional>
