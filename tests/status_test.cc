@@ -45,27 +45,7 @@
 // instead of throwing, so an RLIMIT_AS cannot be used there. Under it, the child refuses (with bad_alloc, as
 // a memory limit would) every single allocation larger than a cap; the big allocations these tests provoke
 // are single ones.
-static std::size_t g_allocation_cap = SIZE_MAX;
-void* operator new(std::size_t n) {
-  if (n > g_allocation_cap) throw std::bad_alloc();
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return ::operator new(n);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return ::operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#include "allocation_cap.h"
 #endif
 
 namespace tokenmill {

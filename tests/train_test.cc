@@ -25,26 +25,8 @@
 #include "util/atomic_file.h"
 
 // The test process's memory limit: one allocation above 1 GiB is refused (see ChunkTable tests).
-void* operator new(std::size_t n) {
-  if (n > (std::size_t(1) << 30)) throw std::bad_alloc();
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return ::operator new(n);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return ::operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#include "allocation_cap.h"
+const bool kAllocationCapSet = (g_allocation_cap = std::size_t(1) << 30, true);
 
 namespace tokenmill {
 namespace {
@@ -407,7 +389,7 @@ TEST(CorpusReader, RegexMatchErrorIsAnErrorNamingTheLine) {
 }
 
 // A damaged entry length (up to 4 GB) in a short table ends in "truncated", without allocating it first.
-// This test binary refuses any single allocation above 1 GiB (operator new below): an address-space
+// This test binary refuses any single allocation above 1 GiB (tests/allocation_cap.h): an address-space
 // rlimit would do the same but does not work under AddressSanitizer, which reserves terabytes up front.
 TEST(ChunkTable, HugeEntryLengthIsTruncationNotAnAllocation) {
   TempDir dir;
