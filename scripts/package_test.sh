@@ -67,7 +67,7 @@ VPY=$OUT/venv/bin/python
 # The oracles tests/python compares against and what its integrations need (Parquet, Dask, Ray), at the
 # pinned versions (from pip's cache after setup.sh).
 "$VPY" -m pip install -q --disable-pip-version-check \
-  $(grep -E '^(tiktoken|rustbpe|pytest|numpy|tokenizers|pyarrow|dask|distributed|ray|transformers)==' "$ROOT/requirements-test.txt" | sed 's/ *#.*//') "$REPAIRED"
+  $(grep -E '^(tiktoken|rustbpe|pytest|numpy|tokenizers|pyarrow|dask|distributed|ray|transformers|mistral-common)==' "$ROOT/requirements-test.txt" | sed 's/ *#.*//') "$REPAIRED"
 RUN=$OUT/run
 mkdir -p "$RUN"
 # The package must come from the venv, and neither its extension nor the CLI may need a library that
