@@ -33,6 +33,9 @@ const NamedPattern kPatterns[] = {
     {"o200k", kO200kPattern, Pretokenizer::Kind::kO200k},
     {"gpt4", kGpt4Pattern, Pretokenizer::Kind::kGpt4},
     {"nanochat", kNanochatPattern, Pretokenizer::Kind::kNanochat},
+    {"llama3", kLlama3Pattern, Pretokenizer::Kind::kGpt4},
+    {"qwen2", kQwen2Pattern, Pretokenizer::Kind::kQwen2},
+    {"gpt2_byte_level", kGpt2ByteLevelPattern, Pretokenizer::Kind::kR50k},
 };
 
 class SplitterVsRegex : public ::testing::TestWithParam<NamedPattern> {};

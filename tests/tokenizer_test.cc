@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "random_bpe.h"
+#include "test_util.h"
+
 namespace tokenmill {
 namespace {
 
@@ -148,6 +153,106 @@ TEST(DecodeStream, EmitsCompleteCharactersOnly) {
   };
   EXPECT_EQ(run(false), (Pieces{std::nullopt, "\u00e9", " ", "a", "<s>", "a"}));
   EXPECT_EQ(run(true), (Pieces{std::nullopt, "\u00e9", " ", "a", std::nullopt, "a"}));
+}
+
+// JSON string literal of a tokenizer.json string (the alphabet has no character that needs more than these).
+std::string json_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A byte-level model of the fast path's shape: `pre_tokenizer` over a random merge list, with added tokens
+// (special and not, one normalized) and a BOS template.
+std::string fast_shape_json(uint32_t seed, bool ignore_merges, const std::string& pre_tokenizer,
+                            const std::string& normalizer = "null") {
+  testing::RandomBpe r = testing::random_byte_level_bpe(seed, 80);
+  const uint32_t bos = uint32_t(r.vocab.size()), think = bos + 1, tab = bos + 2;
+  std::string vocab, merges;
+  for (const auto& [tok, id] : r.vocab)
+    vocab += (vocab.empty() ? "" : ",") + json_quoted(tok) + ":" + std::to_string(id);
+  for (const auto& [a, b] : r.merges) merges += (merges.empty() ? "" : ",") + json_quoted(a + " " + b);
+  auto added = [](uint32_t id, const char* content, bool special, bool normalized) {
+    return R"({"id":)" + std::to_string(id) + R"(,"content":")" + content +
+           R"(","single_word":false,"lstrip":false,"rstrip":false,"normalized":)" + (normalized ? "true" : "false") +
+           R"(,"special":)" + (special ? "true" : "false") + "}";
+  };
+  return R"({"version":"1.0","truncation":null,"padding":null,"added_tokens":[)" + added(bos, "<s>", true, false) +
+         "," + added(think, "<think>", false, false) + "," + added(tab, "b\\tc", false, true) + R"(],"normalizer":)" +
+         normalizer + R"(,"pre_tokenizer":)" + pre_tokenizer +
+         R"(,"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},)"
+         R"({"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{"<s>":{"id":"<s>","ids":[)" +
+         std::to_string(bos) +
+         R"(],"tokens":["<s>"]}}},"decoder":null,"model":{"type":"BPE","dropout":null,)"
+         R"("unk_token":null,"continuing_subword_prefix":"","end_of_word_suffix":null,"fuse_unk":false,)"
+         R"("byte_fallback":false,"ignore_merges":)" +
+         (ignore_merges ? "true" : "false") + R"(,"vocab":{)" + vocab + "},\"merges\":[" + merges + "]}}";
+}
+
+std::string split_then_byte_level(std::string_view pattern, const char* behavior, bool invert) {
+  return R"({"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":)" + json_quoted(pattern) +
+         R"(},"behavior":")" + behavior + R"(","invert":)" + (invert ? "true" : "false") +
+         R"(},{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":false}]})";
+}
+
+TEST(Tokenizer, IdsPathMatchesThePipeline) {
+  // encode_ids runs these shapes on an Encoding's fused loop; its ids must be the stage-by-stage pipeline's
+  // (itself compared with HF in tests/differential/test_hf_tokenizer.py) on text dense in merges, added
+  // tokens and every character class.
+  struct Shape {
+    std::string pre_tokenizer, normalizer;
+    Pretokenizer::Kind kind;
+  };
+  const std::string gpt2 = R"({"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true})";
+  const Shape shapes[] = {
+      {split_then_byte_level(kLlama3Pattern, "Isolated", false), "null", Pretokenizer::Kind::kGpt4},
+      {split_then_byte_level(kQwen2Pattern, "Isolated", false), R"({"type":"NFC"})", Pretokenizer::Kind::kQwen2},
+      {split_then_byte_level(kO200kPattern, "Removed", true), "null", Pretokenizer::Kind::kO200k},
+      {gpt2, "null", Pretokenizer::Kind::kR50k},
+  };
+  std::mt19937 rng(99);
+  const char* units[] = {"a",       "b",    "c",  " ",     "ab",        "  ",       "\n",           "<s>",
+                         "<think>", "b\tc", "'S", "12345", "e\xCC\x81", "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80",
+                         "\t",      "!?",   "A"};
+  for (const Shape& shape : shapes) {
+    for (bool ignore_merges : {false, true}) {
+      for (uint32_t seed = 1; seed <= 4; ++seed) {
+        auto tok = Tokenizer::from_string(fast_shape_json(seed, ignore_merges, shape.pre_tokenizer, shape.normalizer));
+        ASSERT_TRUE(tok.ok()) << tok.error();
+        ASSERT_EQ(tok->ids_scanner(), shape.kind) << shape.pre_tokenizer;
+        for (int i = 0; i < 200; ++i) {
+          std::string text;
+          for (size_t n = rng() % 30; n > 0; --n) text += units[rng() % std::size(units)];
+          text += testing::random_text(rng, 8);
+          for (bool add_special : {false, true}) {
+            Tokenizer::EncodeOptions options;
+            options.add_special_tokens = add_special;
+            auto full = tok->encode(text, options);
+            auto ids = tok->encode_ids(text, add_special);
+            ASSERT_TRUE(full.ok() && ids.ok());
+            ASSERT_EQ(*ids, full->ids) << ::testing::PrintToString(text);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Tokenizer, OtherShapesRunTheStages) {
+  // A pattern no scanner knows, a prefix space, or a normalizer other than NFC keep encode_ids on the stages.
+  const std::string custom = split_then_byte_level(R"(\p{L}+|\s+|[^\s\p{L}]+)", "Isolated", false);
+  const std::string prefix_space =
+      R"({"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true})";
+  const std::string llama3 = split_then_byte_level(kLlama3Pattern, "Isolated", false);
+  for (const auto& [pre, norm] : {std::pair{custom, std::string("null")}, std::pair{prefix_space, std::string("null")},
+                                  std::pair{llama3, std::string(R"({"type":"Lowercase"})")}}) {
+    auto tok = Tokenizer::from_string(fast_shape_json(1, false, pre, norm));
+    ASSERT_TRUE(tok.ok()) << tok.error();
+    EXPECT_EQ(tok->ids_scanner(), Pretokenizer::Kind::kRegex) << pre << " " << norm;
+  }
 }
 
 }  // namespace

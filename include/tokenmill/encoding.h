@@ -44,6 +44,17 @@ struct SpecialSet {
   static SpecialSet of(std::vector<std::string> tokens) { return SpecialSet{false, std::move(tokens)}; }
 };
 
+// How an Encoding encodes a piece that is not a whole token. Without one, tiktoken's rule: byte_pair_encode
+// over the ranks (any adjacent pair that forms a token merges, lowest rank first). A tokenizer.json BPE
+// model brings its own rule (only its listed merges, in their order, and ids that need not be ranks); its
+// ranks then hold just the tokens the model encodes as themselves, with the model's ids, gaps allowed.
+class PieceEncoder {
+ public:
+  virtual ~PieceEncoder() = default;
+  // Appends the ids of `piece` (non-empty valid bytes, not a whole token of the ranks). Must be thread-safe.
+  virtual void encode(std::string_view piece, std::vector<Rank>& out) const = 0;
+};
+
 // What an encoding is made of; how a user defines their own (tiktoken's Encoding constructor).
 struct EncodingSpec {
   std::string name;
@@ -52,6 +63,8 @@ struct EncodingSpec {
   std::vector<std::pair<std::string, Rank>> special_tokens;
   // If set, checked like tiktoken's explicit_n_vocab: ranks + special tokens == n_vocab, max id == n-1.
   std::optional<uint32_t> explicit_n_vocab;
+  // Null: tiktoken's rule. Set: the ranks may have gaps, and need not hold every single byte.
+  std::shared_ptr<const PieceEncoder> piece_encoder;
 };
 
 struct LoadOptions {

@@ -37,11 +37,27 @@ inline constexpr std::string_view kGpt4Pattern =
 inline constexpr std::string_view kNanochatPattern =
     R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+)";
 
+// Split patterns of Hugging Face tokenizer.json files that give the same pieces as a built-in scanner, so
+// those models never run a regex either. Llama 3's is GPT4's pattern written without possessive quantifiers
+// and with its alternatives spelled differently: `(?i:'s|'t|...)` is the same set as `'(?i:[sdmt]|ll|ve|re)`;
+// a possessive `?+` before `\p{L}` and a greedy `?` match alike, since the optional character is never a
+// letter, so giving it back cannot let `\p{L}+` match; `\s*[\r\n]+` and `\s*[\r\n]` both end after the
+// last line break of a whitespace run. Qwen2/Qwen3's is Llama 3's with single digits (`\p{N}`).
+inline constexpr std::string_view kLlama3Pattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+inline constexpr std::string_view kQwen2Pattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+// GPT-2's pattern as HF's ByteLevel pre-tokenizer has it built in (use_regex): r50k's pieces (the final
+// `\s+` is reached only by a one-character run, where it is r50k's `\s`).
+inline constexpr std::string_view kGpt2ByteLevelPattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+
 const char* unicode_version();
 
 class Pretokenizer {
  public:
-  enum class Kind { kR50k, kCl100k, kO200k, kGpt4, kNanochat, kRegex };
+  // kGpt4 also serves kLlama3Pattern, kR50k kGpt2ByteLevelPattern; kQwen2 is kQwen2Pattern.
+  enum class Kind { kR50k, kCl100k, kO200k, kGpt4, kNanochat, kQwen2, kRegex };
 
   // Specialised scanner for a known pattern, PCRE2 otherwise. Fails if the pattern is not valid UTF-8 or
   // does not compile.

@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "tokenmill/pretokenize.h"
 #include "tokenmill/status.h"
 
 namespace tokenmill {
@@ -84,6 +85,10 @@ class Tokenizer {
   Result<Encoded> encode(std::string_view text) const { return encode(text, EncodeOptions{}); }
   // Ids only (the fast path for counting and the CLI); same ids as encode(text, options).ids.
   Result<std::vector<uint32_t>> encode_ids(std::string_view text, bool add_special_tokens = true) const;
+  // Which splitter encode_ids runs. Byte-level BPE models with no normalizer (or NFC) whose split pattern is a
+  // built-in scanner family (Llama 3's, Qwen2's, GPT-4o's, GPT-2's) encode ids on an Encoding's fused loop
+  // (src/tokenizer/fast_path.h): the family's Kind. kRegex: encode_ids runs the stages one by one.
+  Pretokenizer::Kind ids_scanner() const;
 
   // HF's decode: ids the tokenizer does not know are dropped, as HF does; skip_special_tokens drops the
   // special added tokens. The decoder's output (invalid UTF-8 becomes U+FFFD, as HF does). Fails only when

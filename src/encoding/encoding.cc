@@ -270,6 +270,7 @@ struct Encoding::Impl {
   bool special_first_byte[256] = {};
   uint32_t n_vocab = 0;
   std::optional<Rank> eot;
+  std::shared_ptr<const PieceEncoder> piece_encoder;  // null: byte_pair_encode over the ranks
 
   void encode_piece(std::string_view piece, std::vector<Rank>& out) const {
     encode_piece(piece, ranks.probe(piece), out);
@@ -291,7 +292,11 @@ struct Encoding::Impl {
                         std::vector<Rank>& out) const {
     if (cache.lookup(serial, probe.hash, piece, out)) return;
     size_t before = out.size();
-    byte_pair_encode(ranks, piece, out);
+    if (piece_encoder) {
+      piece_encoder->encode(piece, out);
+    } else {
+      byte_pair_encode(ranks, piece, out);
+    }
     cache.store(serial, probe.hash, piece, out.data() + before, out.size() - before);
   }
 
@@ -427,7 +432,8 @@ Result<Encoding> Encoding::create_tables(EncodingSpec spec) {
   impl->pretokenizer = std::move(pre).value();
   impl->ranks = std::move(spec.ranks);
   if (impl->ranks.size() == 0) return Status(ErrorCode::kInvalidArgument, spec.name + ": empty vocabulary");
-  for (int b = 0; b < 256; ++b) {
+  impl->piece_encoder = std::move(spec.piece_encoder);
+  for (int b = 0; b < 256 && !impl->piece_encoder; ++b) {
     char c = char(b);
     if (impl->ranks.find_or_none(std::string_view(&c, 1)) == kNoRank) {
       char hex[8];
@@ -464,7 +470,7 @@ Result<Encoding> Encoding::create_tables(EncodingSpec spec) {
     if (text == kEndOfText) impl->eot = id;
   }
   std::sort(impl->special_lengths.rbegin(), impl->special_lengths.rend());
-  for (Rank r = 0; r < impl->ranks.rank_limit(); ++r) {
+  for (Rank r = 0; r < impl->ranks.rank_limit() && !impl->piece_encoder; ++r) {
     if (!impl->ranks.contains_rank(r) && !impl->special_by_id.count(r)) {
       return Status(ErrorCode::kInvalidArgument, spec.name + ": rank " + std::to_string(r) + " is missing from " +
                                                      impl->ranks.source() + " and no special token has that id");

@@ -41,8 +41,31 @@ std::optional<std::string> byte_level_decode(std::string_view token) {
   return out;
 }
 
+void BpeModel::PairTable::reserve(size_t n) {
+  size_t cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  slots_.assign(cap, Slot{});
+  mask_ = cap - 1;
+}
+
+void BpeModel::PairTable::insert_or_assign(uint32_t a, uint32_t b, Merge m) {
+  const uint64_t key = (uint64_t(a) << 32) | b;
+  for (size_t i = slot(key);; i = (i + 1) & mask_) {
+    Slot& s = slots_[i];
+    if (s.merge.rank == kEmpty || s.key == key) {
+      s.key = key;
+      s.merge = m;
+      return;
+    }
+  }
+}
+
 Result<BpeModel> BpeModel::create(BpeConfig config) {
   BpeModel m;
+  // An empty prefix or suffix adds nothing to any unit (Qwen's and GPT-4o's files say "" for none).
+  for (auto* affix : {&config.continuing_subword_prefix, &config.end_of_word_suffix}) {
+    if (*affix && (*affix)->empty()) affix->reset();
+  }
   for (auto& [token, id] : config.vocab) {
     if (!m.tokens_.emplace(id, token).second) {
       return Status(ErrorCode::kParseError, "model.vocab: id " + std::to_string(id) + " is given to both '" +
@@ -57,6 +80,8 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
     }
   }
   const size_t prefix_len = config.continuing_subword_prefix ? config.continuing_subword_prefix->size() : 0;
+  if (config.merges.size() >= UINT32_MAX) return Status(ErrorCode::kParseError, "model.merges: too many merges");
+  m.merges_.reserve(config.merges.size());
   for (size_t i = 0; i < config.merges.size(); ++i) {
     const std::string& a = config.merges[i].first;
     const std::string& b = config.merges[i].second;
@@ -74,7 +99,7 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
       return Status(ErrorCode::kParseError, where() + "the merged token '" + merged + "' is not in the vocab");
     }
     // A pair listed twice keeps its last position, as HF's map does.
-    m.merges_[pair_key(ia->second, ib->second)] = Merge{uint32_t(i), in->second};
+    m.merges_.insert_or_assign(ia->second, ib->second, Merge{uint32_t(i), in->second});
   }
   if (config.unk_token) {
     auto it = m.json_vocab_.find(*config.unk_token);
@@ -94,6 +119,10 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
       }
       **affix = std::move(*bytes);
     }
+  }
+  for (int b = 0; b < 256; ++b) {
+    auto it = m.unit_vocab_.find(std::string(1, char(b)));
+    m.byte_ids_[b] = config.byte_level && it != m.unit_vocab_.end() ? it->second : UINT32_MAX;
   }
   if (config.byte_fallback) {
     m.byte_fallback_complete_ = true;
@@ -150,6 +179,59 @@ void BpeModel::tokenize(std::string_view piece, std::vector<ModelToken>& out) co
   tokenize_uncached(piece, out);
   if (cache.map.size() >= kMaxEntries) cache.map.clear();
   cache.map.emplace(key, std::vector<ModelToken>(out.begin() + long(first), out.end()));
+}
+
+void BpeModel::tokenize_ids(std::string_view piece, std::vector<uint32_t>& out) const {
+  if (config_.byte_level && piece.size() <= kShortPiece && !config_.continuing_subword_prefix &&
+      !config_.end_of_word_suffix) {
+    bool all = true;
+    for (unsigned char c : piece) all = all && byte_ids_[c] != UINT32_MAX;
+    if (all) {
+      tokenize_short_bytes(piece, out);
+      return;
+    }
+  }
+  thread_local std::vector<ModelToken> tokens;
+  tokens.clear();
+  tokenize_uncached(piece, tokens);
+  for (const ModelToken& t : tokens) out.push_back(t.id);
+}
+
+void BpeModel::tokenize_short_bytes(std::string_view piece, std::vector<uint32_t>& out) const {
+  if (config_.ignore_merges) {
+    if (auto id = unit_id(piece)) {
+      out.push_back(*id);
+      return;
+    }
+  }
+  // The same order as the heap in tokenize_uncached: the lowest rank, leftmost on ties. For a short piece a
+  // scan over the pair ranks beats the heap; long pieces keep the heap, which stays O(n log n).
+  uint32_t ids[kShortPiece], ranks[kShortPiece], new_ids[kShortPiece];
+  size_t n = piece.size();
+  auto pair = [&](size_t i) {
+    const Merge* mg = find_merge(ids[i], ids[i + 1]);
+    ranks[i] = mg ? mg->rank : UINT32_MAX;
+    new_ids[i] = mg ? mg->new_id : 0;
+  };
+  for (size_t i = 0; i < n; ++i) ids[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
+  for (size_t i = 0; i + 1 < n; ++i) pair(i);
+  while (n > 1) {
+    size_t best = 0;
+    for (size_t i = 1; i + 1 < n; ++i) {
+      if (ranks[i] < ranks[best]) best = i;
+    }
+    if (ranks[best] == UINT32_MAX) break;
+    ids[best] = new_ids[best];
+    for (size_t i = best + 1; i + 1 < n; ++i) ids[i] = ids[i + 1];
+    for (size_t i = best + 1; i + 2 < n; ++i) {
+      ranks[i] = ranks[i + 1];
+      new_ids[i] = new_ids[i + 1];
+    }
+    --n;
+    if (best > 0) pair(best - 1);
+    if (best + 1 < n) pair(best);
+  }
+  out.insert(out.end(), ids, ids + n);
 }
 
 void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>& out) const {

@@ -47,6 +47,12 @@ class BpeModel {
 
   // Appends the tokens of `piece` (non-empty).
   void tokenize(std::string_view piece, std::vector<ModelToken>& out) const;
+  // The same tokens' ids, without the per-thread cache (for a caller that keeps its own).
+  void tokenize_ids(std::string_view piece, std::vector<uint32_t>& out) const;
+
+  const BpeConfig& config() const { return config_; }  // its vocab and merges are emptied once built
+  // Each token of the vocabulary as the bytes the model reads (raw bytes for byte-level) -> id.
+  const std::unordered_map<std::string, uint32_t>& unit_vocab() const { return unit_vocab_; }
 
   std::optional<uint32_t> token_to_id(std::string_view token) const;
   // The token as written in tokenizer.json; nullptr if the model has no such id.
@@ -59,11 +65,33 @@ class BpeModel {
     uint32_t rank;
     uint32_t new_id;
   };
-  static uint64_t pair_key(uint32_t a, uint32_t b) { return (uint64_t(a) << 32) | b; }
-  const Merge* find_merge(uint32_t a, uint32_t b) const {
-    auto it = merges_.find(pair_key(a, b));
-    return it == merges_.end() ? nullptr : &it->second;
-  }
+  // (left id, right id) -> merge, open addressing with linear probing at most half full. A BPE run is a chain
+  // of these lookups, and the node-based std::unordered_map cost a cache miss per node: it was a quarter of
+  // the load time of GPT-4o's file (the load runs BPE over every token) and most of a run's time.
+  class PairTable {
+   public:
+    void reserve(size_t n);
+    void insert_or_assign(uint32_t a, uint32_t b, Merge m);
+    const Merge* find(uint32_t a, uint32_t b) const {
+      const uint64_t key = (uint64_t(a) << 32) | b;
+      for (size_t i = slot(key);; i = (i + 1) & mask_) {
+        const Slot& s = slots_[i];
+        if (s.merge.rank == kEmpty) return nullptr;
+        if (s.key == key) return &s.merge;
+      }
+    }
+
+   private:
+    static constexpr uint32_t kEmpty = UINT32_MAX;  // no merge has this rank: there are fewer merges
+    struct Slot {
+      uint64_t key;
+      Merge merge{kEmpty, 0};
+    };
+    size_t slot(uint64_t key) const { return size_t((key * 0x9E3779B97F4A7C15ull) >> 32) & mask_; }
+    std::vector<Slot> slots_{1};
+    size_t mask_ = 0;
+  };
+  const Merge* find_merge(uint32_t a, uint32_t b) const { return merges_.find(a, b); }
   // Key of a unit or token in the space the model reads (raw bytes for byte-level).
   std::optional<uint32_t> unit_id(std::string_view key) const {
     auto it = unit_vocab_.find(std::string(key));
@@ -71,13 +99,17 @@ class BpeModel {
   }
 
   void tokenize_uncached(std::string_view piece, std::vector<ModelToken>& out) const;
+  // tokenize_ids for a byte-level piece whose bytes are all tokens: one array, scanned for the lowest pair.
+  void tokenize_short_bytes(std::string_view piece, std::vector<uint32_t>& out) const;
+  static constexpr size_t kShortPiece = 32;
 
   BpeConfig config_;
   uint64_t cache_id_ = 0;  // tells this model's entries in the per-thread piece cache from another model's
   std::unordered_map<std::string, uint32_t> json_vocab_;
   std::unordered_map<std::string, uint32_t> unit_vocab_;
   std::unordered_map<uint32_t, std::string> tokens_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  PairTable merges_;
+  uint32_t byte_ids_[256];  // byte-level: each byte's token, or UINT32_MAX
   std::optional<uint32_t> unk_id_;
   uint32_t byte_fallback_ids_[256];
   bool byte_fallback_complete_ = false;

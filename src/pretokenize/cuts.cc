@@ -1,6 +1,6 @@
 // Where a text may be cut so that its parts can be pre-tokenized (and so encoded) on separate threads.
 //
-// The rules, for every built-in pattern family (r50k, cl100k, gpt4, nanochat, o200k): c is a cut if
+// The rules, for every built-in pattern family (r50k, cl100k, gpt4, nanochat, qwen2, o200k): c is a cut if
 //   (W) text[c-1] is an ASCII letter and text[c] is a space, or
 //   (L) text[c-2] is printable ASCII other than space (0x21..0x7E), text[c-1] is '\n', text[c] is an ASCII letter.
 //

@@ -235,11 +235,15 @@ Result<Pretokenizer> Pretokenizer::create_regex(std::string_view pattern) {
 
 Result<Pretokenizer> Pretokenizer::create(std::string_view pattern) {
   Kind kind = Kind::kRegex;
-  if (pattern == kR50kPattern) kind = Kind::kR50k;
+  if (pattern == kR50kPattern || pattern == kGpt2ByteLevelPattern)
+    kind = Kind::kR50k;
   else if (pattern == kCl100kPattern) kind = Kind::kCl100k;
   else if (pattern == kO200kPattern) kind = Kind::kO200k;
-  else if (pattern == kGpt4Pattern) kind = Kind::kGpt4;
+  else if (pattern == kGpt4Pattern || pattern == kLlama3Pattern)
+    kind = Kind::kGpt4;
   else if (pattern == kNanochatPattern) kind = Kind::kNanochat;
+  else if (pattern == kQwen2Pattern)
+    kind = Kind::kQwen2;
   // Compile the regex for every kind: it validates the pattern and lets callers cross-check.
   auto regex = create_regex(pattern);
   if (!regex.ok()) return regex.status();

@@ -48,6 +48,12 @@ Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
 
 namespace {
 
+// HF's encode takes a Rust string, which is always valid UTF-8.
+Status check_utf8(std::string_view text) {
+  if (simdjson::validate_utf8(text.data(), text.size())) return Status();
+  return Status(ErrorCode::kInvalidArgument, "encode: the text is not valid UTF-8");
+}
+
 void push_token(Encoded& enc, uint32_t id, std::string token, Offsets offsets, uint32_t word) {
   enc.ids.push_back(id);
   enc.type_ids.push_back(0);
@@ -61,9 +67,7 @@ void push_token(Encoded& enc, uint32_t id, std::string token, Offsets offsets, u
 }  // namespace
 
 Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const try {
-  if (!simdjson::validate_utf8(text.data(), text.size())) {
-    return Status(ErrorCode::kInvalidArgument, "encode: the text is not valid UTF-8");
-  }
+  if (Status s = check_utf8(text); !s.ok()) return s;
   const Impl& t = *impl_;
   Encoded enc;
   uint32_t word = 0;
@@ -136,6 +140,12 @@ Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& op
 }
 
 Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool add_special_tokens) const try {
+  if (impl_->fast) {
+    if (Status s = check_utf8(text); !s.ok()) return s;
+    std::vector<uint32_t> ids;
+    if (Status s = encode_ids_fast(*impl_, text, add_special_tokens, ids); !s.ok()) return s;
+    return ids;
+  }
   EncodeOptions options;
   options.add_special_tokens = add_special_tokens;
   auto enc = encode(text, options);
@@ -143,6 +153,10 @@ Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool 
   return std::move(enc->ids);
 } catch (...) {
   return util::exception_status([&] { return "encoding " + std::to_string(text.size()) + " bytes of text"; });
+}
+
+Pretokenizer::Kind Tokenizer::ids_scanner() const {
+  return impl_->fast ? impl_->fast->encoding.pretokenizer().kind() : Pretokenizer::Kind::kRegex;
 }
 
 Result<std::string> Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const try {

@@ -13,6 +13,7 @@
 #include "normalizers/normalizer.h"
 #include "pre_tokenizers/pre_tokenizer.h"
 #include "processors/post_processor.h"
+#include "tokenizer/fast_path.h"
 #include "tokenmill/tokenizer.h"
 
 namespace tokenmill {
@@ -31,6 +32,7 @@ struct Tokenizer::Impl {
   std::optional<hf::BpeModel> model;
   std::unique_ptr<hf::PostProcessor> post_processor;  // null: none
   std::unique_ptr<hf::Decoder> decoder;               // null: tokens joined by spaces
+  std::unique_ptr<FastPath> fast;                     // null: encode_ids runs the stages above
 };
 
 // The loader: tokenizer.json text to stages. Errors name `source` and the JSON path.

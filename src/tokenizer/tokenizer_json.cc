@@ -623,6 +623,7 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view js
   }
   if (!raw.empty()) impl->raw_matcher.emplace(std::move(raw));
   if (!normalized.empty()) impl->normalized_matcher.emplace(std::move(normalized));
+  impl->fast = make_fast_path(*impl, field("normalizer"), field("pre_tokenizer"));
   return impl;
 }
 

@@ -1,5 +1,6 @@
 // Record driver for tests/differential/test_hf_tokenizer.py: loads a tokenizer.json, reads records on stdin,
-// writes everything HF's Python Encoding exposes (and both decodes) for each.
+// writes everything HF's Python Encoding exposes (and both decodes) for each, after checking that the ids-only
+// encode_ids gives the same ids as encode.
 //
 //   hf_records TOKENIZER_JSON < records > results
 //   record in : u32le flags (bit 0: add_special_tokens), u32le length, bytes
@@ -50,6 +51,13 @@ int main(int argc, char** argv) {
     if (!enc.ok()) {
       put_u32(0xFFFFFFFFu);
       put_bytes(enc.error());
+      continue;
+    }
+    // The ids-only path (a fused fast path for common model shapes) must give the same ids.
+    auto ids = tok->encode_ids(text, options.add_special_tokens);
+    if (!ids.ok() || *ids != enc->ids) {
+      put_u32(0xFFFFFFFFu);
+      put_bytes(ids.ok() ? "encode_ids differs from encode(...).ids" : "encode_ids failed: " + ids.error());
       continue;
     }
     const size_t n = enc->size();

@@ -142,9 +142,10 @@ inline SpaceRun scan_space_run(const uchar* p, const uchar* end) {
 }
 
 // cl100k_base, and rustbpe's GPT4 pattern family used for training:
-//   '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s
+//   '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+|
+//   ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s
 // kEndAnchor: whether `\s++$` is present (cl100k) or not (GPT4 / nanochat: `...|\s+(?!\S)|\s+`).
-// kMaxDigits: 3 for \p{N}{1,3}, 2 for nanochat's \p{N}{1,2}.
+// kMaxDigits: 3 for \p{N}{1,3}, 2 for nanochat's \p{N}{1,2}, 1 for Qwen2's \p{N}.
 template <bool kEndAnchor, int kMaxDigits>
 [[gnu::always_inline]] inline const uchar* cl100k_piece_end(const uchar* p, const uchar* end) {
   if (*p == '\'') {
@@ -296,6 +297,9 @@ inline size_t Pretokenizer::next_piece_end(std::string_view text, size_t pos) co
     case Kind::kCl100k: r = detail::cl100k_piece_end<true, 3>(p, end); break;
     case Kind::kGpt4: r = detail::cl100k_piece_end<false, 3>(p, end); break;
     case Kind::kNanochat: r = detail::cl100k_piece_end<false, 2>(p, end); break;
+    case Kind::kQwen2:
+      r = detail::cl100k_piece_end<false, 1>(p, end);
+      break;
     case Kind::kO200k: r = detail::o200k_piece_end(p, end); break;
     default: r = end; break;
   }
@@ -353,6 +357,9 @@ Status Pretokenizer::for_each_piece(std::string_view text, OnPiece&& on_piece) c
       return Status();
     case Kind::kNanochat:
       detail::scan_pieces(text, detail::Cl100kScan<false, 2>{}, on_piece);
+      return Status();
+    case Kind::kQwen2:
+      detail::scan_pieces(text, detail::Cl100kScan<false, 1>{}, on_piece);
       return Status();
     case Kind::kO200k:
       detail::scan_pieces(text, detail::O200kScan{}, on_piece);

@@ -1,0 +1,166 @@
+#include "tokenizer/fast_path.h"
+
+#include <simdjson.h>
+
+#include "tokenizer/tokenizer_impl.h"
+
+namespace tokenmill {
+
+namespace {
+
+using simdjson::dom::element;
+
+// The model's merge list as an Encoding's rule for pieces that are not whole tokens. The model is the
+// Tokenizer::Impl's, which owns this Encoding too, so the reference lives as long as its user.
+class MergeListEncoder final : public PieceEncoder {
+ public:
+  explicit MergeListEncoder(const hf::BpeModel& model) : model_(model) {}
+  void encode(std::string_view piece, std::vector<Rank>& out) const override { model_.tokenize_ids(piece, out); }
+
+ private:
+  const hf::BpeModel& model_;
+};
+
+std::string_view string_field(const element& e, const char* key) {
+  std::string_view s;
+  if (e[key].get(s)) return {};
+  return s;
+}
+// A boolean field, or `fallback` when missing (the loader has already refused other types).
+bool bool_field(const element& e, const char* key, bool fallback) {
+  bool b;
+  return e[key].get(b) ? fallback : b;
+}
+
+bool is_plain_byte_level(const element& e, bool use_regex) {
+  return string_field(e, "type") == "ByteLevel" && !bool_field(e, "add_prefix_space", true) &&
+         bool_field(e, "use_regex", true) == use_regex;
+}
+
+// The split pattern of a pre-tokenizer that is exactly "split by P, keep every piece, then ByteLevel
+// without a prefix space": Split(P, Isolated), or Split(P, Removed, invert) which keeps the matches and
+// drops the text between them; the built-in families match every character, so both keep all pieces.
+// Or ByteLevel alone with its built-in GPT-2 pattern. Empty when the shape is any other.
+std::string_view scanner_pattern(const element& pre) {
+  simdjson::dom::array parts;
+  if (string_field(pre, "type") == "ByteLevel") return is_plain_byte_level(pre, true) ? kGpt2ByteLevelPattern : "";
+  if (string_field(pre, "type") != "Sequence" || pre["pretokenizers"].get(parts) || parts.size() != 2) return {};
+  const element split = parts.at(0).value(), byte_level = parts.at(1).value();
+  if (string_field(split, "type") != "Split" || !is_plain_byte_level(byte_level, false)) return {};
+  const std::string_view behavior = string_field(split, "behavior");
+  const bool invert = bool_field(split, "invert", false);
+  if (!((behavior == "Isolated" && !invert) || (behavior == "Removed" && invert))) return {};
+  std::string_view pattern;
+  if (split["pattern"]["Regex"].get(pattern)) return {};
+  return pattern;
+}
+
+bool is_ascii(std::string_view s) {
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
+}  // namespace
+
+std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const element& normalizer,
+                                         const element& pre_tokenizer) {
+  const bool nfc = string_field(normalizer, "type") == "NFC";
+  if (t.normalizer && !nfc) return nullptr;
+  const std::string_view pattern = scanner_pattern(pre_tokenizer);
+  if (pattern.empty()) return nullptr;
+  auto pre = Pretokenizer::create(pattern);
+  if (!pre.ok() || pre->kind() == Pretokenizer::Kind::kRegex) return nullptr;
+  const hf::BpeModel& model = *t.model;
+  const hf::BpeConfig& c = model.config();
+  if (!c.byte_level || c.continuing_subword_prefix || c.end_of_word_suffix) return nullptr;
+  // Every byte a token: then no piece reaches the unknown token or the byte fallback.
+  for (int b = 0; b < 256; ++b) {
+    if (!model.unit_vocab().count(std::string(1, char(b)))) return nullptr;
+  }
+  std::vector<std::pair<std::string, Rank>> whole;
+  whole.reserve(model.unit_vocab().size());
+  std::vector<uint32_t> ids;
+  for (const auto& [bytes, id] : model.unit_vocab()) {
+    if (!c.ignore_merges && bytes.size() > 1) {
+      ids.clear();
+      model.tokenize_ids(bytes, ids);
+      if (ids.size() != 1 || ids[0] != id) continue;  // a token the merges never build from its own bytes
+    }
+    whole.push_back({bytes, id});
+  }
+  auto ranks = Vocabulary::from_ranks(std::move(whole));
+  if (!ranks.ok()) return nullptr;
+  EncodingSpec spec;
+  spec.name = "tokenizer.json";
+  spec.pattern = std::string(pattern);
+  spec.ranks = std::move(ranks).value();
+  spec.piece_encoder = std::make_shared<MergeListEncoder>(model);
+  auto encoding = Encoding::create(std::move(spec));
+  if (!encoding.ok()) return nullptr;
+  auto fast = std::make_unique<FastPath>(FastPath{std::move(encoding).value(), {}, {}, nfc});
+  // What the post-processor puts around a sequence: run it on a one-token sequence and look where that token went.
+  for (int special = 0; special < 2; ++special) {
+    constexpr uint32_t kMarker = UINT32_MAX;
+    Encoded enc;
+    enc.ids = {kMarker};
+    enc.type_ids = {0};
+    enc.tokens = {std::string()};
+    enc.offsets = {{0, 0}};
+    enc.special_tokens_mask = {0};
+    enc.attention_mask = {1};
+    enc.word_ids = {0};
+    if (t.post_processor) t.post_processor->process(enc, special == 1);
+    size_t at = 0;
+    while (at < enc.ids.size() && enc.ids[at] != kMarker) ++at;
+    if (at == enc.ids.size()) return nullptr;
+    fast->prefix[special].assign(enc.ids.begin(), enc.ids.begin() + long(at));
+    fast->suffix[special].assign(enc.ids.begin() + long(at) + 1, enc.ids.end());
+  }
+  return fast;
+}
+
+Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add_special_tokens,
+                       std::vector<uint32_t>& out) {
+  const FastPath& fast = *t.fast;
+  out.insert(out.end(), fast.prefix[add_special_tokens].begin(), fast.prefix[add_special_tokens].end());
+  std::vector<hf::AddedSegment> raw, norm;
+  if (t.raw_matcher) {
+    t.raw_matcher->split(text, raw);
+  } else {
+    raw.assign(1, {std::nullopt, {0, uint32_t(text.size())}});
+  }
+  std::string normalized;
+  for (const hf::AddedSegment& seg : raw) {
+    if (seg.id) {
+      if (seg.range.first != seg.range.second) out.push_back(*seg.id);
+      continue;
+    }
+    std::string_view segment = text.substr(seg.range.first, seg.range.second - seg.range.first);
+    if (fast.nfc && !is_ascii(segment)) {  // ASCII is always NFC
+      hf::NormalizedString ns = hf::NormalizedString::identity(segment, 0);
+      t.normalizer->normalize(ns);
+      normalized = std::move(ns.normalized);
+      segment = normalized;
+    }
+    // A built-in scanner never fails: an error here is memory running out.
+    if (!t.normalized_matcher) {
+      if (Status st = fast.encoding.encode_ordinary(segment, out); !st.ok()) return st;
+      continue;
+    }
+    t.normalized_matcher->split(segment, norm);
+    for (const hf::AddedSegment& s : norm) {
+      if (s.id) {
+        if (s.range.first != s.range.second) out.push_back(*s.id);
+      } else if (Status st =
+                     fast.encoding.encode_ordinary(segment.substr(s.range.first, s.range.second - s.range.first), out);
+                 !st.ok()) {
+        return st;
+      }
+    }
+  }
+  out.insert(out.end(), fast.suffix[add_special_tokens].begin(), fast.suffix[add_special_tokens].end());
+  return Status();
+}
+
+}  // namespace tokenmill
