@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "speed.h"
 #include "tokenmill/tokenizer.h"
 
 namespace tokenmill::cli {
@@ -38,7 +39,7 @@ void add_tokenizer_options(CLI::App& encode, CLI::App& decode, CLI::App& count) 
 bool tokenizer_selected() { return !g_tokenizer_path.empty(); }
 
 int run_tokenizer_command(const std::string& command, const std::vector<std::string>& inputs, const std::string& output,
-                          bool binary, const TokenizerIo& io) {
+                          bool binary, bool show_speed, const TokenizerIo& io) {
   auto tok = Tokenizer::from_file(g_tokenizer_path);
   if (!tok.ok()) return fail(tok.error());
   const std::vector<std::string> paths = inputs.empty() ? std::vector<std::string>{"-"} : inputs;
@@ -110,8 +111,11 @@ int run_tokenizer_command(const std::string& command, const std::vector<std::str
   // count
   size_t total = 0;
   for (const auto& p : paths) {
-    auto ids = tok->encode_ids(io.read(p), g_add_special_tokens);
+    const std::string text = io.read(p);
+    const double t0 = process_cpu_seconds();
+    auto ids = tok->encode_ids(text, g_add_special_tokens);
     if (!ids.ok()) return fail(name(p) + ": " + ids.error());
+    if (show_speed) print_speed(p, text.size(), ids->size(), process_cpu_seconds() - t0, g_tokenizer_path);
     total += ids->size();
     if (paths.size() > 1) std::printf("%zu\t%s\n", ids->size(), p.c_str());
   }

@@ -20,7 +20,8 @@ struct TokenizerIo {
   std::function<void(const std::string&, std::string_view)> write;  // path ("" = stdout), data
 };
 // Runs the parsed subcommand ("encode", "decode" or "count") with the tokenizer; returns the exit status.
+// `show_speed`: count prints count's --speed line for each input.
 int run_tokenizer_command(const std::string& command, const std::vector<std::string>& inputs, const std::string& output,
-                          bool binary, const TokenizerIo& io);
+                          bool binary, bool show_speed, const TokenizerIo& io);
 
 }  // namespace tokenmill::cli

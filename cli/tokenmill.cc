@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "speed.h"
 #include "tokenize_command.h"
 #include "tokenizer_command.h"
 #include "tokenmill/encoding.h"
@@ -189,7 +190,7 @@ static int run(int argc, char** argv) {
   if ((*encode || *decode || *count) && tokenmill::cli::tokenizer_selected()) {
     const std::string command = *encode ? "encode" : *decode ? "decode" : "count";
     return tokenmill::cli::run_tokenizer_command(command, *count ? count_inputs : std::vector<std::string>{input},
-                                                 output, binary, {read_input, write_output});
+                                                 output, binary, show_speed, {read_input, write_output});
   }
 
   if (*encode) {
@@ -228,8 +229,7 @@ static int run(int argc, char** argv) {
     std::string report;
     for (const auto& path : count_inputs) {
       std::string text = read_input(path);
-      timespec t0, t1;
-      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+      const double t0 = tokenmill::cli::process_cpu_seconds();
       size_t n;
       if (allowed.empty()) {
         auto r = enc.count(text);
@@ -240,12 +240,8 @@ static int run(int argc, char** argv) {
         if (!r.ok()) die(path + ": " + r.error());
         n = r->size();
       }
-      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
-      if (show_speed) {
-        double secs = double(t1.tv_sec - t0.tv_sec) + 1e-9 * double(t1.tv_nsec - t0.tv_nsec);
-        std::fprintf(stderr, "%s: %zu bytes, %zu tokens, %.3f CPU-s, %.1f MB/CPU-s (%s)\n", path.c_str(), text.size(), n,
-                     secs, secs > 0 ? double(text.size()) / 1e6 / secs : 0.0, encoding.c_str());
-      }
+      if (show_speed)
+        tokenmill::cli::print_speed(path, text.size(), n, tokenmill::cli::process_cpu_seconds() - t0, encoding);
       total += n;
       if (count_inputs.size() > 1) report += std::to_string(n) + "\t" + path + "\n";
     }

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "speed.h"
 #include "tokenmill/chunk_table.h"
 #include "tokenmill/hf_json.h"
 #include "tokenmill/train.h"
@@ -51,12 +52,6 @@ TrainArgs& args() {
 }
 
 std::string g_command = "train";
-
-double cpu_seconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
 
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -135,7 +130,7 @@ Counted count_corpus(const TrainArgs& a, const std::vector<std::string>& inputs,
   options.jsonl_field = a.field;
   options.doc_cap = a.doc_cap;
   options.max_chars = a.max_chars;
-  const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
+  const double wall0 = wall_seconds(), cpu0 = process_cpu_seconds();
   if (progress.on) {
     options.on_progress = [&progress, wall0](uint64_t bytes) {
       double now = wall_seconds();
@@ -152,7 +147,7 @@ Counted count_corpus(const TrainArgs& a, const std::vector<std::string>& inputs,
     if (reader.done()) break;
   }
   progress.clear(60);
-  return Counted{reader.documents(), reader.bytes_read(), wall_seconds() - wall0, cpu_seconds() - cpu0};
+  return Counted{reader.documents(), reader.bytes_read(), wall_seconds() - wall0, process_cpu_seconds() - cpu0};
 }
 
 // Count tables into one counter (the first table's pattern; every other table must have the same).
@@ -203,7 +198,7 @@ int run_count_chunks(const std::vector<std::string>& inputs) {
   if (a.count_chunks && a.count_merge) fail("--chunks and --merge do not go together");
   if (a.count_output.empty()) fail(std::string(a.count_chunks ? "--chunks" : "--merge") + " needs -o TABLE");
   Progress progress(!a.quiet);
-  const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
+  const double wall0 = wall_seconds(), cpu0 = process_cpu_seconds();
   ChunkCounter counter = [&] {
     if (a.count_merge) {
       if (inputs.empty()) fail("--merge needs the tables to merge");
@@ -221,7 +216,8 @@ int run_count_chunks(const std::vector<std::string>& inputs) {
     std::fprintf(stderr, "documents        %llu\n", (unsigned long long)counter.documents());
     std::fprintf(stderr, "chunks           %llu\n", (unsigned long long)counter.total_chunks());
     std::fprintf(stderr, "distinct chunks  %zu\n", counter.distinct_chunks());
-    std::fprintf(stderr, "time             %.2f s wall, %.2f s CPU\n", wall_seconds() - wall0, cpu_seconds() - cpu0);
+    std::fprintf(stderr, "time             %.2f s wall, %.2f s CPU\n", wall_seconds() - wall0,
+                 process_cpu_seconds() - cpu0);
     std::fprintf(stderr, "peak memory      %.1f MB\n", peak_rss_mb());
     std::fprintf(stderr, "wrote            %s\n", a.count_output.c_str());
   }
@@ -238,7 +234,7 @@ int run_train_command() {
     fail("--vocab-size must be between 256 and 2147483648, got " + std::to_string(a.vocab_size));
   }
 
-  const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
+  const double wall0 = wall_seconds(), cpu0 = process_cpu_seconds();
   Counted counted;
   ChunkCounter counter = [&] {
     if (a.from_counts) {
@@ -254,7 +250,7 @@ int run_train_command() {
     counted = count_corpus(a, a.inputs, *c, progress);
     return std::move(c).value();
   }();
-  const double wall1 = wall_seconds(), cpu1 = cpu_seconds();
+  const double wall1 = wall_seconds(), cpu1 = process_cpu_seconds();
 
   TrainOptions topts;
   topts.vocab_size = a.vocab_size;
@@ -276,7 +272,7 @@ int run_train_command() {
   const size_t table_bytes = counter.memory_bytes();
   auto trained = train_bpe(std::move(counter), topts);
   if (!trained.ok()) fail(trained.error());
-  const double wall2 = wall_seconds(), cpu2 = cpu_seconds();
+  const double wall2 = wall_seconds(), cpu2 = process_cpu_seconds();
   progress.clear(70);
 
   // All outputs or none: a run that cannot write its tokenizer.json must not leave a model behind that
@@ -290,7 +286,7 @@ int run_train_command() {
     outputs.emplace_back(a.hf_json_output, std::move(json).value());
   }
   if (Status s = write_files_atomically(outputs); !s.ok()) fail(s.message());
-  const double wall3 = wall_seconds(), cpu3 = cpu_seconds();
+  const double wall3 = wall_seconds(), cpu3 = process_cpu_seconds();
 
   if (chatty) {
     const auto& r = *trained;

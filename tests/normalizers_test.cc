@@ -2,6 +2,8 @@
 // text (values below), and HF tokenizers 0.23.3's NormalizedString alignments for the offsets.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "normalizers/normalizer.h"
 
 namespace tokenmill::hf {
@@ -91,6 +93,27 @@ TEST(UnicodeForms, Text) {
   // U+32FF (Unicode 12.1) and U+A7F2 (14.0) have compatibility decompositions that HF's Unicode 9.0
   // tables lack: HF leaves them as they are.
   EXPECT_EQ(normalized(*make_nfkc_normalizer(), "\u32ff\ua7f2"), "\u32ff\ua7f2");
+}
+
+TEST(Nfc, UnchangedMeansNfcChangesNothing) {
+  // nfc_unchanged lets the ids path skip the normalizer: whenever it says so, NFC must give the text back,
+  // on text dense in what NFC does (marks in and out of order, singletons, exclusions, Hangul jamo).
+  const char* units[] = {"a",      "e",      " ",      "\u00e9", "\u0301", "\u0323", "\u0307",     "\u212b",
+                         "\u2126", "\u0958", "\u1100", "\u1161", "\u11a8", "\uac00", "\u0f73",     "\u0b47",
+                         "\u0b3e", "\u4e2d", "\u00c5", "\u0344", "\u30ab", "\u3099", "\U0001f600", "\u00df"};
+  auto nfc = make_nfc_normalizer();
+  std::mt19937 rng(5);
+  int unchanged = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    for (size_t n = 1 + rng() % 4; n > 0; --n) text += units[rng() % std::size(units)];
+    if (!nfc_unchanged(text)) continue;
+    ++unchanged;
+    ASSERT_EQ(normalized(*nfc, text), text) << ::testing::PrintToString(text);
+  }
+  EXPECT_GT(unchanged, 1000);  // it does answer yes: precomposed letters, CJK, emoji
+  EXPECT_TRUE(nfc_unchanged("h\u00e9llo \u4e2d\u6587 \U0001f600"));
+  EXPECT_FALSE(nfc_unchanged("e\u0301"));
 }
 
 TEST(Lowercase, FullMappingsWithoutContext) {

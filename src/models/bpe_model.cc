@@ -124,6 +124,16 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
     auto it = m.unit_vocab_.find(std::string(1, char(b)));
     m.byte_ids_[b] = config.byte_level && it != m.unit_vocab_.end() ? it->second : UINT32_MAX;
   }
+  if (config.byte_level) {
+    m.byte_pairs_.assign(256 * 256, Merge{UINT32_MAX, 0});
+    for (int a = 0; a < 256; ++a) {
+      for (int b = 0; b < 256 && m.byte_ids_[a] != UINT32_MAX; ++b) {
+        if (m.byte_ids_[b] == UINT32_MAX) continue;
+        if (const Merge* mg = m.find_merge(m.byte_ids_[a], m.byte_ids_[b]))
+          m.byte_pairs_[size_t(a) * 256 + size_t(b)] = *mg;
+      }
+    }
+  }
   if (config.byte_fallback) {
     m.byte_fallback_complete_ = true;
     for (int b = 0; b < 256; ++b) {
@@ -182,6 +192,16 @@ void BpeModel::tokenize(std::string_view piece, std::vector<ModelToken>& out) co
 }
 
 void BpeModel::tokenize_ids(std::string_view piece, std::vector<uint32_t>& out) const {
+  if (config_.ignore_merges) {
+    if (auto id = unit_id(piece)) {
+      out.push_back(*id);
+      return;
+    }
+  }
+  merge_ids(piece, out);
+}
+
+void BpeModel::merge_ids(std::string_view piece, std::vector<uint32_t>& out) const {
   if (config_.byte_level && piece.size() <= kShortPiece && !config_.continuing_subword_prefix &&
       !config_.end_of_word_suffix) {
     bool all = true;
@@ -198,12 +218,6 @@ void BpeModel::tokenize_ids(std::string_view piece, std::vector<uint32_t>& out) 
 }
 
 void BpeModel::tokenize_short_bytes(std::string_view piece, std::vector<uint32_t>& out) const {
-  if (config_.ignore_merges) {
-    if (auto id = unit_id(piece)) {
-      out.push_back(*id);
-      return;
-    }
-  }
   // The same order as the heap in tokenize_uncached: the lowest rank, leftmost on ties. For a short piece a
   // scan over the pair ranks beats the heap; long pieces keep the heap, which stays O(n log n).
   uint32_t ids[kShortPiece], ranks[kShortPiece], new_ids[kShortPiece];
@@ -213,8 +227,13 @@ void BpeModel::tokenize_short_bytes(std::string_view piece, std::vector<uint32_t
     ranks[i] = mg ? mg->rank : UINT32_MAX;
     new_ids[i] = mg ? mg->new_id : 0;
   };
-  for (size_t i = 0; i < n; ++i) ids[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
-  for (size_t i = 0; i + 1 < n; ++i) pair(i);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(piece.data());
+  for (size_t i = 0; i < n; ++i) ids[i] = byte_ids_[bytes[i]];
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const Merge& mg = byte_pairs_[size_t(bytes[i]) * 256 + bytes[i + 1]];
+    ranks[i] = mg.rank;
+    new_ids[i] = mg.new_id;
+  }
   while (n > 1) {
     size_t best = 0;
     for (size_t i = 1; i + 1 < n; ++i) {

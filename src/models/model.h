@@ -49,6 +49,9 @@ class BpeModel {
   void tokenize(std::string_view piece, std::vector<ModelToken>& out) const;
   // The same tokens' ids, without the per-thread cache (for a caller that keeps its own).
   void tokenize_ids(std::string_view piece, std::vector<uint32_t>& out) const;
+  // tokenize_ids for a piece the caller knows is no token of the vocabulary: ignore_merges' whole-piece
+  // lookup is skipped.
+  void merge_ids(std::string_view piece, std::vector<uint32_t>& out) const;
 
   const BpeConfig& config() const { return config_; }  // its vocab and merges are emptied once built
   // Each token of the vocabulary as the bytes the model reads (raw bytes for byte-level) -> id.
@@ -110,6 +113,10 @@ class BpeModel {
   std::unordered_map<uint32_t, std::string> tokens_;
   PairTable merges_;
   uint32_t byte_ids_[256];  // byte-level: each byte's token, or UINT32_MAX
+  // byte-level: the merge of the tokens of bytes (a, b) at [a * 256 + b] (rank UINT32_MAX: none). A piece's
+  // first pairs are all byte pairs; this 512 KiB table answers them from L2 instead of the pair table's
+  // megabytes.
+  std::vector<Merge> byte_pairs_;
   std::optional<uint32_t> unk_id_;
   uint32_t byte_fallback_ids_[256];
   bool byte_fallback_complete_ = false;

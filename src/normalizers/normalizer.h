@@ -44,6 +44,10 @@ std::unique_ptr<Normalizer> make_nfc_normalizer();
 std::unique_ptr<Normalizer> make_nfd_normalizer();
 std::unique_ptr<Normalizer> make_nfkc_normalizer();
 std::unique_ptr<Normalizer> make_nfkd_normalizer();
+// True when NFC certainly leaves `text` (valid UTF-8) as it is: every character is a starter that no
+// composition takes as its second part and that NFC maps to itself (UAX #15's NFC_Quick_Check=Yes, made
+// stricter so that it needs no context). False: it may change, normalize it.
+bool nfc_unchanged(std::string_view text);
 
 // Each character to its lowercase (Rust's char::to_lowercase: no context, so no final sigma).
 std::unique_ptr<Normalizer> make_lowercase_normalizer();

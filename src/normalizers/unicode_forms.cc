@@ -176,6 +176,33 @@ class UnicodeForm final : public Normalizer {
 }  // namespace
 
 std::unique_ptr<Normalizer> make_nfc_normalizer() { return std::make_unique<UnicodeForm>(false, true); }
+
+bool nfc_unchanged(std::string_view text) {
+  // One bit per code point (136 KiB), set where a character may change under NFC or change its neighbour.
+  static const std::vector<bool> may_change = [] {
+    std::vector<bool> bits(0x110000);
+    for (const auto& e : kCombiningClass) bits[e[0]] = true;
+    for (const auto& e : kComposition) bits[e[1]] = true;
+    for (uint32_t v = kVBase; v < kVBase + kVCount; ++v) bits[v] = true;      // Hangul LV <- L + V
+    for (uint32_t t = kTBase + 1; t < kTBase + kTCount; ++t) bits[t] = true;  // LVT <- LV + T
+    // A decomposable character is unchanged only if it composes back to itself (not a singleton or an exclusion).
+    const UnicodeForm nfc(false, true);
+    for (const auto& e : kDecomposition) {
+      std::string c;
+      append_utf8(c, e[0]);
+      NormalizedString ns = NormalizedString::identity(c, 0);
+      nfc.normalize(ns);
+      if (ns.normalized != c) bits[e[0]] = true;
+    }
+    return bits;
+  }();
+  uint32_t cp;
+  for (size_t i = 0; i < text.size();) {
+    i += util::decode_at(text, i, &cp);
+    if (may_change[cp]) return false;
+  }
+  return true;
+}
 std::unique_ptr<Normalizer> make_nfd_normalizer() { return std::make_unique<UnicodeForm>(false, false); }
 std::unique_ptr<Normalizer> make_nfkc_normalizer() { return std::make_unique<UnicodeForm>(true, true); }
 std::unique_ptr<Normalizer> make_nfkd_normalizer() { return std::make_unique<UnicodeForm>(true, false); }

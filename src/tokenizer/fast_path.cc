@@ -15,7 +15,7 @@ using simdjson::dom::element;
 class MergeListEncoder final : public PieceEncoder {
  public:
   explicit MergeListEncoder(const hf::BpeModel& model) : model_(model) {}
-  void encode(std::string_view piece, std::vector<Rank>& out) const override { model_.tokenize_ids(piece, out); }
+  void encode(std::string_view piece, std::vector<Rank>& out) const override { model_.merge_ids(piece, out); }
 
  private:
   const hf::BpeModel& model_;
@@ -55,10 +55,36 @@ std::string_view scanner_pattern(const element& pre) {
   return pattern;
 }
 
-bool is_ascii(std::string_view s) {
-  unsigned char any = 0;
-  for (char c : s) any |= static_cast<unsigned char>(c);
-  return any < 0x80;
+bool is_ascii_byte(char c) { return static_cast<unsigned char>(c) < 0x80; }
+
+// NFC of `s` into `out`, running the normalizer only where it can change something. The boundary before an
+// ASCII character is stable (it has canonical combining class 0, and no canonical composition has an ASCII
+// second character), so text normalizes piecewise between such boundaries: ASCII passes through, and each
+// run of other characters, with the ASCII character before it (a starter its marks may compose with), is
+// normalized alone.
+void nfc_into(const hf::Normalizer& nfc, std::string_view s, std::string& out) {
+  out.clear();
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t run = i;
+    while (run < s.size() && is_ascii_byte(s[run])) ++run;
+    if (run == s.size()) {
+      out.append(s.substr(i));
+      break;
+    }
+    const size_t start = run > i ? run - 1 : run;
+    size_t end = run;
+    while (end < s.size() && !is_ascii_byte(s[end])) ++end;
+    if (hf::nfc_unchanged(s.substr(run, end - run))) {
+      out.append(s.substr(i, end - i));
+    } else {
+      out.append(s.substr(i, start - i));
+      hf::NormalizedString ns = hf::NormalizedString::identity(s.substr(start, end - start), 0);
+      nfc.normalize(ns);
+      out += ns.normalized;
+    }
+    i = end;
+  }
 }
 
 }  // namespace
@@ -137,10 +163,8 @@ Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add
       continue;
     }
     std::string_view segment = text.substr(seg.range.first, seg.range.second - seg.range.first);
-    if (fast.nfc && !is_ascii(segment)) {  // ASCII is always NFC
-      hf::NormalizedString ns = hf::NormalizedString::identity(segment, 0);
-      t.normalizer->normalize(ns);
-      normalized = std::move(ns.normalized);
+    if (fast.nfc) {
+      nfc_into(*t.normalizer, segment, normalized);
       segment = normalized;
     }
     // A built-in scanner never fails: an error here is memory running out.

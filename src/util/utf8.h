@@ -37,17 +37,24 @@ inline void append_utf8(std::string& s, uint32_t cp) {
   }
 }
 
-// The code points of `s`, which the caller knows to be valid UTF-8 (a sequence cut short by the end of the
-// text is taken as far as it goes; nothing is read past the end).
+// The code point at s[i] (valid UTF-8 known to the caller; a sequence cut short by the end of the text is
+// taken as far as it goes, nothing is read past the end); returns its length in bytes.
+inline size_t decode_at(std::string_view s, size_t i, uint32_t* cp) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t n = std::min<size_t>(c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4, s.size() - i);
+  uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+  for (size_t k = 1; k < n; ++k) v = (v << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  *cp = v;
+  return n;
+}
+
+// The code points of `s`, as decode_at reads them.
 inline std::vector<uint32_t> code_points(std::string_view s) {
   std::vector<uint32_t> out;
+  uint32_t cp;
   for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = std::min<size_t>(c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4, s.size() - i);
-    uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) v = (v << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    out.push_back(v);
-    i += n;
+    i += decode_at(s, i, &cp);
+    out.push_back(cp);
   }
   return out;
 }
