@@ -206,12 +206,19 @@ TEST(Tokenizer, IdsPathMatchesThePipeline) {
     std::string pre_tokenizer, normalizer;
     Pretokenizer::Kind kind;
   };
+  // DeepSeek V3's shape: three Splits no scanner knows, then ByteLevel.
+  const std::string three_splits =
+      R"({"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\p{N}{1,3}"},"behavior":"Isolated",)"
+      R"("invert":false},{"type":"Split","pattern":{"Regex":"[\u4e00-\u9fa5]+"},"behavior":"Isolated","invert":false},)"
+      R"({"type":"Split","pattern":{"Regex":"[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s+"},)"
+      R"("behavior":"Isolated","invert":false},{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":false}]})";
   const std::string gpt2 = R"({"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true})";
   const Shape shapes[] = {
       {split_then_byte_level(kLlama3Pattern, "Isolated", false), "null", Pretokenizer::Kind::kGpt4},
       {split_then_byte_level(kQwen2Pattern, "Isolated", false), R"({"type":"NFC"})", Pretokenizer::Kind::kQwen2},
       {split_then_byte_level(kO200kPattern, "Removed", true), "null", Pretokenizer::Kind::kO200k},
       {gpt2, "null", Pretokenizer::Kind::kR50k},
+      {three_splits, "null", Pretokenizer::Kind::kRegex},
   };
   std::mt19937 rng(99);
   const char* units[] = {"a",       "b",    "c",  " ",     "ab",        "  ",       "\n",           "<s>",
@@ -222,7 +229,8 @@ TEST(Tokenizer, IdsPathMatchesThePipeline) {
       for (uint32_t seed = 1; seed <= 4; ++seed) {
         auto tok = Tokenizer::from_string(fast_shape_json(seed, ignore_merges, shape.pre_tokenizer, shape.normalizer));
         ASSERT_TRUE(tok.ok()) << tok.error();
-        ASSERT_EQ(tok->ids_scanner(), shape.kind) << shape.pre_tokenizer;
+        ASSERT_TRUE(tok->ids_path().fused) << shape.pre_tokenizer;
+        ASSERT_EQ(tok->ids_path().splitter, shape.kind) << shape.pre_tokenizer;
         for (int i = 0; i < 200; ++i) {
           std::string text;
           for (size_t n = rng() % 30; n > 0; --n) text += units[rng() % std::size(units)];
@@ -242,16 +250,22 @@ TEST(Tokenizer, IdsPathMatchesThePipeline) {
 }
 
 TEST(Tokenizer, OtherShapesRunTheStages) {
-  // A pattern no scanner knows, a prefix space, or a normalizer other than NFC keep encode_ids on the stages.
+  // A prefix space (ByteLevel rewrites the text) or a normalizer other than NFC keep encode_ids on the stages;
+  // a pattern no scanner knows keeps the fused loop, split by the stage.
   const std::string custom = split_then_byte_level(R"(\p{L}+|\s+|[^\s\p{L}]+)", "Isolated", false);
   const std::string prefix_space =
       R"({"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true})";
   const std::string llama3 = split_then_byte_level(kLlama3Pattern, "Isolated", false);
-  for (const auto& [pre, norm] : {std::pair{custom, std::string("null")}, std::pair{prefix_space, std::string("null")},
-                                  std::pair{llama3, std::string(R"({"type":"Lowercase"})")}}) {
-    auto tok = Tokenizer::from_string(fast_shape_json(1, false, pre, norm));
+  struct Case {
+    std::string pre, normalizer;
+    bool fused;
+  };
+  for (const Case& c : {Case{custom, "null", true}, Case{prefix_space, "null", false},
+                        Case{llama3, R"({"type":"Lowercase"})", false}}) {
+    auto tok = Tokenizer::from_string(fast_shape_json(1, false, c.pre, c.normalizer));
     ASSERT_TRUE(tok.ok()) << tok.error();
-    EXPECT_EQ(tok->ids_scanner(), Pretokenizer::Kind::kRegex) << pre << " " << norm;
+    EXPECT_EQ(tok->ids_path().fused, c.fused) << c.pre << " " << c.normalizer;
+    EXPECT_EQ(tok->ids_path().splitter, Pretokenizer::Kind::kRegex) << c.pre << " " << c.normalizer;
   }
 }
 

@@ -97,6 +97,14 @@ class Encoding {
   Result<std::vector<Rank>> encode(std::string_view text, const SpecialSet& allowed = SpecialSet::none(),
                                    const SpecialSet& disallowed = SpecialSet::all()) const;
 
+  // The ids of pieces a caller has split itself (with a pre-tokenizer of its own), each encoded as
+  // encode_ordinary encodes one of its pieces: token lookup, piece cache, BPE, in the same pipelined loop.
+  // Appends to `out`; empty pieces give nothing. Each piece's memory must be readable up to
+  // `readable_end` (at least its own end: the lookups read a few bytes ahead where they may). Fails only
+  // when memory runs out.
+  Status encode_pieces(std::span<const std::string_view> pieces, const char* readable_end,
+                       std::vector<Rank>& out) const;
+
   // tiktoken's _encode_bytes, for byte strings that may not be valid UTF-8.
   Result<std::vector<Rank>> encode_bytes(std::string_view bytes) const;
 

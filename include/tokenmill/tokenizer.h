@@ -85,10 +85,15 @@ class Tokenizer {
   Result<Encoded> encode(std::string_view text) const { return encode(text, EncodeOptions{}); }
   // Ids only (the fast path for counting and the CLI); same ids as encode(text, options).ids.
   Result<std::vector<uint32_t>> encode_ids(std::string_view text, bool add_special_tokens = true) const;
-  // Which splitter encode_ids runs. Byte-level BPE models with no normalizer (or NFC) whose split pattern is a
-  // built-in scanner family (Llama 3's, Qwen2's, GPT-4o's, GPT-2's) encode ids on an Encoding's fused loop
-  // (src/tokenizer/fast_path.h): the family's Kind. kRegex: encode_ids runs the stages one by one.
-  Pretokenizer::Kind ids_scanner() const;
+  // How encode_ids runs (src/tokenizer/fast_path.h). Byte-level BPE models with no normalizer (or NFC) and a
+  // pre-tokenizer that does not rewrite text encode ids on an Encoding's fused loop (token table, piece cache,
+  // the model's merges); if their split pattern is a built-in scanner family (Llama 3's, Qwen2's, GPT-4o's,
+  // GPT-2's) that scanner splits. Other models run the stages one by one, as encode does.
+  struct IdsPath {
+    bool fused = false;
+    Pretokenizer::Kind splitter = Pretokenizer::Kind::kRegex;  // kRegex: the pre-tokenizer stage splits
+  };
+  IdsPath ids_path() const;
 
   // HF's decode: ids the tokenizer does not know are dropped, as HF does; skip_special_tokens drops the
   // special added tokens. The decoder's output (invalid UTF-8 becomes U+FFFD, as HF does). Fails only when

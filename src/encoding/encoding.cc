@@ -303,6 +303,15 @@ struct Encoding::Impl {
   // Splits and encodes valid UTF-8 text; sets *last_count to how many tokens the last piece produced.
   // Fails only where a custom pattern's regex gives up (out then holds the ids of the pieces before).
   Status encode_text(std::string_view text, std::vector<Rank>& out, size_t* last_count = nullptr) const {
+    return encode_stream([&](auto& on_piece) { return pretokenizer.for_each_piece(text, on_piece); }, text.size(),
+                         text.data() + text.size(), out, last_count);
+  }
+
+  // Encodes the pieces for_each_piece(on_piece) passes to on_piece, in order: `bytes` in all, each readable up
+  // to `readable_end`.
+  template <class ForEachPiece>
+  Status encode_stream(ForEachPiece&& for_each_piece, size_t bytes, const char* readable_end, std::vector<Rank>& out,
+                       size_t* last_count = nullptr) const {
     // Software pipelining over the stream of pieces, so the splitter's work hides memory latency (the
     // token table is 6 MB for cl100k, 12 MB for o200k, the piece cache up to 16 MB: first touches miss L2):
     //   piece i:      probe the token table (prefetches its slot);
@@ -317,7 +326,7 @@ struct Encoding::Impl {
     };
     Pending ring[kRing];
     PieceCache& cache = piece_cache;  // one thread-local lookup per call, not per piece
-    if (text.size() > (size_t(1) << 20)) cache.expect(text.size());
+    if (bytes > (size_t(1) << 20)) cache.expect(bytes);
     size_t seen = 0, last = 0;
     auto resolve = [&](Pending& p) {
       p.rank = ranks.find_probed(p.piece, p.probe);
@@ -332,18 +341,18 @@ struct Encoding::Impl {
       }
       last = out.size() - before;
     };
-    const char* text_end = text.data() + text.size();
-    Status split = pretokenizer.for_each_piece(text, [&](std::string_view piece) {
+    auto on_piece = [&](std::string_view piece) {
       // Field by field: building a Pending and copying it made the compiler store it in 8-byte parts
       // and reload it in 16-byte parts, a store-forwarding stall on every piece.
       Pending& slot = ring[seen % kRing];
       slot.piece = piece;
-      slot.probe = ranks.probe(piece, text_end);
+      slot.probe = ranks.probe(piece, readable_end);
       slot.rank = kNoRank;
       if (seen >= kResolveLag) resolve(ring[(seen - kResolveLag) % kRing]);
       if (seen >= kEmitLag) emit(ring[(seen - kEmitLag) % kRing]);
       ++seen;
-    });
+    };
+    Status split = for_each_piece(on_piece);
     for (size_t i = seen > kResolveLag ? seen - kResolveLag : 0; i < seen; ++i) resolve(ring[i % kRing]);
     for (size_t i = seen > kEmitLag ? seen - kEmitLag : 0; i < seen; ++i) emit(ring[i % kRing]);
     if (last_count != nullptr) *last_count = last;
@@ -577,6 +586,23 @@ Status Encoding::encode_ordinary(std::string_view text, std::vector<Rank>& out) 
   return Status();
 } catch (...) {
   return util::exception_status([&] { return text_what("encoding", text.size(), impl_->name); });
+}
+
+Status Encoding::encode_pieces(std::span<const std::string_view> pieces, const char* readable_end,
+                               std::vector<Rank>& out) const try {
+  size_t bytes = 0;
+  for (std::string_view p : pieces) bytes += p.size();
+  return impl_->encode_stream(
+      [&](auto& on_piece) {
+        for (std::string_view p : pieces) {
+          if (!p.empty()) on_piece(p);
+        }
+        return Status();
+      },
+      bytes, readable_end, out);
+} catch (...) {
+  return util::exception_status(
+      [&] { return "encoding " + std::to_string(pieces.size()) + " pieces with " + impl_->name; });
 }
 
 Result<std::vector<Rank>> Encoding::encode_ordinary(std::string_view text) const try {

@@ -93,10 +93,15 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const element
                                          const element& pre_tokenizer) {
   const bool nfc = string_field(normalizer, "type") == "NFC";
   if (t.normalizer && !nfc) return nullptr;
-  const std::string_view pattern = scanner_pattern(pre_tokenizer);
-  if (pattern.empty()) return nullptr;
-  auto pre = Pretokenizer::create(pattern);
-  if (!pre.ok() || pre->kind() == Pretokenizer::Kind::kRegex) return nullptr;
+  // A scanner family, or else the pre-tokenizer stage splits (the Encoding's own pattern, empty, is unused).
+  std::string_view pattern = scanner_pattern(pre_tokenizer);
+  if (!pattern.empty()) {
+    auto pre = Pretokenizer::create(pattern);
+    if (!pre.ok() || pre->kind() == Pretokenizer::Kind::kRegex) pattern = {};
+  }
+  if (pattern.empty() && (!t.pre_tokenizer || !t.pre_tokenizer->byte_level() || t.pre_tokenizer->edits_text())) {
+    return nullptr;
+  }
   const hf::BpeModel& model = *t.model;
   const hf::BpeConfig& c = model.config();
   if (!c.byte_level || c.continuing_subword_prefix || c.end_of_word_suffix) return nullptr;
@@ -124,7 +129,7 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const element
   spec.piece_encoder = std::make_shared<MergeListEncoder>(model);
   auto encoding = Encoding::create(std::move(spec));
   if (!encoding.ok()) return nullptr;
-  auto fast = std::make_unique<FastPath>(FastPath{std::move(encoding).value(), {}, {}, nfc});
+  auto fast = std::make_unique<FastPath>(FastPath{std::move(encoding).value(), {}, {}, nfc, pattern.empty()});
   // What the post-processor puts around a sequence: run it on a one-token sequence and look where that token went.
   for (int special = 0; special < 2; ++special) {
     constexpr uint32_t kMarker = UINT32_MAX;
@@ -145,6 +150,24 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const element
   }
   return fast;
 }
+
+namespace {
+
+// The ids of one segment of normalized text without added tokens.
+Status encode_segment(const Tokenizer::Impl& t, std::string_view segment, std::vector<uint32_t>& out) {
+  const FastPath& fast = *t.fast;
+  if (!fast.stage_splits) return fast.encoding.encode_ordinary(segment, out);  // fails only out of memory
+  hf::NormalizedString ns = hf::NormalizedString::identity(segment, 0);
+  std::vector<Offsets> splits(1, {0, uint32_t(segment.size())});
+  if (Status st = t.pre_tokenizer->pre_tokenize(ns, splits); !st.ok()) return st;
+  std::vector<std::string_view> pieces;
+  pieces.reserve(splits.size());
+  const std::string_view text = ns.normalized;
+  for (Offsets sp : splits) pieces.push_back(text.substr(sp.first, sp.second - sp.first));
+  return fast.encoding.encode_pieces(pieces, text.data() + text.size(), out);
+}
+
+}  // namespace
 
 Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add_special_tokens,
                        std::vector<uint32_t>& out) {
@@ -167,17 +190,15 @@ Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add
       nfc_into(*t.normalizer, segment, normalized);
       segment = normalized;
     }
-    // A built-in scanner never fails: an error here is memory running out.
     if (!t.normalized_matcher) {
-      if (Status st = fast.encoding.encode_ordinary(segment, out); !st.ok()) return st;
+      if (Status st = encode_segment(t, segment, out); !st.ok()) return st;
       continue;
     }
     t.normalized_matcher->split(segment, norm);
     for (const hf::AddedSegment& s : norm) {
       if (s.id) {
         if (s.range.first != s.range.second) out.push_back(*s.id);
-      } else if (Status st =
-                     fast.encoding.encode_ordinary(segment.substr(s.range.first, s.range.second - s.range.first), out);
+      } else if (Status st = encode_segment(t, segment.substr(s.range.first, s.range.second - s.range.first), out);
                  !st.ok()) {
         return st;
       }

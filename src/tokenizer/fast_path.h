@@ -1,8 +1,9 @@
-// The ids-only path for the common shape of byte-level models (Llama 3, Qwen2/3, GPT-4o, GPT-2 style):
-// no normalizer or NFC, a pre-tokenizer whose split pattern is a built-in scanner family, and a BPE model
-// over raw bytes. Such a model runs as an Encoding (the scanner, the token table and the piece cache in
-// tiktoken's fused loop) whose piece encoder is the model's own merge list, so these models never run a
-// regex, never build a token string and never track offsets when only ids are asked for.
+// The ids-only path for the common shape of byte-level models (Llama 3, Qwen2/3, GPT-4o, DeepSeek, GPT-2
+// style): no normalizer or NFC, a pre-tokenizer that splits without rewriting the text, and a BPE model over
+// raw bytes. Such a model runs as an Encoding (the token table and the piece cache in tiktoken's fused
+// loop) whose piece encoder is the model's own merge list; when the split pattern is a built-in scanner
+// family the Encoding's scanner splits too, so these models never run a regex. Either way no token string
+// is built and no offset tracked when only ids are asked for.
 //
 // Exact by construction: the Encoding's token table holds only the tokens the model itself encodes as one
 // token (every token with ignore_merges; otherwise those whose BPE run gives back just themselves), so a
@@ -29,6 +30,9 @@ struct FastPath {
   // The post-processor's ids before and after the sequence, without [0] and with [1] special tokens.
   std::vector<uint32_t> prefix[2], suffix[2];
   bool nfc = false;  // the normalizer is NFC (else none)
+  // The split pattern is no scanner family: the pre-tokenizer stage splits, and the pieces go to the
+  // Encoding's loop (encode_pieces) all the same.
+  bool stage_splits = false;
 };
 
 // The fast path for `t`, or null when its shape is not the one above. `pre_tokenizer` and `normalizer`

@@ -155,8 +155,11 @@ Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool 
   return util::exception_status([&] { return "encoding " + std::to_string(text.size()) + " bytes of text"; });
 }
 
-Pretokenizer::Kind Tokenizer::ids_scanner() const {
-  return impl_->fast ? impl_->fast->encoding.pretokenizer().kind() : Pretokenizer::Kind::kRegex;
+Tokenizer::IdsPath Tokenizer::ids_path() const {
+  IdsPath path;
+  path.fused = impl_->fast != nullptr;
+  if (path.fused && !impl_->fast->stage_splits) path.splitter = impl_->fast->encoding.pretokenizer().kind();
+  return path;
 }
 
 Result<std::string> Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const try {
