@@ -35,7 +35,7 @@ TEST(ByteLevelProcessor, TrimsOffsets) {
 
 TEST(TemplateProcessor, SingleSequence) {
   std::map<std::string, TemplateSpecial> specials{{"<s>", {{7}, {"<s>"}}}, {"</s>", {{8}, {"</s>"}}}};
-  auto p = make_template_processor({{true, "<s>", 0}, {false, "", 1}, {true, "</s>", 1}}, specials);
+  auto p = make_template_processor({{true, "<s>", 0}, {false, "", 1}, {true, "</s>", 1}}, {}, specials);
   Encoded e = make({"a", "b"}, {{0, 1}, {1, 2}});
   p->process(e, true);
   EXPECT_EQ(e.ids, (std::vector<uint32_t>{7, 0, 1, 8}));

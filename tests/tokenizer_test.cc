@@ -115,7 +115,7 @@ TEST(Tokenizer, LoadErrorsNameTheJsonPath) {
   expect_error(dup, "id 5");
   std::string padding = small_json();
   padding.replace(padding.find("\"padding\": null"), 15, R"("padding": {"strategy": "BatchLongest"})");
-  expect_error(padding, "padding: only null");
+  expect_error(padding, "padding.direction: expected Left or Right");  // HF requires every PaddingParams field
   std::string mixed = small_json();
   mixed.replace(mixed.find("\"ab c\""), 6, "[\"ab\", \"c\"]");
   expect_error(mixed, "model.merges[1]: mixes");

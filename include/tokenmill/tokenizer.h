@@ -9,6 +9,8 @@
 //   options.add_special_tokens = false;                              // HF's default is true
 //   auto plain = tok->encode("Hello world", options);
 //   auto text = tok->decode(enc->ids);                               // Result<std::string>
+//   auto both = tok->encode("Question?", "Answer.");                 // a pair: the template's pair form
+//   auto cut = tok->with_truncation(tokenmill::TruncationParams{.max_length = 8});  // a new Tokenizer
 //
 // A Tokenizer is a pipeline of stages, each an interface with small implementations in its own folder,
 // in HF's order:
@@ -27,10 +29,14 @@
 // encode takes a Rust string, which is always valid UTF-8).
 //
 // A Tokenizer is immutable once built and cheap to copy (the stages are shared), so one instance serves any
-// number of threads.
+// number of threads. Truncation and padding (HF's enable_truncation / enable_padding, or the tokenizer.json
+// fields of the same names) are settings of the Tokenizer value, not of the shared stages: with_truncation and
+// with_padding return a new Tokenizer, and the one they were called on is unchanged, so no thread ever sees a
+// setting change under it.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -58,8 +64,41 @@ struct Encoded {
   std::vector<uint32_t> attention_mask;
   // The pre-token (word) each token comes from; nullopt for special tokens a template adds.
   std::vector<std::optional<uint32_t>> word_ids;
+  // What truncation cut off (HF's overflowing): each part a whole encoding, post-processed and padded as
+  // this one; with stride > 0 the parts overlap by `stride` tokens.
+  std::vector<Encoded> overflowing;
+  // Input sequence (0: the first, 1: the pair) -> the [begin, end) token range it fills, as HF keeps it:
+  // set by the post-processor, cleared by truncation. Empty: every token belongs to sequence 0.
+  std::map<uint32_t, std::pair<size_t, size_t>> sequence_ranges;
 
   size_t size() const { return ids.size(); }
+  // HF's n_sequences and sequence_ids: the sequence of each token, nullopt for template special tokens
+  // and padding.
+  size_t n_sequences() const { return sequence_ranges.empty() ? 1 : sequence_ranges.size(); }
+  std::vector<std::optional<uint32_t>> sequence_ids() const;
+};
+
+// HF's TruncationParams. max_length counts the tokens the post-processor adds (HF's added_tokens(is_pair))
+// when special tokens are added; stride tokens are repeated at the start of each overflowing part.
+struct TruncationParams {
+  enum class Strategy { kLongestFirst, kOnlyFirst, kOnlySecond };
+  enum class Direction { kRight, kLeft };
+  size_t max_length = 512;
+  size_t stride = 0;
+  Strategy strategy = Strategy::kLongestFirst;
+  Direction direction = Direction::kRight;
+};
+
+// HF's PaddingParams. length nullopt is HF's BatchLongest (to the longest encoding of the batch; a single
+// encode pads only up to pad_to_multiple_of), a value is Fixed(length).
+struct PaddingParams {
+  enum class Direction { kRight, kLeft };
+  std::optional<size_t> length;
+  Direction direction = Direction::kRight;
+  std::optional<size_t> pad_to_multiple_of;
+  uint32_t pad_id = 0;
+  uint32_t pad_type_id = 0;
+  std::string pad_token = "[PAD]";
 };
 
 // HF's byte -> character offset conversion over `text` (what HF's Python API returns): an offset at a
@@ -74,6 +113,14 @@ class Tokenizer {
     bool add_special_tokens = true;
     // Offsets in characters (HF's Python API) instead of bytes; converted before the post-processor, as HF.
     bool char_offsets = false;
+    // HF's encode_fast (encode_batch_fast): ids and masks only; the model's tokens come out as "", their
+    // offsets (0, 0), word ids nullopt and type ids 0 before the post-processor, exactly as HF leaves them.
+    bool ids_and_masks_only = false;
+  };
+  // One input of encode_batch: a text, or a pair of texts.
+  struct EncodeInput {
+    std::string_view text;
+    std::optional<std::string_view> pair;
   };
 
   // `source_name` names the input in error messages (a file name).
@@ -83,6 +130,18 @@ class Tokenizer {
   // Fails for text that is not valid UTF-8, and when memory runs out (kOutOfMemory; no call here throws).
   Result<Encoded> encode(std::string_view text, const EncodeOptions& options) const;
   Result<Encoded> encode(std::string_view text) const { return encode(text, EncodeOptions{}); }
+  // A pair (HF's encode((text, pair))): each text encoded alone (the pair with type id 1), truncated together,
+  // then the post-processor's pair form (TemplateProcessing's `pair`), then padded. Byte or character offsets
+  // are into each text, not into their concatenation, as HF.
+  Result<Encoded> encode(std::string_view text, std::string_view pair, const EncodeOptions& options) const;
+  Result<Encoded> encode(std::string_view text, std::string_view pair) const {
+    return encode(text, pair, EncodeOptions{});
+  }
+  // HF's encode_batch: each input encoded as above on up to `threads` threads (0: one per hardware thread),
+  // then padded together (BatchLongest pads to the longest). The result does not depend on the thread count;
+  // the first failing input's error is returned.
+  Result<std::vector<Encoded>> encode_batch(std::span<const EncodeInput> inputs, const EncodeOptions& options,
+                                            size_t threads = 0) const;
   // Ids only (the fast path for counting and the CLI); same ids as encode(text, options).ids.
   Result<std::vector<uint32_t>> encode_ids(std::string_view text, bool add_special_tokens = true) const;
   // How encode_ids runs (src/tokenizer/fast_path.h). Byte-level BPE models with no normalizer (or NFC) and a
@@ -115,11 +174,25 @@ class Tokenizer {
   };
   const std::vector<AddedToken>& added_tokens() const;
 
+  // The settings a tokenizer.json's `truncation` / `padding` fields give (nullopt: none), or a with_* call.
+  const std::optional<TruncationParams>& truncation() const { return truncation_; }
+  const std::optional<PaddingParams>& padding() const { return padding_; }
+  // A copy of this Tokenizer with other settings (nullopt: none), as HF's with_truncation / with_padding.
+  // with_truncation fails, as HF, when the stride is above max_length less the post-processor's tokens.
+  Result<Tokenizer> with_truncation(std::optional<TruncationParams> truncation) const;
+  Tokenizer with_padding(std::optional<PaddingParams> padding) const;
+  // HF's post_processor.added_tokens(is_pair): the tokens encode adds around the text(s) with special tokens.
+  size_t num_special_tokens_to_add(bool is_pair) const;
+
   struct Impl;
 
  private:
-  explicit Tokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  explicit Tokenizer(std::shared_ptr<const Impl> impl);
+  Result<Encoded> encode_sequence(std::string_view text, uint32_t type_id, const EncodeOptions& options) const;
+  Result<Encoded> post_process(Encoded encoding, std::optional<Encoded> pair, bool add_special_tokens) const;
   std::shared_ptr<const Impl> impl_;
+  std::optional<TruncationParams> truncation_;
+  std::optional<PaddingParams> padding_;
 };
 
 // HF's DecodeStream: ids in one (or a few) at a time, text out as soon as it is complete. Each step decodes

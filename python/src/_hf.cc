@@ -42,20 +42,47 @@ std::string_view utf8_of(nb::handle h) {
   return std::string_view(p, size_t(n));
 }
 
-// An Encoded as Python objects: (ids, type_ids, tokens, offsets, special_tokens_mask, attention_mask, word_ids).
-nb::tuple to_python(const Encoded& e) {
-  nb::list offsets, word_ids;
-  for (auto [b, en] : e.offsets) offsets.append(nb::make_tuple(b, en));
-  for (auto w : e.word_ids) {
+nb::list optional_list(const std::vector<std::optional<uint32_t>>& v) {
+  nb::list out;
+  for (auto w : v) {
     if (w) {
-      word_ids.append(nb::int_(*w));
+      out.append(nb::int_(*w));
     } else {
-      word_ids.append(nb::none());
+      out.append(nb::none());
     }
   }
-  return nb::make_tuple(nb::cast(e.ids), nb::cast(e.type_ids), nb::cast(e.tokens), offsets,
-                        nb::cast(e.special_tokens_mask), nb::cast(e.attention_mask), word_ids);
+  return out;
 }
+
+// An Encoded as Python objects: (ids, type_ids, tokens, offsets, special_tokens_mask, attention_mask,
+// word_ids, sequence_ids, n_sequences, overflowing), the overflowing parts as tuples of the same form.
+nb::tuple to_python(const Encoded& e) {
+  nb::list offsets, overflowing;
+  for (auto [b, en] : e.offsets) offsets.append(nb::make_tuple(b, en));
+  for (const Encoded& o : e.overflowing) overflowing.append(to_python(o));
+  return nb::make_tuple(nb::cast(e.ids), nb::cast(e.type_ids), nb::cast(e.tokens), offsets,
+                        nb::cast(e.special_tokens_mask), nb::cast(e.attention_mask), optional_list(e.word_ids),
+                        optional_list(e.sequence_ids()), e.n_sequences(), overflowing);
+}
+
+// HF's TextEncodeInput: a str, or a pair of str as a tuple or a list of two.
+Tokenizer::EncodeInput encode_input(nb::handle h) {
+  if (PyUnicode_Check(h.ptr())) return {utf8_of(h), std::nullopt};
+  if ((PyTuple_Check(h.ptr()) || PyList_Check(h.ptr())) && PySequence_Size(h.ptr()) == 2) {
+    nb::object a = nb::steal(PySequence_GetItem(h.ptr(), 0));
+    nb::object b = nb::steal(PySequence_GetItem(h.ptr(), 1));
+    // The items stay alive: the tuple or list holds them, and it is held by the batch.
+    return {utf8_of(a), utf8_of(b)};
+  }
+  PyErr_SetString(PyExc_TypeError,
+                  "TextEncodeInput must be Union[TextInputSequence, Tuple[InputSequence, InputSequence]]");
+  throw nb::python_error();
+}
+
+// Truncation as Python sees it: (max_length, stride, strategy 0/1/2, direction 0 right / 1 left).
+using PyTruncation = std::tuple<size_t, size_t, int, int>;
+// Padding: (length or None, direction 0 right / 1 left, pad_to_multiple_of or None, pad_id, pad_type_id, pad_token).
+using PyPadding = std::tuple<std::optional<size_t>, int, std::optional<size_t>, uint32_t, uint32_t, std::string>;
 
 // Runs f(i) for i in [0, n) on up to hardware_concurrency threads; each index is done by exactly one
 // thread, so results do not depend on the thread count.
@@ -95,39 +122,82 @@ struct PyTokenizer {
     return PyTokenizer{std::move(t).value()};
   }
 
-  nb::tuple encode(nb::handle text, bool add_special_tokens) const {
-    std::string_view s = utf8_of(text);
+  static Tokenizer::EncodeOptions options(bool add_special_tokens, bool fast) {
     Tokenizer::EncodeOptions o;
     o.add_special_tokens = add_special_tokens;
-    o.char_offsets = true;
+    o.char_offsets = !fast;
+    o.ids_and_masks_only = fast;
+    return o;
+  }
+
+  nb::tuple encode(nb::handle text, nb::handle pair, bool add_special_tokens, bool fast) const {
+    std::string_view s = utf8_of(text);
+    std::optional<std::string_view> p;
+    if (!pair.is_none()) p = utf8_of(pair);
+    Tokenizer::EncodeOptions o = options(add_special_tokens, fast);
     Result<Encoded> e = [&] {
       nb::gil_scoped_release nogil;
-      return tok.encode(s, o);
+      return p ? tok.encode(s, *p, o) : tok.encode(s, o);
     }();
     if (!e.ok()) raise_status(e.status());
     return to_python(*e);
   }
 
-  nb::list encode_batch(nb::handle seq, bool add_special_tokens) const {
-    nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), "encode_batch expects a list of str"));
-    if (!fast.is_valid()) throw nb::python_error();
-    const size_t n = size_t(PySequence_Fast_GET_SIZE(fast.ptr()));
-    std::vector<std::string_view> texts(n);
-    for (size_t i = 0; i < n; ++i) texts[i] = utf8_of(PySequence_Fast_GET_ITEM(fast.ptr(), Py_ssize_t(i)));
-    Tokenizer::EncodeOptions o;
-    o.add_special_tokens = add_special_tokens;
-    o.char_offsets = true;
-    std::vector<std::optional<Result<Encoded>>> out(n);
-    {
+  nb::list encode_batch(nb::handle seq, bool add_special_tokens, bool fast) const {
+    nb::object items = nb::steal(PySequence_Fast(seq.ptr(), "encode_batch expects a list"));
+    if (!items.is_valid()) throw nb::python_error();
+    const size_t n = size_t(PySequence_Fast_GET_SIZE(items.ptr()));
+    std::vector<Tokenizer::EncodeInput> inputs(n);
+    for (size_t i = 0; i < n; ++i) inputs[i] = encode_input(PySequence_Fast_GET_ITEM(items.ptr(), Py_ssize_t(i)));
+    Tokenizer::EncodeOptions o = options(add_special_tokens, fast);
+    Result<std::vector<Encoded>> out = [&] {
       nb::gil_scoped_release nogil;
-      parallel_for(n, [&](size_t i) { out[i].emplace(tok.encode(texts[i], o)); });
-    }
+      return tok.encode_batch(inputs, o);
+    }();
+    if (!out.ok()) raise_status(out.status());
     nb::list result;
-    for (auto& r : out) {
-      if (!r->ok()) raise_status(r->status());
-      result.append(to_python(r->value()));
-    }
+    for (const Encoded& e : *out) result.append(to_python(e));
     return result;
+  }
+
+  PyTokenizer with_truncation(std::optional<PyTruncation> t) const {
+    std::optional<tokenmill::TruncationParams> params;
+    if (t) {
+      params.emplace();
+      params->max_length = std::get<0>(*t);
+      params->stride = std::get<1>(*t);
+      params->strategy = tokenmill::TruncationParams::Strategy(std::get<2>(*t));
+      params->direction = tokenmill::TruncationParams::Direction(std::get<3>(*t));
+    }
+    Result<Tokenizer> r = tok.with_truncation(params);
+    if (!r.ok()) raise_status(r.status());
+    return PyTokenizer{std::move(r).value()};
+  }
+
+  std::optional<PyTruncation> truncation() const {
+    if (!tok.truncation()) return std::nullopt;
+    const auto& t = *tok.truncation();
+    return PyTruncation{t.max_length, t.stride, int(t.strategy), int(t.direction)};
+  }
+
+  PyTokenizer with_padding(std::optional<PyPadding> p) const {
+    std::optional<tokenmill::PaddingParams> params;
+    if (p) {
+      params.emplace();
+      params->length = std::get<0>(*p);
+      params->direction = tokenmill::PaddingParams::Direction(std::get<1>(*p));
+      params->pad_to_multiple_of = std::get<2>(*p);
+      params->pad_id = std::get<3>(*p);
+      params->pad_type_id = std::get<4>(*p);
+      params->pad_token = std::get<5>(*p);
+    }
+    return PyTokenizer{tok.with_padding(std::move(params))};
+  }
+
+  std::optional<PyPadding> padding() const {
+    if (!tok.padding()) return std::nullopt;
+    const auto& p = *tok.padding();
+    return PyPadding{p.length, int(p.direction), p.pad_to_multiple_of, p.pad_id, p.pad_type_id, p.pad_token};
   }
 
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens) const {
@@ -206,6 +276,12 @@ NB_MODULE(_hf, m) {
       .def_static("from_file", &PyTokenizer::from_file)
       .def("encode", &PyTokenizer::encode)
       .def("encode_batch", &PyTokenizer::encode_batch)
+      .def("with_truncation", &PyTokenizer::with_truncation, nb::arg("params").none())
+      .def("truncation", &PyTokenizer::truncation)
+      .def("with_padding", &PyTokenizer::with_padding, nb::arg("params").none())
+      .def("padding", &PyTokenizer::padding)
+      .def("num_special_tokens_to_add",
+           [](const PyTokenizer& t, bool is_pair) { return t.tok.num_special_tokens_to_add(is_pair); })
       .def("decode", &PyTokenizer::decode)
       .def("decode_batch", &PyTokenizer::decode_batch)
       .def("token_to_id", [](const PyTokenizer& t, const std::string& s) { return t.tok.token_to_id(s); })

@@ -8,12 +8,18 @@ A drop-in for the parts of `tokenizers.Tokenizer` it implements, with HF's names
     enc.ids, enc.tokens, enc.offsets         # offsets are character offsets, as HF's Python API
     tok.encode_batch(texts)                  # C++ threads, GIL released; same result as one by one
     tok.decode(enc.ids)                      # skip_special_tokens=True, as HF
+    tok.encode("Question?", "Answer.")      # a pair: the template's pair form, type ids, sequence_ids
+    tok.enable_truncation(128, stride=16)    # HF's truncation (overflowing parts) and padding
+    tok.enable_padding(pad_id=0, pad_token="<pad>")
     stream = DecodeStream(skip_special_tokens=True)   # HF's tokenizers.decoders.DecodeStream
     stream.step(tok, enc.ids[0])             # the next complete text, or None
 
-What it does not implement raises instead of answering differently: pairs, pre-tokenized input,
-truncation and padding (NotImplementedError), and tokenizer.json components tokenmill lacks (ValueError
-naming the JSON path, at load).
+`pretrained_tokenizer_fast(path, **kwargs)` gives a `transformers` PreTrainedTokenizerFast whose backend is
+this Tokenizer (see its docstring).
+
+What it does not implement raises instead of answering differently: pre-tokenized input
+(NotImplementedError), and tokenizer.json components tokenmill lacks (ValueError naming the JSON path, at
+load).
 """
 from __future__ import annotations
 
@@ -21,7 +27,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from tokenmill import _hf
 
-__all__ = ["Tokenizer", "Encoding", "AddedToken", "DecodeStream"]
+__all__ = ["Tokenizer", "Encoding", "AddedToken", "DecodeStream", "pretrained_tokenizer_fast"]
+
+_STRATEGIES = ["longest_first", "only_first", "only_second"]
+_DIRECTIONS = ["right", "left"]
 
 
 class AddedToken:
@@ -47,29 +56,71 @@ class AddedToken:
 
 
 class Encoding:
-    """One encoded sequence (HF's Encoding): ids, tokens, character offsets and the masks."""
+    """One encoded input (HF's Encoding): ids, tokens, character offsets, the masks, and what truncation
+    cut off (`overflowing`, each an Encoding)."""
 
-    __slots__ = ("ids", "type_ids", "tokens", "offsets", "special_tokens_mask", "attention_mask", "word_ids")
+    __slots__ = ("ids", "type_ids", "tokens", "offsets", "special_tokens_mask", "attention_mask", "word_ids",
+                 "sequence_ids", "n_sequences", "overflowing")
 
     def __init__(self, parts):
         (self.ids, self.type_ids, self.tokens, self.offsets, self.special_tokens_mask, self.attention_mask,
-         self.word_ids) = parts
+         self.word_ids, self.sequence_ids, self.n_sequences, overflowing) = parts
+        self.overflowing = [Encoding(o) for o in overflowing]
 
     @property
     def words(self) -> List[Optional[int]]:
         return self.word_ids
 
-    @property
-    def sequence_ids(self) -> List[Optional[int]]:
-        return [None if m else 0 for m in self.special_tokens_mask]
+    def _range(self, sequence_index: int):
+        idx = [i for i, s in enumerate(self.sequence_ids) if s == sequence_index]
+        return (idx[0], idx[-1] + 1) if idx else (0, 0)
 
-    @property
-    def n_sequences(self) -> int:
-        return 1
+    def token_to_sequence(self, token_index: int) -> Optional[int]:
+        if token_index > len(self.ids):
+            return None
+        if token_index == len(self.ids):
+            return None if self.n_sequences > 1 or not self.ids else 0
+        return self.sequence_ids[token_index]
 
-    @property
-    def overflowing(self) -> list:
-        return []
+    def token_to_chars(self, token_index: int) -> Optional[Tuple[int, int]]:
+        if not 0 <= token_index < len(self.ids) or self.token_to_sequence(token_index) is None:
+            return None
+        return self.offsets[token_index]
+
+    def token_to_word(self, token_index: int) -> Optional[int]:
+        if not 0 <= token_index < len(self.ids) or self.token_to_sequence(token_index) is None:
+            return None
+        return self.word_ids[token_index]
+
+    def word_to_tokens(self, word_index: int, sequence_index: int = 0) -> Optional[Tuple[int, int]]:
+        begin, end = self._range(sequence_index) if self.n_sequences > 1 else (0, len(self.ids))
+        start = stop = None
+        for i in range(begin, end):
+            w = self.word_ids[i]
+            if w is not None and w > word_index:
+                break
+            if w == word_index:
+                start = i if start is None else start
+                stop = i + 1
+        return None if start is None else (start, stop)
+
+    def word_to_chars(self, word_index: int, sequence_index: int = 0) -> Optional[Tuple[int, int]]:
+        r = self.word_to_tokens(word_index, sequence_index)
+        if r is None or r[1] == 0:
+            return None
+        return (self.offsets[r[0]][0], self.offsets[r[1] - 1][1])
+
+    def char_to_token(self, char_pos: int, sequence_index: int = 0) -> Optional[int]:
+        begin, end = self._range(sequence_index) if self.n_sequences > 1 else (0, len(self.ids))
+        for i in range(begin, end):
+            s, e = self.offsets[i]
+            if s <= char_pos < e:
+                return i
+        return None
+
+    def char_to_word(self, char_pos: int, sequence_index: int = 0) -> Optional[int]:
+        t = self.char_to_token(char_pos, sequence_index)
+        return None if t is None else self.token_to_word(t)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -112,20 +163,37 @@ class Tokenizer:
     def from_buffer(cls, buffer: bytes) -> "Tokenizer":
         return cls.from_str(bytes(buffer).decode("utf-8"))
 
-    def to_str(self, pretty: bool = False) -> str:
-        # The file it was loaded from, unchanged (HF re-serialises; loading either gives the same model).
-        if pretty:
-            import json
+    def _settings_json(self):
+        """The truncation and padding fields as HF's serde writes them."""
+        t, p = self.truncation, self.padding
+        trunc = None if t is None else {
+            "direction": t["direction"].capitalize(), "max_length": t["max_length"],
+            "strategy": "".join(w.capitalize() for w in t["strategy"].split("_")), "stride": t["stride"]}
+        pad = None if p is None else {
+            "strategy": "BatchLongest" if p["length"] is None else {"Fixed": p["length"]},
+            "direction": p["direction"].capitalize(), "pad_to_multiple_of": p["pad_to_multiple_of"],
+            "pad_id": p["pad_id"], "pad_type_id": p["pad_type_id"], "pad_token": p["pad_token"]}
+        return trunc, pad
 
-            return json.dumps(json.loads(self._json), indent=2, ensure_ascii=False)
-        return self._json
+    def to_str(self, pretty: bool = False) -> str:
+        # The file it was loaded from (HF re-serialises; loading either gives the same model), with the
+        # truncation and padding set since.
+        import json
+
+        d = json.loads(self._json)
+        trunc, pad = self._settings_json()
+        changed = d.get("truncation") != trunc or d.get("padding") != pad
+        if not changed and not pretty:
+            return self._json
+        d["truncation"], d["padding"] = trunc, pad
+        return json.dumps(d, indent=2 if pretty else None, ensure_ascii=False)
 
     def save(self, path: str, pretty: bool = True) -> None:
         with open(path, "w", encoding="utf-8") as f:
             f.write(self.to_str(pretty))
 
     def __getstate__(self):
-        return {"json": self._json}
+        return {"json": self.to_str()}
 
     def __setstate__(self, state):
         self._core = _hf.Tokenizer.from_str(state["json"])
@@ -134,21 +202,26 @@ class Tokenizer:
     # ---- encoding ----
 
     def encode(self, sequence, pair=None, is_pretokenized: bool = False, add_special_tokens: bool = True) -> Encoding:
-        if pair is not None:
-            _not_implemented("pairs")
         if is_pretokenized:
             _not_implemented("pre-tokenized input")
-        return Encoding(self._core.encode(sequence, add_special_tokens))
+        return Encoding(self._core.encode(sequence, pair, add_special_tokens, False))
 
     def encode_batch(self, input: Sequence, is_pretokenized: bool = False, add_special_tokens: bool = True) -> List[Encoding]:
         if is_pretokenized:
             _not_implemented("pre-tokenized input")
-        if any(not isinstance(x, str) for x in input):
-            _not_implemented("pairs (tuples) in encode_batch")
-        return [Encoding(p) for p in self._core.encode_batch(list(input), add_special_tokens)]
+        return [Encoding(p) for p in self._core.encode_batch(input, add_special_tokens, False)]
 
     def encode_batch_fast(self, input: Sequence, is_pretokenized: bool = False, add_special_tokens: bool = True) -> List[Encoding]:
-        return self.encode_batch(input, is_pretokenized, add_special_tokens)
+        """HF's encode_batch_fast: ids and masks as encode_batch; tokens, offsets and word ids left empty."""
+        if is_pretokenized:
+            _not_implemented("pre-tokenized input")
+        return [Encoding(p) for p in self._core.encode_batch(input, add_special_tokens, True)]
+
+    def post_process(self, *args, **kwargs):
+        _not_implemented("post_process on an Encoding")
+
+    def num_special_tokens_to_add(self, is_pair: bool) -> int:
+        return self._core.num_special_tokens_to_add(is_pair)
 
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         return self._core.decode(list(ids), skip_special_tokens)
@@ -176,27 +249,47 @@ class Tokenizer:
             for (i, content, single_word, lstrip, rstrip, normalized, special) in self._core.added_tokens()
         }
 
-    # ---- truncation and padding: not implemented; the defaults (none) are what a loaded file has ----
+    # ---- truncation and padding: settings of this object (the C++ Tokenizer it holds is replaced) ----
 
     @property
-    def truncation(self):
-        return None
+    def truncation(self) -> Optional[dict]:
+        t = self._core.truncation()
+        if t is None:
+            return None
+        max_length, stride, strategy, direction = t
+        return {"max_length": max_length, "stride": stride, "strategy": _STRATEGIES[strategy],
+                "direction": _DIRECTIONS[direction]}
 
     @property
-    def padding(self):
-        return None
+    def padding(self) -> Optional[dict]:
+        p = self._core.padding()
+        if p is None:
+            return None
+        length, direction, multiple, pad_id, pad_type_id, pad_token = p
+        return {"length": length, "pad_to_multiple_of": multiple, "pad_id": pad_id, "pad_token": pad_token,
+                "pad_type_id": pad_type_id, "direction": _DIRECTIONS[direction]}
+
+    def enable_truncation(self, max_length: int, stride: int = 0, strategy: str = "longest_first",
+                          direction: str = "right") -> None:
+        if strategy not in _STRATEGIES:
+            raise ValueError(f"Unknown `strategy`: `{strategy}`. Use one of `longest_first`, `only_first`, or `only_second`")
+        if direction not in _DIRECTIONS:
+            raise ValueError(f"Unknown `direction`: `{direction}`. Use one of `left` or `right`.")
+        self._core = self._core.with_truncation(
+            (int(max_length), int(stride), _STRATEGIES.index(strategy), _DIRECTIONS.index(direction)))
 
     def no_truncation(self) -> None:
-        pass
+        self._core = self._core.with_truncation(None)
+
+    def enable_padding(self, direction: str = "right", pad_id: int = 0, pad_type_id: int = 0, pad_token: str = "[PAD]",
+                       length: Optional[int] = None, pad_to_multiple_of: Optional[int] = None) -> None:
+        if direction not in _DIRECTIONS:
+            raise ValueError(f"Unknown `direction`: `{direction}`. Use one of `left` or `right`")
+        self._core = self._core.with_padding(
+            (length, _DIRECTIONS.index(direction), pad_to_multiple_of, int(pad_id), int(pad_type_id), str(pad_token)))
 
     def no_padding(self) -> None:
-        pass
-
-    def enable_truncation(self, *args, **kwargs):
-        _not_implemented("truncation")
-
-    def enable_padding(self, *args, **kwargs):
-        _not_implemented("padding")
+        self._core = self._core.with_padding(None)
 
 
 class DecodeStream:

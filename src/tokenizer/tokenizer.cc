@@ -1,5 +1,9 @@
 #include <simdjson.h>
 
+#include <algorithm>
+#include <thread>
+
+#include "processors/encoding_ops.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenmill/file_io.h"
 #include "util/no_throw.h"
@@ -31,6 +35,9 @@ std::vector<Offsets> char_offsets(std::string_view text, std::span<const Offsets
   return out;
 }
 
+Tokenizer::Tokenizer(std::shared_ptr<const Impl> impl)
+    : impl_(std::move(impl)), truncation_(impl_->truncation), padding_(impl_->padding) {}
+
 Result<Tokenizer> Tokenizer::from_string(std::string_view json, std::string_view source_name) try {
   auto impl = load_tokenizer_json(json, source_name);
   if (!impl.ok()) return impl.status();
@@ -56,7 +63,7 @@ Status check_utf8(std::string_view text) {
 
 void push_token(Encoded& enc, uint32_t id, std::string token, Offsets offsets, uint32_t word) {
   enc.ids.push_back(id);
-  enc.type_ids.push_back(0);
+  enc.type_ids.push_back(0);  // the sequence's type id is set once it is complete
   enc.tokens.push_back(std::move(token));
   enc.offsets.push_back(offsets);
   enc.special_tokens_mask.push_back(0);
@@ -66,7 +73,9 @@ void push_token(Encoded& enc, uint32_t id, std::string token, Offsets offsets, u
 
 }  // namespace
 
-Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const try {
+// One sequence through the stages up to the model (HF's encode_single_sequence), without post-processing.
+Result<Encoded> Tokenizer::encode_sequence(std::string_view text, uint32_t type_id,
+                                           const EncodeOptions& options) const {
   if (Status s = check_utf8(text); !s.ok()) return s;
   const Impl& t = *impl_;
   Encoded enc;
@@ -132,14 +141,128 @@ Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& op
       }
     }
   }
+  if (options.ids_and_masks_only) {
+    // HF's OffsetType::None: only ids survive the model, and the type id is 0 whatever the sequence.
+    std::fill(enc.tokens.begin(), enc.tokens.end(), std::string());
+    std::fill(enc.offsets.begin(), enc.offsets.end(), Offsets{0, 0});
+    std::fill(enc.word_ids.begin(), enc.word_ids.end(), std::nullopt);
+    return enc;
+  }
+  enc.type_ids.assign(enc.size(), type_id);
   if (options.char_offsets) enc.offsets = char_offsets(text, enc.offsets);
-  if (t.post_processor) t.post_processor->process(enc, options.add_special_tokens);
   return enc;
+}
+
+// HF's post_process: truncation (keeping room for the post-processor's tokens), the post-processor, then
+// padding of this one encoding (a batch is padded again, together).
+Result<Encoded> Tokenizer::post_process(Encoded encoding, std::optional<Encoded> pair, bool add_special_tokens) const {
+  const hf::PostProcessor* processor = impl_->post_processor.get();
+  if (truncation_) {
+    TruncationParams params = *truncation_;
+    // Unsigned, as HF's usize: a max_length below the added tokens wraps around and so truncates nothing.
+    if (add_special_tokens && processor) params.max_length -= processor->added_tokens(pair.has_value());
+    Status s = hf::truncate_encodings(encoding, pair ? &*pair : nullptr, params);
+    if (!s.ok()) return s;
+  }
+  Encoded out = hf::post_process(processor, std::move(encoding), std::move(pair), add_special_tokens);
+  if (padding_) hf::pad_encodings(std::span<Encoded>(&out, 1), *padding_);
+  return out;
+}
+
+Result<Encoded> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const try {
+  auto enc = encode_sequence(text, 0, options);
+  if (!enc.ok()) return enc.status();
+  return post_process(std::move(enc).value(), std::nullopt, options.add_special_tokens);
 } catch (...) {
   return util::exception_status([&] { return "encoding " + std::to_string(text.size()) + " bytes of text"; });
 }
 
+Result<Encoded> Tokenizer::encode(std::string_view text, std::string_view pair, const EncodeOptions& options) const
+    try {
+  auto first = encode_sequence(text, 0, options);
+  if (!first.ok()) return first.status();
+  auto second = encode_sequence(pair, 1, options);
+  if (!second.ok()) return second.status();
+  return post_process(std::move(first).value(), std::move(second).value(), options.add_special_tokens);
+} catch (...) {
+  return util::exception_status([&] {
+    return "encoding a pair of " + std::to_string(text.size()) + " and " + std::to_string(pair.size()) + " bytes";
+  });
+}
+
+Result<std::vector<Encoded>> Tokenizer::encode_batch(std::span<const EncodeInput> inputs, const EncodeOptions& options,
+                                                     size_t threads) const try {
+  std::vector<std::optional<Result<Encoded>>> results(inputs.size());
+  auto run = [&](size_t i) {
+    const EncodeInput& in = inputs[i];
+    results[i].emplace(in.pair ? encode(in.text, *in.pair, options) : encode(in.text, options));
+  };
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, inputs.size());
+  if (threads <= 1) {
+    for (size_t i = 0; i < inputs.size(); ++i) run(i);
+  } else {
+    // Each input is done by exactly one thread, so the result does not depend on the thread count.
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        for (size_t i = t; i < inputs.size(); i += threads) run(i);
+      });
+    }
+    for (auto& th : pool) th.join();
+  }
+  std::vector<Encoded> out;
+  out.reserve(inputs.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i]->ok()) {
+      return Status(results[i]->status().code(), "input " + std::to_string(i) + ": " + results[i]->status().message());
+    }
+    out.push_back(std::move(*results[i]).value());
+  }
+  if (padding_) hf::pad_encodings(out, *padding_);
+  return out;
+} catch (...) {
+  return util::exception_status([&] { return "encoding a batch of " + std::to_string(inputs.size()) + " inputs"; });
+}
+
+Result<Tokenizer> Tokenizer::with_truncation(std::optional<TruncationParams> truncation) const {
+  if (truncation) {
+    // HF's check, with its usize arithmetic (a max_length below the added tokens wraps and passes).
+    size_t added = num_special_tokens_to_add(false);
+    size_t effective = truncation->max_length - added;
+    if (effective < truncation->stride) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "truncation: stride " + std::to_string(truncation->stride) +
+                        " is greater than or equal to the effective max length " + std::to_string(effective) +
+                        " (= " + std::to_string(truncation->max_length) + " max_length - " + std::to_string(added) +
+                        " added special tokens)");
+    }
+  }
+  Tokenizer out = *this;
+  out.truncation_ = std::move(truncation);
+  return out;
+}
+
+Tokenizer Tokenizer::with_padding(std::optional<PaddingParams> padding) const {
+  Tokenizer out = *this;
+  out.padding_ = std::move(padding);
+  return out;
+}
+
+size_t Tokenizer::num_special_tokens_to_add(bool is_pair) const {
+  return impl_->post_processor ? impl_->post_processor->added_tokens(is_pair) : 0;
+}
+
 Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool add_special_tokens) const try {
+  // Truncation and padding cut and fill around the template's tokens, which only the full encode keeps apart.
+  if (truncation_ || padding_) {
+    EncodeOptions options;
+    options.add_special_tokens = add_special_tokens;
+    options.ids_and_masks_only = true;
+    auto enc = encode(text, options);
+    if (!enc.ok()) return enc.status();
+    return std::move(enc->ids);
+  }
   if (impl_->fast) {
     if (Status s = check_utf8(text); !s.ok()) return s;
     std::vector<uint32_t> ids;

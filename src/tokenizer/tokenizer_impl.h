@@ -33,6 +33,9 @@ struct Tokenizer::Impl {
   std::unique_ptr<hf::PostProcessor> post_processor;  // null: none
   std::unique_ptr<hf::Decoder> decoder;               // null: tokens joined by spaces
   std::unique_ptr<FastPath> fast;                     // null: encode_ids runs the stages above
+  // The tokenizer.json's truncation and padding fields: the settings a Tokenizer loaded from it starts with.
+  std::optional<TruncationParams> truncation;
+  std::optional<PaddingParams> padding;
 };
 
 // The loader: tokenizer.json text to stages. Errors name `source` and the JSON path.

@@ -354,6 +354,141 @@ class Loader {
     return Status();
   }
 
+  // A TemplateProcessing template (`single` or `pair`): its SpecialToken and Sequence pieces.
+  Status template_pieces(object o, const std::string& path, const char* key,
+                         const std::map<std::string, hf::TemplateSpecial>& specials,
+                         std::vector<hf::TemplatePiece>* out) const {
+    const bool is_pair = std::string_view(key) == "pair";
+    array list;
+    if (o[key].get(list)) return error(path + "." + key, "expected an array");
+    size_t i = 0;
+    for (element p : list) {
+      std::string where = path + "." + key + "[" + std::to_string(i++) + "]";
+      object po, inner;
+      if (p.get(po)) return error(where, "expected an object");
+      hf::TemplatePiece piece;
+      uint64_t type_id = 0;
+      std::optional<std::string> id;
+      Status s;
+      if (!po["SpecialToken"].get(inner)) {
+        s = get_string(inner, where + ".SpecialToken", "id", &id);
+        if (!s.ok()) return s;
+        if (!id || !specials.count(*id)) return error(where + ".SpecialToken.id", "not in special_tokens");
+        piece.is_special = true;
+        piece.special = *id;
+        s = get_uint(inner, where + ".SpecialToken", "type_id", &type_id);
+      } else if (!po["Sequence"].get(inner)) {
+        s = get_string(inner, where + ".Sequence", "id", &id);
+        if (!s.ok()) return s;
+        if (id != "A" && (!is_pair || id != "B")) {
+          return error(where + ".Sequence.id",
+                       is_pair ? "expected A or B" : "a single template can only name sequence A");
+        }
+        piece.is_special = false;
+        piece.sequence = id == "B" ? 1 : 0;
+        s = get_uint(inner, where + ".Sequence", "type_id", &type_id);
+      } else {
+        return error(where, "expected SpecialToken or Sequence");
+      }
+      if (!s.ok()) return s;
+      if (type_id > UINT32_MAX) return error(where, "type_id out of range");
+      piece.type_id = uint32_t(type_id);
+      out->push_back(std::move(piece));
+    }
+    return Status();
+  }
+
+  // `truncation`: HF's TruncationParams as serde writes them ({"direction": "Right", "max_length": 512,
+  // "strategy": "LongestFirst", "stride": 0}; direction may be missing).
+  Status truncation(element e, std::optional<TruncationParams>* out) const {
+    out->reset();
+    if (e.is_null()) return Status();
+    object o;
+    if (e.get(o)) return error("truncation", "expected an object or null");
+    TruncationParams t;
+    uint64_t max_length = 0, stride = 0;
+    Status s = get_uint(o, "truncation", "max_length", &max_length);
+    if (s.ok()) s = get_uint(o, "truncation", "stride", &stride);
+    std::optional<std::string> strategy, direction;
+    if (s.ok()) s = get_string(o, "truncation", "strategy", &strategy);
+    if (s.ok()) s = get_string(o, "truncation", "direction", &direction);
+    if (!s.ok()) return s;
+    t.max_length = size_t(max_length);
+    t.stride = size_t(stride);
+    if (strategy == "LongestFirst") {
+      t.strategy = TruncationParams::Strategy::kLongestFirst;
+    } else if (strategy == "OnlyFirst") {
+      t.strategy = TruncationParams::Strategy::kOnlyFirst;
+    } else if (strategy == "OnlySecond") {
+      t.strategy = TruncationParams::Strategy::kOnlySecond;
+    } else {
+      return error("truncation.strategy", "expected LongestFirst, OnlyFirst or OnlySecond");
+    }
+    if (!direction || direction == "Right") {
+      t.direction = TruncationParams::Direction::kRight;
+    } else if (direction == "Left") {
+      t.direction = TruncationParams::Direction::kLeft;
+    } else {
+      return error("truncation.direction", "expected Left or Right");
+    }
+    *out = t;
+    return Status();
+  }
+
+  // `padding`: HF's PaddingParams ({"strategy": "BatchLongest" or {"Fixed": n}, "direction": "Right",
+  // "pad_to_multiple_of": null, "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"}).
+  Status padding(element e, std::optional<PaddingParams>* out) const {
+    out->reset();
+    if (e.is_null()) return Status();
+    object o;
+    if (e.get(o)) return error("padding", "expected an object or null");
+    PaddingParams p;
+    element strategy;
+    object fixed;
+    std::string_view name;
+    if (o.at_key("strategy").get(strategy)) return error("padding.strategy", "missing");
+    if (!strategy.get(name) && name == "BatchLongest") {
+      p.length.reset();
+    } else if (!strategy.get(fixed) && fixed.size() == 1 && !fixed.at_key("Fixed").error()) {
+      uint64_t n = 0;
+      Status s = get_uint(fixed, "padding.strategy", "Fixed", &n);
+      if (!s.ok()) return s;
+      p.length = size_t(n);
+    } else {
+      return error("padding.strategy", "expected \"BatchLongest\" or {\"Fixed\": n}");
+    }
+    std::optional<std::string> direction, token;
+    Status s = get_string(o, "padding", "direction", &direction);
+    if (s.ok()) s = get_string(o, "padding", "pad_token", &token);
+    if (!s.ok()) return s;
+    if (direction == "Left") {
+      p.direction = PaddingParams::Direction::kLeft;
+    } else if (direction == "Right") {
+      p.direction = PaddingParams::Direction::kRight;
+    } else {
+      return error("padding.direction", "expected Left or Right");
+    }
+    if (!token) return error("padding.pad_token", "missing");
+    p.pad_token = *token;
+    uint64_t id = 0, type_id = 0;
+    s = get_uint(o, "padding", "pad_id", &id);
+    if (s.ok()) s = get_uint(o, "padding", "pad_type_id", &type_id);
+    if (!s.ok()) return s;
+    if (id > UINT32_MAX) return error("padding.pad_id", "out of range");
+    if (type_id > UINT32_MAX) return error("padding.pad_type_id", "out of range");
+    p.pad_id = uint32_t(id);
+    p.pad_type_id = uint32_t(type_id);
+    element multiple;
+    if (!o.at_key("pad_to_multiple_of").get(multiple) && !multiple.is_null()) {
+      uint64_t m = 0;
+      s = get_uint(o, "padding", "pad_to_multiple_of", &m);
+      if (!s.ok()) return s;
+      p.pad_to_multiple_of = size_t(m);
+    }
+    *out = p;
+    return Status();
+  }
+
   Status post_processor(element e, const std::string& path, std::unique_ptr<hf::PostProcessor>* out) {
     if (e.is_null()) return Status();
     object o;
@@ -405,39 +540,11 @@ class Loader {
         }
         specials.emplace(std::string(field.key), std::move(ts));
       }
-      array single;
-      if (o["single"].get(single)) return error(path + ".single", "expected an array");
-      std::vector<hf::TemplatePiece> pieces;
-      size_t i = 0;
-      for (element p : single) {
-        std::string where = path + ".single[" + std::to_string(i++) + "]";
-        object po, inner;
-        if (p.get(po)) return error(where, "expected an object");
-        hf::TemplatePiece piece;
-        uint64_t type_id = 0;
-        if (!po["SpecialToken"].get(inner)) {
-          std::optional<std::string> id;
-          s = get_string(inner, where + ".SpecialToken", "id", &id);
-          if (!s.ok()) return s;
-          if (!id || !specials.count(*id)) return error(where + ".SpecialToken.id", "not in special_tokens");
-          piece.is_special = true;
-          piece.special = *id;
-          s = get_uint(inner, where + ".SpecialToken", "type_id", &type_id);
-        } else if (!po["Sequence"].get(inner)) {
-          std::optional<std::string> id;
-          s = get_string(inner, where + ".Sequence", "id", &id);
-          if (!s.ok()) return s;
-          if (id != "A") return error(where + ".Sequence.id", "a single template can only name sequence A");
-          piece.is_special = false;
-          s = get_uint(inner, where + ".Sequence", "type_id", &type_id);
-        } else {
-          return error(where, "expected SpecialToken or Sequence");
-        }
-        if (!s.ok()) return s;
-        piece.type_id = uint32_t(type_id);
-        pieces.push_back(std::move(piece));
-      }
-      *out = hf::make_template_processor(std::move(pieces), std::move(specials));
+      std::vector<hf::TemplatePiece> single, pair;
+      s = template_pieces(o, path, "single", specials, &single);
+      if (s.ok()) s = template_pieces(o, path, "pair", specials, &pair);
+      if (!s.ok()) return s;
+      *out = hf::make_template_processor(std::move(single), std::move(pair), std::move(specials));
       return Status();
     }
     return error(path + ".type", "post-processor '" + type + "' is not supported");
@@ -584,12 +691,11 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view js
     if (top.at_key(key).get(e)) return null_element;
     return e;
   };
-  for (const char* key : {"truncation", "padding"}) {
-    element e;
-    if (!top.at_key(key).get(e) && !e.is_null()) return L.error(key, "only null is supported");
-  }
   auto impl = std::make_shared<Tokenizer::Impl>();
-  Status s = L.normalizer(field("normalizer"), "normalizer", &impl->normalizer);
+  Status s = L.truncation(field("truncation"), &impl->truncation);
+  if (s.ok()) s = L.padding(field("padding"), &impl->padding);
+  if (!s.ok()) return s;
+  s = L.normalizer(field("normalizer"), "normalizer", &impl->normalizer);
   if (!s.ok()) return s;
   s = L.pre_tokenizer(field("pre_tokenizer"), "pre_tokenizer", true, &impl->pre_tokenizer);
   if (!s.ok()) return s;
