@@ -173,6 +173,13 @@ Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add
                        std::vector<uint32_t>& out) {
   const FastPath& fast = *t.fast;
   out.insert(out.end(), fast.prefix[add_special_tokens].begin(), fast.prefix[add_special_tokens].end());
+  if (Status st = encode_sequence_ids_fast(t, text, out); !st.ok()) return st;
+  out.insert(out.end(), fast.suffix[add_special_tokens].begin(), fast.suffix[add_special_tokens].end());
+  return Status();
+}
+
+Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text, std::vector<uint32_t>& out) {
+  const FastPath& fast = *t.fast;
   std::vector<hf::AddedSegment> raw, norm;
   if (t.raw_matcher) {
     t.raw_matcher->split(text, raw);
@@ -204,7 +211,6 @@ Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add
       }
     }
   }
-  out.insert(out.end(), fast.suffix[add_special_tokens].begin(), fast.suffix[add_special_tokens].end());
   return Status();
 }
 

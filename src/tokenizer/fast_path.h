@@ -44,5 +44,7 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const simdjso
 // Fails only when memory runs out.
 Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add_special_tokens,
                        std::vector<uint32_t>& out);
+// The same before the post-processor: the ids of the added tokens and the model, as the stages give them.
+Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text, std::vector<uint32_t>& out);
 
 }  // namespace tokenmill

@@ -78,6 +78,19 @@ Result<Encoded> Tokenizer::encode_sequence(std::string_view text, uint32_t type_
                                            const EncodeOptions& options) const {
   if (Status s = check_utf8(text); !s.ok()) return s;
   const Impl& t = *impl_;
+  if (options.ids_and_masks_only && t.fast) {
+    // HF's OffsetType::None keeps only what the ids give (see below): the fused loop's ids are enough.
+    Encoded enc;
+    if (Status s = encode_sequence_ids_fast(t, text, enc.ids); !s.ok()) return s;
+    const size_t n = enc.ids.size();
+    enc.type_ids.assign(n, 0);
+    enc.tokens.assign(n, std::string());
+    enc.offsets.assign(n, Offsets{0, 0});
+    enc.special_tokens_mask.assign(n, 0);
+    enc.attention_mask.assign(n, 1);
+    enc.word_ids.assign(n, std::nullopt);
+    return enc;
+  }
   Encoded enc;
   uint32_t word = 0;
   std::vector<hf::AddedSegment> raw, norm;
