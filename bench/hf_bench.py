@@ -38,13 +38,15 @@ def load(tool: str, path: str):
     if tool == "tokenmill":
         import tokenmill.hf
 
+        # Its ids-only call (encode(...).ids builds tokens and offsets too).
         t = tokenmill.hf.Tokenizer.from_file(path)
-        return lambda s: t.encode(s, add_special_tokens=False).ids
+        return lambda s: t.encode_ids(s, add_special_tokens=False)
     if tool == "hf":
         import tokenizers
 
+        # encode_batch_fast skips the offsets; its Encoding converts the ids to a list only when asked.
         t = tokenizers.Tokenizer.from_file(path)
-        return lambda s: t.encode(s, add_special_tokens=False).ids
+        return lambda s: t.encode_batch_fast([s], add_special_tokens=False)[0].ids
     if tool == "gigatoken":
         try:
             import gigatoken

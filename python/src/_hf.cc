@@ -143,6 +143,17 @@ struct PyTokenizer {
     return to_python(*e);
   }
 
+  // Ids only, from the fused loop where the model allows it (Tokenizer::encode_ids).
+  std::vector<uint32_t> encode_ids(nb::handle text, bool add_special_tokens) const {
+    std::string_view s = utf8_of(text);
+    Result<std::vector<uint32_t>> ids = [&] {
+      nb::gil_scoped_release nogil;
+      return tok.encode_ids(s, add_special_tokens);
+    }();
+    if (!ids.ok()) raise_status(ids.status());
+    return std::move(ids).value();
+  }
+
   nb::list encode_batch(nb::handle seq, bool add_special_tokens, bool fast) const {
     nb::object items = nb::steal(PySequence_Fast(seq.ptr(), "encode_batch expects a list"));
     if (!items.is_valid()) throw nb::python_error();
@@ -276,6 +287,7 @@ NB_MODULE(_hf, m) {
       .def_static("from_file", &PyTokenizer::from_file)
       .def("encode", &PyTokenizer::encode)
       .def("encode_batch", &PyTokenizer::encode_batch)
+      .def("encode_ids", &PyTokenizer::encode_ids)
       .def("with_truncation", &PyTokenizer::with_truncation, nb::arg("params").none())
       .def("truncation", &PyTokenizer::truncation)
       .def("with_padding", &PyTokenizer::with_padding, nb::arg("params").none())
