@@ -170,6 +170,16 @@ class BufferView {
   bool held_ = false;
 };
 
+// A tokenizer built once from its name or file, for a process that opens many writers with it (a cluster
+// worker running unit after unit would otherwise parse the same tokenizer.json for every unit). Never
+// pickled: each process builds its own.
+struct CoreDatasetTokenizer {
+  tokenmill::DatasetTokenizer tokenizer;
+  CoreDatasetTokenizer(std::optional<std::string> encoding, std::optional<std::string> model,
+                       std::optional<std::string> tokenizer_file, bool add_special_tokens)
+      : tokenizer(load_tokenizer(encoding, model, tokenizer_file, add_special_tokens)) {}
+};
+
 struct CoreDatasetWriter {
   std::optional<tokenmill::DatasetTokenizer> enc;
   tokenmill::TokenizeOptions options;
@@ -178,9 +188,17 @@ struct CoreDatasetWriter {
 
   CoreDatasetWriter(std::optional<std::string> encoding, std::optional<std::string> model,
                     std::vector<std::tuple<std::string, uint64_t>> inputs, nb::dict opts, nb::object progress,
-                    std::optional<std::string> tokenizer) {
+                    std::optional<std::string> tokenizer, const CoreDatasetTokenizer* built) {
     options = to_options(opts, progress);
-    enc = load_tokenizer(encoding, model, tokenizer, options.add_special_tokens);
+    if (built != nullptr) {
+      if (built->tokenizer.name.empty()) {
+        PyErr_SetString(PyExc_ValueError, "the tokenizer given was not built");
+        throw nb::python_error();
+      }
+      enc = built->tokenizer;
+    } else {
+      enc = load_tokenizer(encoding, model, tokenizer, options.add_special_tokens);
+    }
     std::vector<tokenmill::InputInfo> infos;
     for (auto& [path, size] : inputs) infos.push_back({path, size, ""});
     tokenmill::TokenizeOptions copy = options;  // copied with the GIL held: it holds the Python callback
@@ -339,11 +357,19 @@ struct CoreDatasetWriter {
 }  // namespace
 
 void register_dataset(nb::module_& m) {
+  nb::class_<CoreDatasetTokenizer>(m, "CoreDatasetTokenizer")
+      .def(nb::init<std::optional<std::string>, std::optional<std::string>, std::optional<std::string>, bool>(),
+           nb::arg("encoding").none(), nb::arg("model").none(), nb::arg("tokenizer").none(),
+           nb::arg("add_special_tokens") = false)
+      .def_prop_ro("sha256", [](const CoreDatasetTokenizer& t) { return t.tokenizer.sha256; })
+      .def_prop_ro("name", [](const CoreDatasetTokenizer& t) { return t.tokenizer.name; });
+
   nb::class_<CoreDatasetWriter>(m, "CoreDatasetWriter")
       .def(nb::init<std::optional<std::string>, std::optional<std::string>,
-                    std::vector<std::tuple<std::string, uint64_t>>, nb::dict, nb::object, std::optional<std::string>>(),
+                    std::vector<std::tuple<std::string, uint64_t>>, nb::dict, nb::object, std::optional<std::string>,
+                    const CoreDatasetTokenizer*>(),
            nb::arg("encoding").none(), nb::arg("model").none(), nb::arg("inputs"), nb::arg("options"),
-           nb::arg("progress").none(), nb::arg("tokenizer").none() = nb::none())
+           nb::arg("progress").none(), nb::arg("tokenizer").none() = nb::none(), nb::arg("built").none() = nb::none())
       .def("add_documents", &CoreDatasetWriter::add_documents, nb::arg("docs"))
       .def("add_arrow_strings", &CoreDatasetWriter::add_arrow_strings, nb::arg("offsets").none(),
            nb::arg("data").none(), nb::arg("offset"), nb::arg("length"), nb::arg("large"))

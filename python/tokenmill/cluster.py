@@ -137,9 +137,28 @@ def plan(inputs, *, input_format: str = "auto", unit_bytes: int = 64 << 20) -> l
     return units
 
 
+# Tokenizers this process built, so a worker running many units parses a tokenizer.json once. Keyed by the
+# file's identity as stat gives it: a file replaced or rewritten under the same path is built again.
+_BUILT: dict = {}
+
+
+def _built_tokenizer(spec: dict, add_special_tokens: bool):
+    path = spec.get("tokenizer") or spec["model"]
+    st = os.stat(path) if path else None
+    key = (spec["encoding"], spec["model"], spec.get("tokenizer"), bool(add_special_tokens),
+           (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if st else None)
+    t = _BUILT.get(key)
+    if t is None:
+        t = _core.CoreDatasetTokenizer(spec["encoding"], spec["model"], spec.get("tokenizer"), bool(add_special_tokens))
+        _BUILT.clear()  # one at a time: a worker serves one run
+        _BUILT[key] = t
+    return t
+
+
 def _writer(spec: dict, inputs, opts: dict, progress):
     """The C++ writer with the tokenizer built here from its name or file, checked against the driver's."""
-    w = _core.CoreDatasetWriter(spec["encoding"], spec["model"], inputs, opts, progress, spec.get("tokenizer"))
+    built = _built_tokenizer(spec, opts.get("add_special_tokens", False))
+    w = _core.CoreDatasetWriter(None, None, inputs, opts, progress, None, built)
     want = spec.get("tokenizer_sha256")
     if want and w.tokenizer_sha256 != want:
         what = spec.get("tokenizer") or spec["model"] or spec["encoding"]
