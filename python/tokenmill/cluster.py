@@ -44,7 +44,7 @@ import numpy as np
 from tokenmill import _core
 from tokenmill.dataset import _is_parquet, _options, _push_strings, _sha256_file, expand_inputs
 
-__all__ = ["plan", "run_unit", "merge", "tokenize", "count_unit", "train"]
+__all__ = ["plan", "tokenizer_spec", "run_unit", "merge", "tokenize", "count_unit", "train"]
 
 _COMPRESSED = (".gz", ".zst", ".zstd")
 
