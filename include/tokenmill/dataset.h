@@ -13,8 +13,10 @@
 //   byte sources    plain files, gzip (zlib), zstd (libzstd): decompressed blocks; a truncated or corrupt
 //                   stream is an error naming the file and the compressed offset.
 //   documents       lines (Python's `for line in open(path, errors="replace")`: universal newlines, each
-//                   line with its "\n"), whole files (`open(path).read()`), JSON Lines (one object per line;
-//                   the document is its string field, parsed as Python's json.loads does: the last of
+//                   line with its "\n"), whole files (`open(path).read()`), JSON Lines (one object per
+//                   "\n"-terminated line as the JSON Lines format has it, "\r" being JSON whitespace; line
+//                   numbers in errors count lines these two ways; the document is its string field, parsed
+//                   as Python's json.loads does: the last of
 //                   duplicate keys wins; invalid UTF-8 is replaced as errors="replace" before parsing).
 //   encoding        any Encoding (built-in or a trained model), on a pool of threads, in batches.
 //   shards          megatron / nanogpt / llmc writers; each shard file written atomically.

@@ -148,6 +148,38 @@ nb::dict summary_dict(const tokenmill::TokenizeSummary& s) {
   return d;
 }
 
+// A read-only view of a Python buffer (a pyarrow.Buffer), held while C++ reads it without the GIL; None is
+// empty (pyarrow gives no data buffer when every string is empty).
+class BufferView {
+ public:
+  explicit BufferView(nb::handle obj) {
+    if (obj.is_none()) return;
+    if (PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_SIMPLE) != 0) throw nb::python_error();
+    held_ = true;
+  }
+  ~BufferView() {
+    if (held_) PyBuffer_Release(&view_);
+  }
+  BufferView(const BufferView&) = delete;
+  BufferView& operator=(const BufferView&) = delete;
+  const char* data() const { return held_ ? static_cast<const char*>(view_.buf) : ""; }
+  size_t size() const { return held_ ? size_t(view_.len) : 0; }
+
+ private:
+  Py_buffer view_{};
+  bool held_ = false;
+};
+
+// A tokenizer built once from its name or file, for a process that opens many writers with it (a cluster
+// worker running unit after unit would otherwise parse the same tokenizer.json for every unit). Never
+// pickled: each process builds its own.
+struct CoreDatasetTokenizer {
+  tokenmill::DatasetTokenizer tokenizer;
+  CoreDatasetTokenizer(std::optional<std::string> encoding, std::optional<std::string> model,
+                       std::optional<std::string> tokenizer_file, bool add_special_tokens)
+      : tokenizer(load_tokenizer(encoding, model, tokenizer_file, add_special_tokens)) {}
+};
+
 struct CoreDatasetWriter {
   std::optional<tokenmill::DatasetTokenizer> enc;
   tokenmill::TokenizeOptions options;
@@ -156,9 +188,17 @@ struct CoreDatasetWriter {
 
   CoreDatasetWriter(std::optional<std::string> encoding, std::optional<std::string> model,
                     std::vector<std::tuple<std::string, uint64_t>> inputs, nb::dict opts, nb::object progress,
-                    std::optional<std::string> tokenizer) {
+                    std::optional<std::string> tokenizer, const CoreDatasetTokenizer* built) {
     options = to_options(opts, progress);
-    enc = load_tokenizer(encoding, model, tokenizer, options.add_special_tokens);
+    if (built != nullptr) {
+      if (built->tokenizer.name.empty()) {
+        PyErr_SetString(PyExc_ValueError, "the tokenizer given was not built");
+        throw nb::python_error();
+      }
+      enc = built->tokenizer;
+    } else {
+      enc = load_tokenizer(encoding, model, tokenizer, options.add_special_tokens);
+    }
     std::vector<tokenmill::InputInfo> infos;
     for (auto& [path, size] : inputs) infos.push_back({path, size, ""});
     tokenmill::TokenizeOptions copy = options;  // copied with the GIL held: it holds the Python callback
@@ -214,6 +254,45 @@ struct CoreDatasetWriter {
       for (const auto& t : texts) {
         s = w.add_document(t);
         if (!s.ok()) break;
+      }
+    }
+    if (!s.ok()) raise_status(s);
+  }
+
+  // Rows [offset, offset + length) of a pyarrow string array without nulls, read from its buffers: `offsets`
+  // (int32, or int64 for large_string) into `data`. No Python str per row (to_pylist decoded every row and
+  // PyUnicode_AsUTF8AndSize encoded non-ASCII ones back, all on the one producer thread), and the bytes go
+  // straight into the writer's batch. Bytes that are not UTF-8 are replaced as add_documents does.
+  void add_arrow_strings(nb::object offsets, nb::object data, int64_t offset, int64_t length, bool large) {
+    tokenmill::DatasetWriter& w = live();
+    BufferView off(offsets), bytes(data);
+    const size_t width = large ? 8 : 4;
+    if (offset < 0 || length < 0 || off.size() < (size_t(offset) + size_t(length) + 1) * width) {
+      PyErr_SetString(PyExc_ValueError, "arrow offsets buffer too short for the rows given");
+      throw nb::python_error();
+    }
+    auto at = [&](int64_t row) -> int64_t {
+      const char* p = off.data() + size_t(row) * width;
+      if (large) {
+        int64_t v;
+        std::memcpy(&v, p, 8);
+        return v;
+      }
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      return v;
+    };
+    for (int64_t i = offset; i < offset + length; ++i) {
+      if (at(i) < 0 || at(i + 1) < at(i) || size_t(at(i + 1)) > bytes.size()) {
+        PyErr_SetString(PyExc_ValueError, "arrow offsets outside the data buffer");
+        throw nb::python_error();
+      }
+    }
+    tokenmill::Status s;
+    {
+      nb::gil_scoped_release nogil;
+      for (int64_t i = offset; i < offset + length && s.ok(); ++i) {
+        s = w.add_document(std::string_view(bytes.data() + at(i), size_t(at(i + 1) - at(i))));
       }
     }
     if (!s.ok()) raise_status(s);
@@ -278,12 +357,22 @@ struct CoreDatasetWriter {
 }  // namespace
 
 void register_dataset(nb::module_& m) {
+  nb::class_<CoreDatasetTokenizer>(m, "CoreDatasetTokenizer")
+      .def(nb::init<std::optional<std::string>, std::optional<std::string>, std::optional<std::string>, bool>(),
+           nb::arg("encoding").none(), nb::arg("model").none(), nb::arg("tokenizer").none(),
+           nb::arg("add_special_tokens") = false)
+      .def_prop_ro("sha256", [](const CoreDatasetTokenizer& t) { return t.tokenizer.sha256; })
+      .def_prop_ro("name", [](const CoreDatasetTokenizer& t) { return t.tokenizer.name; });
+
   nb::class_<CoreDatasetWriter>(m, "CoreDatasetWriter")
       .def(nb::init<std::optional<std::string>, std::optional<std::string>,
-                    std::vector<std::tuple<std::string, uint64_t>>, nb::dict, nb::object, std::optional<std::string>>(),
+                    std::vector<std::tuple<std::string, uint64_t>>, nb::dict, nb::object, std::optional<std::string>,
+                    const CoreDatasetTokenizer*>(),
            nb::arg("encoding").none(), nb::arg("model").none(), nb::arg("inputs"), nb::arg("options"),
-           nb::arg("progress").none(), nb::arg("tokenizer").none() = nb::none())
+           nb::arg("progress").none(), nb::arg("tokenizer").none() = nb::none(), nb::arg("built").none() = nb::none())
       .def("add_documents", &CoreDatasetWriter::add_documents, nb::arg("docs"))
+      .def("add_arrow_strings", &CoreDatasetWriter::add_arrow_strings, nb::arg("offsets").none(),
+           nb::arg("data").none(), nb::arg("offset"), nb::arg("length"), nb::arg("large"))
       .def("add_file", &CoreDatasetWriter::add_file, nb::arg("path"), nb::arg("index"), nb::arg("begin") = 0,
            nb::arg("end") = UINT64_MAX)
       .def("add_encoded", &CoreDatasetWriter::add_encoded, nb::arg("tokens"), nb::arg("lengths"))
@@ -293,7 +382,17 @@ void register_dataset(nb::module_& m) {
       .def("finish_input", &CoreDatasetWriter::finish_input, nb::arg("index"), nb::arg("sha256"))
       .def("finish", &CoreDatasetWriter::finish)
       .def_prop_ro("already_complete", [](CoreDatasetWriter& w) { return w.live().already_complete(); })
-      .def_prop_ro("skip_documents", [](CoreDatasetWriter& w) { return w.live().skip_documents(); });
+      .def_prop_ro("skip_documents", [](CoreDatasetWriter& w) { return w.live().skip_documents(); })
+      .def_prop_ro("tokenizer_sha256", [](CoreDatasetWriter& w) { return w.enc->sha256; });
+
+  // What a cluster's driver records for its workers to check: the sha256 the manifest would hold, of the
+  // tokenizer built from the same name or file.
+  m.def(
+      "dataset_tokenizer_sha256",
+      [](std::optional<std::string> encoding, std::optional<std::string> model, std::optional<std::string> tokenizer) {
+        return load_tokenizer(encoding, model, tokenizer, false).sha256;
+      },
+      nb::arg("encoding").none(), nb::arg("model").none(), nb::arg("tokenizer").none() = nb::none());
 
   m.def(
       "parse_jsonl_document",

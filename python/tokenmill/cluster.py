@@ -15,13 +15,25 @@ over or finds itself complete; it is never half-written. The merge reads the uni
 their documents, already encoded, through the same shard logic as a single run, which is why its output is
 byte-identical to ``tokenmill.dataset.tokenize`` with the same options.
 
-Workers build the tokenizer from its name or model file (``encoding`` / ``model``), never from a pickle.
+Workers build the tokenizer from its name, model file or tokenizer.json (``encoding`` / ``model`` /
+``tokenizer``), never from a pickle: the plan carries the path, and the sha256 of what defines the ids as the
+driver saw it, which every worker checks against what it built (a node whose copy of the file differs fails
+its units instead of writing other ids). The files are read where the workers are, so paths must name the
+same file on every node (shared storage).
+
+A unit whose worker dies (killed, out of memory) is run again: Dask reschedules the tasks of a lost worker
+(up to ``distributed.scheduler.allowed-failures`` times) and retries failing tasks ``retries`` times; Ray
+retries a task whose worker died ``retries`` times (``max_retries``). The rerun finds the dead attempt's
+temporary files, which the writer replaces, and never a half-written unit: a unit is complete only once its
+manifest, written last and atomically, says so.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -30,9 +42,9 @@ from typing import Optional, Sequence
 import numpy as np
 
 from tokenmill import _core
-from tokenmill.dataset import _is_parquet, _options, _push_parquet, _sha256_file, expand_inputs
+from tokenmill.dataset import _is_parquet, _options, _push_strings, _sha256_file, expand_inputs
 
-__all__ = ["plan", "run_unit", "merge", "tokenize", "count_unit", "train"]
+__all__ = ["plan", "tokenizer_spec", "run_unit", "merge", "tokenize", "count_unit", "train"]
 
 _COMPRESSED = (".gz", ".zst", ".zstd")
 
@@ -45,6 +57,27 @@ def _is_jsonl(path: str, input_format: str) -> bool:
         if p.endswith(z):
             p = p[: -len(z)]
     return p.endswith((".jsonl", ".json", ".ndjson"))
+
+
+def _lines_before(path: str, offset: int, universal_newlines: bool) -> int:
+    """Lines in the first `offset` bytes, as the readers number them (src/dataset/document_reader.cc says
+    why): text by Python's universal newlines ("\\n", "\\r\\n", a lone "\\r"), JSON Lines by "\\n" only."""
+    lines, cr = 0, False
+    with open(path, "rb") as f:
+        while offset > 0:
+            block = f.read(min(offset, 1 << 20))
+            if not block:
+                break
+            offset -= len(block)
+            lines += block.count(b"\n")
+            if universal_newlines:
+                lines += block.count(b"\r") - block.count(b"\r\n")
+                if cr and block[:1] == b"\n":
+                    lines -= 1  # a "\r\n" across the blocks: counted at its "\r" already
+                cr = block[-1:] == b"\r"
+        if cr and f.read(1) == b"\n":
+            lines -= 1
+    return lines
 
 
 def _line_start_at_or_after(f, pos: int, size: int, jsonl: bool) -> int:
@@ -104,8 +137,47 @@ def plan(inputs, *, input_format: str = "auto", unit_bytes: int = 64 << 20) -> l
     return units
 
 
+# Tokenizers this process built, so a worker running many units parses a tokenizer.json once. Keyed by the
+# file's identity as stat gives it: a file replaced or rewritten under the same path is built again.
+_BUILT: dict = {}
+
+
+def _built_tokenizer(spec: dict, add_special_tokens: bool):
+    path = spec.get("tokenizer") or spec["model"]
+    st = os.stat(path) if path else None
+    key = (spec["encoding"], spec["model"], spec.get("tokenizer"), bool(add_special_tokens),
+           (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if st else None)
+    t = _BUILT.get(key)
+    if t is None:
+        t = _core.CoreDatasetTokenizer(spec["encoding"], spec["model"], spec.get("tokenizer"), bool(add_special_tokens))
+        _BUILT.clear()  # one at a time: a worker serves one run
+        _BUILT[key] = t
+    return t
+
+
+def _writer(spec: dict, inputs, opts: dict, progress):
+    """The C++ writer with the tokenizer built here from its name or file, checked against the driver's."""
+    built = _built_tokenizer(spec, opts.get("add_special_tokens", False))
+    w = _core.CoreDatasetWriter(None, None, inputs, opts, progress, None, built)
+    want = spec.get("tokenizer_sha256")
+    if want and w.tokenizer_sha256 != want:
+        what = spec.get("tokenizer") or spec["model"] or spec["encoding"]
+        raise ValueError(f"{what}: on {socket.gethostname()} its sha256 is {w.tokenizer_sha256}, not {want} as "
+                         f"where the run started: every worker must read the same file")
+    return w
+
+
 def _unit_prefix(work_dir: str, unit: dict) -> str:
     return os.path.join(work_dir, f"unit_{unit['unit']:06d}")
+
+
+def tokenizer_spec(encoding: Optional[str] = "cl100k_base", model=None, tokenizer=None) -> dict:
+    """What workers build the tokenizer from: a name or a path (never the object), with the sha256 of the ids'
+    definition as built here."""
+    spec = {"encoding": None if (model or tokenizer) else encoding, "model": os.fspath(model) if model else None,
+            "tokenizer": os.fspath(tokenizer) if tokenizer else None}
+    spec["tokenizer_sha256"] = _core.dataset_tokenizer_sha256(spec["encoding"], spec["model"], spec["tokenizer"])
+    return spec
 
 
 def run_unit(unit: dict, spec: dict, work_dir: str) -> dict:
@@ -116,7 +188,7 @@ def run_unit(unit: dict, spec: dict, work_dir: str) -> dict:
                  "progress_interval": 1e9})
     path = unit["path"]
     size = os.path.getsize(path)
-    w = _core.CoreDatasetWriter(spec["encoding"], spec["model"], [(path, size)], opts, None)
+    w = _writer(spec, [(path, size)], opts, None)
     if not w.already_complete:
         if "row_group" in unit:
             _push_row_group(w, path, unit["row_group"], opts["field"], opts["skip_bad"])
@@ -130,17 +202,11 @@ def _push_row_group(writer, path: str, row_group: int, field: str, skip_bad: boo
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
+    rows = 0
     for batch in pf.iter_batches(row_groups=[row_group], columns=[field]):
-        values = batch.column(0).to_pylist()
-        docs = []
-        for i, v in enumerate(values):
-            if v is None:
-                if not skip_bad:
-                    raise ValueError(f"{path}: row group {row_group}: row {i}: column {field!r} is null")
-                writer.add_skipped(1)
-            else:
-                docs.append(v)
-        writer.add_documents(docs)
+        _push_strings(writer, batch.column(0), skip_bad,
+                      lambda i: f"{path}: row group {row_group}: row {rows + i}: column {field!r} is null")
+        rows += batch.num_rows
 
 
 def _read_unit(prefix: str):
@@ -165,7 +231,7 @@ def merge(units: Sequence[dict], output: str, spec: dict, progress=None) -> dict
     sizes = [(p, os.path.getsize(p)) for p in paths]
     opts = dict(spec["options"])
     opts["output"] = os.fspath(output)
-    w = _core.CoreDatasetWriter(spec["encoding"], spec["model"], sizes, opts, progress)
+    w = _writer(spec, sizes, opts, progress)
     if w.already_complete:
         return w.finish()
     work_dir = spec["work_dir"]
@@ -209,8 +275,11 @@ def tokenize(
     field: str = "text",
     encoding: Optional[str] = "cl100k_base",
     model: Optional[str] = None,
+    tokenizer: Optional[str] = None,
+    add_special_tokens: bool = False,
     separator: str = "eos",
     separator_id: Optional[int] = None,
+    separator_token: Optional[str] = None,
     shard_tokens: int = 0,
     threads: int = 1,
     skip_bad: bool = False,
@@ -219,14 +288,16 @@ def tokenize(
     progress=None,
 ) -> dict:
     """Plan, run every unit on the executor ("dask", "ray" or "local"), merge. Same options and output as
-    tokenmill.dataset.tokenize; `threads` is per unit."""
+    tokenmill.dataset.tokenize (`tokenizer`: a Hugging Face tokenizer.json, which every worker loads from
+    that path); `threads` is per unit, `retries` how often a unit is run again after its worker died or it
+    failed."""
     units = plan(inputs, input_format=input_format, unit_bytes=unit_bytes)
     options = _options(output, format, input_format, field, separator, separator_id, shard_tokens, threads, skip_bad,
-                       resume, batch_bytes, 0.5)
+                       resume, batch_bytes, 0.5, separator_token, add_special_tokens)
     work_dir = os.fspath(work_dir) if work_dir else os.fspath(output) + ".units"
     os.makedirs(work_dir, exist_ok=True)
-    spec = {"encoding": None if model else encoding, "model": os.fspath(model) if model else None,
-            "options": options, "work_dir": work_dir}
+    spec = tokenizer_spec(encoding, model, tokenizer)
+    spec.update({"options": options, "work_dir": work_dir})
     if executor == "dask":
         from dask.distributed import Client
 
@@ -280,9 +351,18 @@ def count_unit(unit: dict, spec: dict, work_dir: str) -> str:
         with open(unit["path"], "rb") as f:
             f.seek(unit["begin"])
             data = f.read(unit["end"] - unit["begin"])
-        subprocess.run(argv + ["-"], input=data, check=True, capture_output=True)
+        p = subprocess.run(argv + ["-"], input=data, capture_output=True)
     else:
-        subprocess.run(argv + [unit["path"]], check=True, capture_output=True)
+        p = subprocess.run(argv + [unit["path"]], capture_output=True)
+    if p.returncode != 0:
+        message = p.stderr.decode("utf-8", errors="replace").strip()
+        if "begin" in unit:
+            # The range was standard input: its lines become the file's.
+            before = _lines_before(unit["path"], unit["begin"], not _is_jsonl(unit["path"], spec["input_format"]))
+            message = re.sub(r"standard input:(\d+):",
+                             lambda m: f"{unit['path']}:{before + int(m.group(1))}:", message)
+            message = message.replace("standard input", unit["path"])
+        raise ValueError(f"tokenmill count --chunks failed: {message}")
     return table
 
 

@@ -59,6 +59,29 @@ def _sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
+def _push_strings(writer, column, skip_bad: bool, null_message: Callable[[int], str]) -> None:
+    """One record batch's string column into the writer, in row order; a null fails (null_message(row)) or,
+    with skip_bad, is skipped and counted."""
+    import pyarrow as pa
+
+    if column.null_count == 0:
+        # The common case, straight from the Arrow buffers (no Python str per row).
+        if pa.types.is_string_view(column.type):
+            column = column.cast(pa.large_string())
+        _, offsets, data = column.buffers()
+        writer.add_arrow_strings(offsets, data, column.offset, len(column), pa.types.is_large_string(column.type))
+        return
+    docs = []
+    for i, v in enumerate(column.to_pylist()):
+        if v is None:
+            if not skip_bad:
+                raise ValueError(null_message(i))
+            writer.add_skipped(1)
+        else:
+            docs.append(v)
+    writer.add_documents(docs)
+
+
 def _push_parquet(writer, path: str, index: int, field: str, skip_bad: bool, batch_rows: int) -> None:
     try:
         import pyarrow as pa
@@ -80,18 +103,7 @@ def _push_parquet(writer, path: str, index: int, field: str, skip_bad: bool, bat
     rows = 0
     reported = 0
     for batch in pf.iter_batches(batch_size=batch_rows, columns=[field], use_threads=False):
-        values = batch.column(0).to_pylist()
-        if None in values:
-            docs = []
-            for i, v in enumerate(values):
-                if v is None:
-                    if not skip_bad:
-                        raise ValueError(f"{path}: row {rows + i}: column {field!r} is null")
-                    writer.add_skipped(1)
-                else:
-                    docs.append(v)
-            values = docs
-        writer.add_documents(values)
+        _push_strings(writer, batch.column(0), skip_bad, lambda i: f"{path}: row {rows + i}: column {field!r} is null")
         rows += batch.num_rows
         now = size * rows // total_rows
         writer.add_bytes_read(now - reported)

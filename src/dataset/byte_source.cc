@@ -104,33 +104,40 @@ class ZstdSource final : public ByteSource {
       : ByteSource(f, std::move(name), owned), raw_(ZSTD_DStreamInSize()), ctx_(ZSTD_createDCtx()) {}
   ~ZstdSource() override { ZSTD_freeDCtx(ctx_); }
 
+  // Fills `max` bytes unless the input ends first: the reader then splits and parses a whole block per
+  // call (returning after each zstd block handed the reader a few hundred KB at a time).
   Status read(std::string& out, size_t max) override {
     if (ctx_ == nullptr) return Status(ErrorCode::kIoError, name_ + ": zstd could not start");
     size_t old = out.size();
     out.resize(old + max);
     ZSTD_outBuffer o{out.data() + old, max, 0};
-    while (o.pos == 0) {
+    while (o.pos < o.size) {
       if (in_.pos == in_.size && !eof_) {
         size_t got = 0;
-        if (Status s = read_raw(raw_.data(), raw_.size(), &got); !s.ok()) return s;
+        if (Status s = read_raw(raw_.data(), raw_.size(), &got); !s.ok()) {
+          out.resize(old);
+          return s;
+        }
         if (got == 0) eof_ = true;
         in_ = ZSTD_inBuffer{raw_.data(), got, 0};
       }
-      if (in_.pos == in_.size && eof_) {
-        // last_ != 0: zstd still expects input to complete the frame.
-        if (last_ != 0 || raw_bytes_ == 0) {
-          out.resize(old);
-          return Status(ErrorCode::kParseError,
-                        name_ + ": truncated zstd stream at offset " + std::to_string(raw_bytes_));
-        }
-        break;
-      }
-      last_ = ZSTD_decompressStream(ctx_, &o, &in_);
+      const bool input_done = in_.pos == in_.size && eof_;
+      // last_ == 0: every frame so far is decoded and flushed, so the end of the input is the end of the data.
+      if (input_done && last_ == 0 && raw_bytes_ > 0) break;
+      const size_t before = o.pos;
+      last_ = input_done && raw_bytes_ == 0 ? 1 : ZSTD_decompressStream(ctx_, &o, &in_);
       if (ZSTD_isError(last_)) {
         out.resize(old);
         const uint64_t at = raw_bytes_ - (in_.size - in_.pos);
         return Status(ErrorCode::kParseError,
                       name_ + ": corrupt zstd data at offset " + std::to_string(at) + ": " + ZSTD_getErrorName(last_));
+      }
+      // At the end of the input zstd is called once more to flush what it still holds (a block whose output
+      // did not fit); if that gives nothing, the frame is incomplete.
+      if (input_done && o.pos == before) {
+        out.resize(old);
+        return Status(ErrorCode::kParseError,
+                      name_ + ": truncated zstd stream at offset " + std::to_string(raw_bytes_));
       }
     }
     out.resize(old + o.pos);

@@ -164,6 +164,10 @@ struct DatasetWriter::Impl {
   Status failed;
 
   Batch current;
+  // Written batches, emptied with their buffers kept: a fresh Batch grew its text and ids from nothing and
+  // the kernel zeroed new pages for them (about a sixth of the producer thread's time on .jsonl.zst input,
+  // the thread that bounds 2-thread runs). Only the producer thread touches it.
+  std::vector<std::unique_ptr<Batch>> spare;
   uint64_t next_seq = 0;
   struct Source {
     std::string name;
@@ -350,7 +354,37 @@ struct DatasetWriter::Impl {
         inflight.pop_front();
       }
       if (failed.ok()) failed = write_batch(*ready);
+      recycle(std::move(ready));
     }
+  }
+
+  // Keeps the buffers unless a huge document made them much larger than a batch (memory stays bounded).
+  void empty(Batch& b) const {
+    if (b.text.capacity() > 4 * opt.batch_bytes + (size_t(1) << 16)) {
+      b = Batch();
+      return;
+    }
+    b.seq = 0;
+    b.text.clear();
+    b.ends.clear();
+    b.lines.clear();
+    b.sources.clear();
+    b.failed_document = 0;
+    b.tokens.clear();
+    b.token_ends.clear();
+    b.status = Status();
+    b.done = false;
+  }
+  void recycle(std::unique_ptr<Batch> b) {
+    if (spare.size() > 2 * size_t(threads) + 2) return;
+    empty(*b);
+    spare.push_back(std::move(b));
+  }
+  std::unique_ptr<Batch> take_spare() {
+    if (spare.empty()) return std::make_unique<Batch>();
+    std::unique_ptr<Batch> b = std::move(spare.back());
+    spare.pop_back();
+    return b;
   }
 
   Status submit() {
@@ -359,17 +393,18 @@ struct DatasetWriter::Impl {
     if (threads <= 1) {
       encode(current);
       if (failed.ok()) failed = write_batch(current);
-      current = Batch();
+      empty(current);
       return failed;
     }
     if (workers.empty()) start_workers();
     {
       std::lock_guard<std::mutex> lock(m);
-      inflight.push_back(std::make_unique<Batch>(std::move(current)));
+      std::unique_ptr<Batch> filled = take_spare();
+      std::swap(*filled, current);
+      inflight.push_back(std::move(filled));
       todo.push_back(inflight.back().get());
     }
     work_ready.notify_one();
-    current = Batch();
     if (Status s = drain(false); !s.ok()) return s;
     return failed;
   }

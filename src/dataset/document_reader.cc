@@ -20,19 +20,33 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// '\n' bytes in the first `offset` bytes of a file. Only an error message needs it (the line number of a
-// record in a cluster unit that starts at `offset`), so the usual path never reads what the unit does not own.
-uint64_t lines_before(const std::string& path, uint64_t offset) {
+// What a "line" is, for line numbers and for where a cluster unit may start (tokenmill.cluster's plan cuts
+// the same way):
+//   text lines   Python's file iteration, `for line in open(path)`: universal newlines, so "\n", "\r\n" and
+//                a lone "\r" each end one line (what Python's enumerate(open(path), 1) numbers);
+//   JSON Lines   the JSON Lines format (jsonlines.org; pandas.read_json(lines=True), pyarrow.json and so HF
+//                datasets): only "\n" ends a record, a "\r" is JSON whitespace inside it, so line N is
+//                data.split(b"\n")[N - 1]. The training reader (tokenmill count / train) counts the same.
+// Lines in the first `offset` bytes of a file, counted that way. Only an error message needs it (the line of
+// a record in a cluster unit that starts at `offset`), so the usual path never reads what the unit does not
+// own.
+uint64_t lines_before(const std::string& path, uint64_t offset, bool universal_newlines) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return 0;
   uint64_t lines = 0;
+  bool cr = false;  // the byte before was a "\r" (universal newlines): it ends a line unless "\n" follows
   char buf[1 << 16];
   while (offset > 0) {
     const size_t n = std::fread(buf, 1, size_t(std::min<uint64_t>(offset, sizeof buf)), f);
     if (n == 0) break;
-    lines += uint64_t(std::count(buf, buf + n, '\n'));
+    for (size_t i = 0; i < n; ++i) {
+      const char c = buf[i];
+      if (c == '\n' || cr) ++lines;  // "\r\n" is counted once, at its "\n"
+      cr = universal_newlines && c == '\r';
+    }
     offset -= n;
   }
+  if (cr && std::fgetc(f) != '\n') ++lines;
   std::fclose(f);
   return lines;
 }
@@ -41,8 +55,15 @@ class Reader {
  public:
   // `begin`: where in the file this reader starts (a cluster unit); line numbers count from the file's start.
   Reader(dataset::ByteSource& src, const std::string& path, const std::string& name, uint64_t begin,
-         const TokenizeOptions& opt, DatasetWriter& out, uint64_t bytes_before)
-      : src_(src), path_(path), name_(name), begin_(begin), opt_(opt), out_(out), bytes_before_(bytes_before) {}
+         const TokenizeOptions& opt, DatasetWriter& out, uint64_t bytes_before, bool universal_newlines)
+      : src_(src),
+        path_(path),
+        name_(name),
+        begin_(begin),
+        opt_(opt),
+        out_(out),
+        bytes_before_(bytes_before),
+        universal_newlines_(universal_newlines) {}
 
   // Next block appended to buf_; false at the end of the input.
   Status more(bool* got) {
@@ -115,7 +136,8 @@ class Reader {
     return out_.add_document(doc, false, 1);
   }
 
-  // One JSON object per "\n"-terminated line ("\r" is JSON whitespace); blank lines are skipped.
+  // One JSON object per "\n"-terminated line ("\r" is JSON whitespace, see lines_before); blank lines are
+  // skipped but counted.
   Status jsonl() {
     bool eof = false;
     size_t pos = 0;
@@ -157,7 +179,7 @@ class Reader {
   }
 
   uint64_t file_line(uint64_t line_in_range) const {
-    return begin_ == 0 ? line_in_range : lines_before(path_, begin_) + line_in_range;
+    return begin_ == 0 ? line_in_range : lines_before(path_, begin_, universal_newlines_) + line_in_range;
   }
 
   dataset::ByteSource& src_;
@@ -167,6 +189,7 @@ class Reader {
   const TokenizeOptions& opt_;
   DatasetWriter& out_;
   uint64_t bytes_before_;
+  bool universal_newlines_;
   std::string buf_;
 };
 
@@ -192,13 +215,17 @@ Result<uint64_t> read_documents(const std::string& path, size_t input_index, uin
   auto src = dataset::open_byte_source(path, begin, end);
   if (!src.ok()) return src.status();
   const std::string name = path == "-" ? "standard input" : path;
-  Reader reader(**src, path, name, begin, options, writer, bytes_before);
+  const DocumentFormat f =
+      options.input_format == DocumentFormat::kAuto ? document_format_for(path) : options.input_format;
+  const bool universal_newlines = f != DocumentFormat::kJsonl;
+  Reader reader(**src, path, name, begin, options, writer, bytes_before, universal_newlines);
   if (begin == 0) {
     writer.begin_source(name);
   } else {
-    writer.begin_source(name, [path, begin](uint64_t line) { return lines_before(path, begin) + line; });
+    writer.begin_source(name, [path, begin, universal_newlines](uint64_t line) {
+      return lines_before(path, begin, universal_newlines) + line;
+    });
   }
-  DocumentFormat f = options.input_format == DocumentFormat::kAuto ? document_format_for(path) : options.input_format;
   Status s;
   switch (f) {
     case DocumentFormat::kAuto:

@@ -1,7 +1,11 @@
 #include "dataset/shard_writer.h"
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -40,8 +44,26 @@ class OutFile {
     hash_.update(std::string_view(p, n));
     bytes_ += n;
   }
-  // Tokens as `width`-byte little-endian integers.
+  // Tokens as `width`-byte little-endian integers. On a little-endian machine 4-byte ids are the bytes in
+  // memory and 2-byte ids a plain narrowing the compiler vectorises; byte by byte, this took a sixth of the
+  // producer thread on a 2-thread run.
   void tokens(std::span<const Rank> ids, int width) {
+    if constexpr (std::endian::native == std::endian::little) {
+      static_assert(sizeof(Rank) == 4);
+      if (width == 4) {
+        raw(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(Rank));
+        return;
+      }
+      if (width == 2) {
+        uint16_t narrow[4096];
+        for (size_t at = 0; at < ids.size(); at += std::size(narrow)) {
+          const size_t n = std::min(std::size(narrow), ids.size() - at);
+          for (size_t i = 0; i < n; ++i) narrow[i] = static_cast<uint16_t>(ids[at + i]);
+          raw(reinterpret_cast<const char*>(narrow), n * 2);
+        }
+        return;
+      }
+    }
     char buf[4096];
     size_t fill = 0;
     for (Rank id : ids) {

@@ -189,6 +189,28 @@ def test_gzip_and_zstd_inputs_give_the_same_shards(tmp_path):
     assert (tmp_path / "o_a_jsonl_zst.bin").read_bytes() == plain
 
 
+def test_highly_compressible_multi_frame_zstd(tmp_path):
+    """Blocks whose output overflows the reader's buffer (zstd still holds some at the end of the input) and
+    two frames back to back (`cat a.zst b.zst`): the shards are the plain file's."""
+    distinct = corpus_docs(12, 30) + ["x" * 5000]
+    docs = distinct * 150
+    make_jsonl(tmp_path / "a.jsonl", docs)
+    data = (tmp_path / "a.jsonl").read_bytes()
+    half = data.index(b"\n", len(data) // 2) + 1
+    (tmp_path / "h1").write_bytes(data[:half])
+    (tmp_path / "h2").write_bytes(data[half:])
+    for h in ("h1", "h2"):
+        subprocess.run(["zstd", "-q", "-f", str(tmp_path / h), "-o", str(tmp_path / (h + ".zst"))], check=True)
+    z = (tmp_path / "h1.zst").read_bytes() + (tmp_path / "h2.zst").read_bytes()
+    assert len(data) > 20 * len(z)
+    (tmp_path / "a.jsonl.zst").write_bytes(z)
+    run(tmp_path / "a.jsonl", "-o", tmp_path / "plain", "-q")
+    run(tmp_path / "a.jsonl.zst", "-o", tmp_path / "zst", "-q")
+    ids = dict(zip(distinct, expected_ids("cl100k_base", distinct)))
+    assert formats.read_megatron(str(tmp_path / "zst"))[1] == [ids[d] for d in docs]
+    assert (tmp_path / "zst.bin").read_bytes() == (tmp_path / "plain.bin").read_bytes()
+
+
 def test_many_files_and_globs_in_order(tmp_path):
     all_docs = []
     for i in range(3):

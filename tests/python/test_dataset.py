@@ -174,3 +174,29 @@ def test_bad_arguments_raise(tmp_path):
     (tmp_path / "b.jsonl").write_text('{"text": 1}\n')
     with pytest.raises(ValueError, match=r"b\.jsonl:1: field \"text\" is not a string"):
         tokenmill.dataset.tokenize(tmp_path / "b.jsonl", tmp_path / "o")
+
+
+def test_arrow_string_buffers_give_the_ids_of_the_strs(tmp_path):
+    """Parquet batches go to C++ as Arrow buffers: string and large_string columns, slices (a nonzero
+    offset), empty strings and a batch of only empty strings give tiktoken's ids of the Python strs; bytes
+    that are not UTF-8 are replaced as errors="replace" does and counted."""
+    docs = docs_for(11, 500) + [""] * 70
+    for kind in (pa.string(), pa.large_string()):
+        pq.write_table(pa.table({"text": pa.array(docs, kind)}), tmp_path / "k.parquet", row_group_size=64)
+        out = tmp_path / f"k_{kind}"
+        tokenmill.dataset.tokenize(tmp_path / "k.parquet", out, encoding="gpt2", parquet_batch_rows=50)
+        assert formats.read_megatron(str(out))[1] == expected("gpt2", docs)
+    w = tokenmill._core.CoreDatasetWriter("gpt2", None, [], {"output": str(tmp_path / "s"), "separator": "none"},
+                                          None)
+    sliced = pa.array(docs, pa.string())[17:230]
+    assert sliced.offset == 17
+    tokenmill.dataset._push_strings(w, sliced, False, str)
+    tokenmill.dataset._push_strings(w, pa.array(docs[:40], pa.string_view()), False, str)
+    raw = [b"ok \xff\xfe end", "é".encode()[:1], b"fine"]
+    offsets = pa.array([0, len(raw[0]), len(raw[0]) + len(raw[1]), sum(map(len, raw))], pa.int32()).buffers()[1]
+    bad = pa.Array.from_buffers(pa.string(), 3, [None, offsets, pa.py_buffer(b"".join(raw))])
+    tokenmill.dataset._push_strings(w, bad, False, str)
+    s = w.finish()
+    want = docs[17:230] + docs[:40] + [r.decode("utf-8", errors="replace") for r in raw]
+    assert formats.read_megatron(str(tmp_path / "s"))[1] == expected("gpt2", want, "none")
+    assert s["repaired"] == 2
