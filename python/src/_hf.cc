@@ -274,7 +274,8 @@ NB_MODULE(_hf, m) {
   nb::class_<PyTokenizer>(m, "Tokenizer")
       .def_static("from_str", &PyTokenizer::from_str)
       .def_static("from_file", &PyTokenizer::from_file)
-      .def("encode", &PyTokenizer::encode)
+      .def("encode", &PyTokenizer::encode, nb::arg("text"), nb::arg("pair").none(), nb::arg("add_special_tokens"),
+           nb::arg("fast"))
       .def("encode_batch", &PyTokenizer::encode_batch)
       .def("with_truncation", &PyTokenizer::with_truncation, nb::arg("params").none())
       .def("truncation", &PyTokenizer::truncation)

@@ -303,3 +303,167 @@ class DecodeStream:
         if not isinstance(tokenizer, Tokenizer):
             raise TypeError("DecodeStream.step expects a tokenmill.hf.Tokenizer")
         return self._core.step(tokenizer._core, id)
+
+
+class _TransformersBackend:
+    """What `transformers` calls on a PreTrainedTokenizerFast's `_tokenizer`, answered by tokenmill.
+
+    transformers builds its tokenizer on a `tokenizers.Tokenizer` and edits it while it initialises (added
+    special tokens, a new TemplateProcessing for add_bos_token/add_eos_token). That object is kept as the
+    configuration (`_config`): its components are what `post_processor`, `normalizer`, `decoder`, ... return,
+    and every edit through this backend is applied to it and then re-loaded into tokenmill, so tokenmill
+    always encodes the configuration transformers sees. Encoding, decoding, truncation and padding are
+    tokenmill's. What tokenmill cannot do raises NotImplementedError: encode_special_tokens=True (special
+    tokens split as text), pre-tokenized input (is_split_into_words=True), training.
+    """
+
+    _OWN = {"_config", "_tm"}
+    _REBUILD_ON_SET = {"post_processor", "normalizer", "pre_tokenizer", "decoder", "model"}
+
+    def __init__(self, config):
+        object.__setattr__(self, "_config", config)
+        object.__setattr__(self, "_tm", Tokenizer.from_str(config.to_str()))
+        # The settings live in tokenmill; the configuration keeps none, so re-loads cannot bring stale ones.
+        config.no_truncation()
+        config.no_padding()
+
+    def _reload(self):
+        old = self._tm
+        tm = Tokenizer.from_str(self._config.to_str())
+        tm._core = tm._core.with_truncation(old._core.truncation()).with_padding(old._core.padding())
+        object.__setattr__(self, "_tm", tm)
+
+    def __getattr__(self, name):
+        if name in self._OWN:  # not set yet (copy, unpickling): never look it up on itself
+            raise AttributeError(name)
+        return getattr(self._config, name)
+
+    def __setattr__(self, name, value):
+        if name == "encode_special_tokens":
+            if value:
+                raise NotImplementedError("tokenmill.hf does not implement encode_special_tokens=True "
+                                          "(split_special_tokens) yet")
+            return
+        setattr(self._config, name, value)
+        if name in self._REBUILD_ON_SET:
+            self._reload()
+
+    @property
+    def encode_special_tokens(self) -> bool:
+        return False
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        out = _TransformersBackend.__new__(_TransformersBackend)
+        object.__setattr__(out, "_config", copy.deepcopy(self._config, memo))
+        object.__setattr__(out, "_tm", pickle_copy(self._tm))
+        return out
+
+    # ---- what tokenmill answers ----
+
+    def encode(self, sequence, pair=None, is_pretokenized=False, add_special_tokens=True):
+        return self._tm.encode(sequence, pair, is_pretokenized, add_special_tokens)
+
+    def encode_batch(self, input, is_pretokenized=False, add_special_tokens=True):
+        if is_pretokenized:
+            raise NotImplementedError("tokenmill.hf does not implement pre-tokenized input (is_split_into_words) yet")
+        return self._tm.encode_batch(input, add_special_tokens=add_special_tokens)
+
+    def encode_batch_fast(self, input, is_pretokenized=False, add_special_tokens=True):
+        if is_pretokenized:
+            raise NotImplementedError("tokenmill.hf does not implement pre-tokenized input (is_split_into_words) yet")
+        return self._tm.encode_batch_fast(input, add_special_tokens=add_special_tokens)
+
+    def decode(self, ids, skip_special_tokens=True):
+        return self._tm.decode(ids, skip_special_tokens)
+
+    def decode_batch(self, sequences, skip_special_tokens=True):
+        return self._tm.decode_batch(sequences, skip_special_tokens)
+
+    def token_to_id(self, token):
+        return self._tm.token_to_id(token)
+
+    def id_to_token(self, id):
+        return self._tm.id_to_token(id)
+
+    def get_vocab(self, with_added_tokens=True):
+        return self._tm.get_vocab(with_added_tokens)
+
+    def get_vocab_size(self, with_added_tokens=True):
+        return self._tm.get_vocab_size(with_added_tokens)
+
+    def num_special_tokens_to_add(self, is_pair):
+        return self._tm.num_special_tokens_to_add(is_pair)
+
+    @property
+    def truncation(self):
+        return self._tm.truncation
+
+    @property
+    def padding(self):
+        return self._tm.padding
+
+    def enable_truncation(self, max_length, stride=0, strategy="longest_first", direction="right"):
+        self._tm.enable_truncation(max_length, stride=stride, strategy=strategy, direction=direction)
+
+    def no_truncation(self):
+        self._tm.no_truncation()
+
+    def enable_padding(self, direction="right", pad_id=0, pad_type_id=0, pad_token="[PAD]", length=None,
+                       pad_to_multiple_of=None):
+        self._tm.enable_padding(direction=direction, pad_id=pad_id, pad_type_id=pad_type_id, pad_token=pad_token,
+                                length=length, pad_to_multiple_of=pad_to_multiple_of)
+
+    def no_padding(self):
+        self._tm.no_padding()
+
+    def to_str(self, pretty=False):
+        return self._tm.to_str(pretty)
+
+    def save(self, path, pretty=True):
+        self._tm.save(path, pretty)
+
+    # ---- edits: applied to the configuration, then re-loaded ----
+
+    def add_tokens(self, tokens):
+        n = self._config.add_tokens(tokens)
+        self._reload()
+        return n
+
+    def add_special_tokens(self, tokens):
+        n = self._config.add_special_tokens(tokens)
+        self._reload()
+        return n
+
+    def train(self, *args, **kwargs):
+        raise NotImplementedError("tokenmill.hf does not train tokenizer.json models")
+
+    train_from_iterator = train
+
+
+def pickle_copy(tok: Tokenizer) -> Tokenizer:
+    out = Tokenizer.__new__(Tokenizer)
+    out.__setstate__(tok.__getstate__())
+    return out
+
+
+def pretrained_tokenizer_fast(path: str, **kwargs):
+    """A `transformers.PreTrainedTokenizerFast` for the local tokenizer.json at `path` whose backend is
+    tokenmill: `tok(texts, text_pair, truncation=..., padding=..., return_offsets_mapping=...)`, `decode` and
+    `batch_decode` give what transformers' own PreTrainedTokenizerFast(tokenizer_file=path, **kwargs) gives.
+    `kwargs` are PreTrainedTokenizerFast's (bos_token, pad_token, add_bos_token, model_max_length, ...).
+    Nothing is downloaded.
+
+        from tokenmill.hf import pretrained_tokenizer_fast
+        tok = pretrained_tokenizer_fast("tokenizer.json", pad_token="<|end_of_text|>")
+        batch = tok(["Hello world", "Hi"], padding=True, truncation=True, max_length=16)
+
+    transformers' features tokenmill does not implement raise NotImplementedError when used:
+    split_special_tokens=True and is_split_into_words=True.
+    """
+    from transformers import PreTrainedTokenizerFast
+
+    tok = PreTrainedTokenizerFast(tokenizer_file=str(path), **kwargs)
+    tok._tokenizer = _TransformersBackend(tok._tokenizer)
+    return tok
