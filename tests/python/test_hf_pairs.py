@@ -267,6 +267,7 @@ def test_pretrained_tokenizer_fast(name, tmp_path):
     assert isinstance(tok, PreTrainedTokenizerFast)
     assert isinstance(tok.backend_tokenizer, tokenmill.hf._TransformersBackend)
     ts = [t for t in texts(8, seed=9) if t]
+    compared = 0
     keys = ["input_ids", "attention_mask", "offset_mapping", "token_type_ids", "special_tokens_mask",
             "overflow_to_sample_mapping"]
     for kwargs in CALLS:
@@ -280,8 +281,12 @@ def test_pretrained_tokenizer_fast(name, tmp_path):
             for k in keys:
                 if k in b:
                     assert a[k] == b[k], (k, kwargs, args)
+            compared += 1
             if isinstance(args[0], list) and "overflow_to_sample_mapping" not in b:
                 assert a.word_ids(1) == b.word_ids(1) and a.sequence_ids(1) == b.sequence_ids(1)
+    # A few calls fail in transformers too (only_first cannot cut a first text shorter than the excess):
+    # tokenmill must fail there as well (checked above); the rest are compared.
+    assert compared >= 3 * len(CALLS)
     ids = ref(ts)["input_ids"]
     assert tok.batch_decode(ids) == ref.batch_decode(ids)
     assert tok.batch_decode(ids, skip_special_tokens=True) == ref.batch_decode(ids, skip_special_tokens=True)
