@@ -60,45 +60,46 @@ class Encoding:
     cut off (`overflowing`, each an Encoding)."""
 
     __slots__ = ("ids", "type_ids", "tokens", "offsets", "special_tokens_mask", "attention_mask", "word_ids",
-                 "sequence_ids", "n_sequences", "overflowing")
+                 "sequence_ids", "n_sequences", "overflowing", "_ranges")
 
     def __init__(self, parts):
         (self.ids, self.type_ids, self.tokens, self.offsets, self.special_tokens_mask, self.attention_mask,
-         self.word_ids, self.sequence_ids, self.n_sequences, overflowing) = parts
+         self.word_ids, self.sequence_ids, self.n_sequences, overflowing, self._ranges) = parts
         self.overflowing = [Encoding(o) for o in overflowing]
 
     @property
     def words(self) -> List[Optional[int]]:
         return self.word_ids
 
-    def _range(self, sequence_index: int):
-        idx = [i for i, s in enumerate(self.sequence_ids) if s == sequence_index]
-        return (idx[0], idx[-1] + 1) if idx else (0, 0)
+    # HF's Encoding lookups (tokenizers/src/tokenizer/encoding.rs), over its sequence ranges.
+
+    def _range(self, sequence_index: int) -> Tuple[int, int]:
+        return self._ranges.get(sequence_index, (0, len(self.ids)))
 
     def token_to_sequence(self, token_index: int) -> Optional[int]:
         if token_index > len(self.ids):
             return None
-        if token_index == len(self.ids):
-            return None if self.n_sequences > 1 or not self.ids else 0
-        return self.sequence_ids[token_index]
+        if not self._ranges:
+            return 0
+        return next((s for s, (b, e) in self._ranges.items() if b <= token_index < e), None)
 
     def token_to_chars(self, token_index: int) -> Optional[Tuple[int, int]]:
-        if not 0 <= token_index < len(self.ids) or self.token_to_sequence(token_index) is None:
+        if self.token_to_sequence(token_index) is None or token_index >= len(self.ids):
             return None
         return self.offsets[token_index]
 
     def token_to_word(self, token_index: int) -> Optional[int]:
-        if not 0 <= token_index < len(self.ids) or self.token_to_sequence(token_index) is None:
+        if self.token_to_sequence(token_index) is None or token_index >= len(self.ids):
             return None
         return self.word_ids[token_index]
 
     def word_to_tokens(self, word_index: int, sequence_index: int = 0) -> Optional[Tuple[int, int]]:
-        begin, end = self._range(sequence_index) if self.n_sequences > 1 else (0, len(self.ids))
+        begin, end = self._range(sequence_index)
         start = stop = None
-        for i in range(begin, end):
+        for i in range(begin, min(end, len(self.ids))):
             w = self.word_ids[i]
             if w is not None and w > word_index:
-                break
+                break  # HF's take_while(w <= word), where None is below every word
             if w == word_index:
                 start = i if start is None else start
                 stop = i + 1
@@ -111,8 +112,8 @@ class Encoding:
         return (self.offsets[r[0]][0], self.offsets[r[1] - 1][1])
 
     def char_to_token(self, char_pos: int, sequence_index: int = 0) -> Optional[int]:
-        begin, end = self._range(sequence_index) if self.n_sequences > 1 else (0, len(self.ids))
-        for i in range(begin, end):
+        begin, end = self._range(sequence_index)
+        for i in range(begin, min(end, len(self.ids))):
             s, e = self.offsets[i]
             if s <= char_pos < e:
                 return i

@@ -315,3 +315,27 @@ def test_pretrained_tokenizer_fast_edits_and_limits(tmp_path):
         tok("a", split_special_tokens=True)
     with pytest.raises(NotImplementedError, match="pre-tokenized"):
         tok([["a", "b"]], is_split_into_words=True)
+
+
+def test_encoding_lookups(both):
+    """Encoding's token/word/char lookups (what transformers' BatchEncoding calls) as HF's, on pairs."""
+    hf, tm = both
+    ts = texts(6, seed=10)
+    for a, b in pairs_of(ts):
+        for add in (True, False):
+            x, y = tm.encode(a, b, add_special_tokens=add), hf.encode(a, b, add_special_tokens=add)
+            n = len(y.ids)
+            for i in range(n + 2):
+                assert x.token_to_sequence(i) == y.token_to_sequence(i), i
+                assert x.token_to_chars(i) == y.token_to_chars(i), i
+                assert x.token_to_word(i) == y.token_to_word(i), i
+            for seq in (0, 1):
+                for w in range(6):
+                    assert x.word_to_tokens(w, seq) == y.word_to_tokens(w, seq), (w, seq)
+                    assert x.word_to_chars(w, seq) == y.word_to_chars(w, seq), (w, seq)
+                for c in range(max(len(a), len(b)) + 1):
+                    assert x.char_to_token(c, seq) == y.char_to_token(c, seq), (c, seq)
+                    assert x.char_to_word(c, seq) == y.char_to_word(c, seq), (c, seq)
+    single = [tm.encode(ts[1]), hf.encode(ts[1])]
+    n = len(single[1].ids)
+    assert [single[0].token_to_sequence(i) for i in range(n + 2)] == [single[1].token_to_sequence(i) for i in range(n + 2)]
