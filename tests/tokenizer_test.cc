@@ -32,6 +32,51 @@ std::string small_json(const std::string& model_extra = "", const std::string& t
          top_extra + "}";
 }
 
+TEST(Tokenizer, PairTruncationAndPaddingFromTheJson) {
+  // small_json with a pair template and tokenizer.json truncation and padding fields; expected values from HF:
+  // Tokenizer.from_str(json).encode("abc ab abc", "ab a") (its ids, type ids, offsets, sequence ids, overflowing).
+  std::string json = small_json();
+  auto put = [&](const std::string& from, const std::string& to) { json.replace(json.find(from), from.size(), to); };
+  put(R"("pair": [])",
+      R"("pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},)"
+      R"( {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}])");
+  put(R"("truncation": null, "padding": null)",
+      R"("truncation": {"direction": "Right", "max_length": 6, "strategy": "LongestFirst", "stride": 1},)"
+      R"( "padding": {"strategy": {"Fixed": 8}, "direction": "Left", "pad_to_multiple_of": null, "pad_id": 5,)"
+      R"( "pad_type_id": 2, "pad_token": "Ġ"})");
+  auto tok = Tokenizer::from_string(json);
+  ASSERT_TRUE(tok.ok()) << tok.error();
+  ASSERT_TRUE(tok->truncation() && tok->padding());
+  EXPECT_EQ(tok->num_special_tokens_to_add(true), 2u);
+  auto enc = tok->encode("abc ab abc", "ab a");
+  ASSERT_TRUE(enc.ok()) << enc.error();
+  EXPECT_EQ(enc->ids, (std::vector<uint32_t>{5, 5, 7, 0, 8, 7, 3, 6}));
+  EXPECT_EQ(enc->type_ids, (std::vector<uint32_t>{2, 2, 0, 0, 0, 1, 1, 1}));
+  EXPECT_EQ(enc->offsets, (std::vector<Offsets>{{0, 0}, {0, 0}, {0, 0}, {0, 1}, {1, 3}, {0, 0}, {0, 2}, {2, 4}}));
+  EXPECT_EQ(enc->attention_mask, (std::vector<uint32_t>{0, 0, 1, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(enc->special_tokens_mask, (std::vector<uint32_t>{1, 1, 1, 0, 0, 1, 0, 0}));
+  const auto none = std::nullopt;
+  EXPECT_EQ(enc->sequence_ids(), (std::vector<std::optional<uint32_t>>{none, none, none, 0, 0, none, 1, 1}));
+  ASSERT_EQ(enc->overflowing.size(), 4u);
+  EXPECT_EQ(enc->overflowing[0].ids, (std::vector<uint32_t>{5, 5, 7, 8, 5, 7, 3, 6}));
+  EXPECT_EQ(enc->overflowing[3].ids, (std::vector<uint32_t>{5, 5, 7, 6, 8, 7, 3, 6}));
+  EXPECT_EQ(enc->overflowing[3].offsets[4], (Offsets{8, 10}));
+  // encode_ids honours the settings too; without them a copy is unchanged and the original keeps them.
+  EXPECT_EQ(*tok->encode_ids("abc ab abc"), tok->encode("abc ab abc")->ids);
+  auto plain = tok->with_truncation(std::nullopt);
+  ASSERT_TRUE(plain.ok());
+  Tokenizer bare = plain->with_padding(std::nullopt);
+  EXPECT_EQ(bare.encode("abc ab abc", "ab a")->tokens,
+            (std::vector<std::string>{"<s>", "a", "bc", "Ġ", "ab", "Ġa", "bc", "<s>", "ab", "Ġa"}));
+  EXPECT_TRUE(tok->truncation().has_value());
+  TruncationParams wide;
+  wide.max_length = 3;
+  wide.stride = 2;  // HF accepts a stride equal to max_length less the added token ...
+  EXPECT_TRUE(tok->with_truncation(wide).ok());
+  wide.stride = 3;  // ... and refuses one above it
+  EXPECT_FALSE(tok->with_truncation(wide).ok());
+}
+
 TEST(Tokenizer, EncodesLikeHf) {
   auto tok = Tokenizer::from_string(small_json());
   ASSERT_TRUE(tok.ok()) << tok.error();

@@ -55,14 +55,17 @@ nb::list optional_list(const std::vector<std::optional<uint32_t>>& v) {
 }
 
 // An Encoded as Python objects: (ids, type_ids, tokens, offsets, special_tokens_mask, attention_mask,
-// word_ids, sequence_ids, n_sequences, overflowing), the overflowing parts as tuples of the same form.
+// word_ids, sequence_ids, n_sequences, overflowing, sequence_ranges), the overflowing parts as tuples of the
+// same form, sequence_ranges as {sequence: (begin, end)}.
 nb::tuple to_python(const Encoded& e) {
   nb::list offsets, overflowing;
+  nb::dict ranges;
   for (auto [b, en] : e.offsets) offsets.append(nb::make_tuple(b, en));
   for (const Encoded& o : e.overflowing) overflowing.append(to_python(o));
+  for (const auto& [seq, r] : e.sequence_ranges) ranges[nb::int_(seq)] = nb::make_tuple(r.first, r.second);
   return nb::make_tuple(nb::cast(e.ids), nb::cast(e.type_ids), nb::cast(e.tokens), offsets,
                         nb::cast(e.special_tokens_mask), nb::cast(e.attention_mask), optional_list(e.word_ids),
-                        optional_list(e.sequence_ids()), e.n_sequences(), overflowing);
+                        optional_list(e.sequence_ids()), e.n_sequences(), overflowing, ranges);
 }
 
 // HF's TextEncodeInput: a str, or a pair of str as a tuple or a list of two.
@@ -285,7 +288,8 @@ NB_MODULE(_hf, m) {
   nb::class_<PyTokenizer>(m, "Tokenizer")
       .def_static("from_str", &PyTokenizer::from_str)
       .def_static("from_file", &PyTokenizer::from_file)
-      .def("encode", &PyTokenizer::encode)
+      .def("encode", &PyTokenizer::encode, nb::arg("text"), nb::arg("pair").none(), nb::arg("add_special_tokens"),
+           nb::arg("fast"))
       .def("encode_batch", &PyTokenizer::encode_batch)
       .def("encode_ids", &PyTokenizer::encode_ids)
       .def("with_truncation", &PyTokenizer::with_truncation, nb::arg("params").none())

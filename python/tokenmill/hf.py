@@ -60,45 +60,46 @@ class Encoding:
     cut off (`overflowing`, each an Encoding)."""
 
     __slots__ = ("ids", "type_ids", "tokens", "offsets", "special_tokens_mask", "attention_mask", "word_ids",
-                 "sequence_ids", "n_sequences", "overflowing")
+                 "sequence_ids", "n_sequences", "overflowing", "_ranges")
 
     def __init__(self, parts):
         (self.ids, self.type_ids, self.tokens, self.offsets, self.special_tokens_mask, self.attention_mask,
-         self.word_ids, self.sequence_ids, self.n_sequences, overflowing) = parts
+         self.word_ids, self.sequence_ids, self.n_sequences, overflowing, self._ranges) = parts
         self.overflowing = [Encoding(o) for o in overflowing]
 
     @property
     def words(self) -> List[Optional[int]]:
         return self.word_ids
 
-    def _range(self, sequence_index: int):
-        idx = [i for i, s in enumerate(self.sequence_ids) if s == sequence_index]
-        return (idx[0], idx[-1] + 1) if idx else (0, 0)
+    # HF's Encoding lookups (tokenizers/src/tokenizer/encoding.rs), over its sequence ranges.
+
+    def _range(self, sequence_index: int) -> Tuple[int, int]:
+        return self._ranges.get(sequence_index, (0, len(self.ids)))
 
     def token_to_sequence(self, token_index: int) -> Optional[int]:
         if token_index > len(self.ids):
             return None
-        if token_index == len(self.ids):
-            return None if self.n_sequences > 1 or not self.ids else 0
-        return self.sequence_ids[token_index]
+        if not self._ranges:
+            return 0
+        return next((s for s, (b, e) in self._ranges.items() if b <= token_index < e), None)
 
     def token_to_chars(self, token_index: int) -> Optional[Tuple[int, int]]:
-        if not 0 <= token_index < len(self.ids) or self.token_to_sequence(token_index) is None:
+        if self.token_to_sequence(token_index) is None or token_index >= len(self.ids):
             return None
         return self.offsets[token_index]
 
     def token_to_word(self, token_index: int) -> Optional[int]:
-        if not 0 <= token_index < len(self.ids) or self.token_to_sequence(token_index) is None:
+        if self.token_to_sequence(token_index) is None or token_index >= len(self.ids):
             return None
         return self.word_ids[token_index]
 
     def word_to_tokens(self, word_index: int, sequence_index: int = 0) -> Optional[Tuple[int, int]]:
-        begin, end = self._range(sequence_index) if self.n_sequences > 1 else (0, len(self.ids))
+        begin, end = self._range(sequence_index)
         start = stop = None
-        for i in range(begin, end):
+        for i in range(begin, min(end, len(self.ids))):
             w = self.word_ids[i]
             if w is not None and w > word_index:
-                break
+                break  # HF's take_while(w <= word), where None is below every word
             if w == word_index:
                 start = i if start is None else start
                 stop = i + 1
@@ -111,8 +112,8 @@ class Encoding:
         return (self.offsets[r[0]][0], self.offsets[r[1] - 1][1])
 
     def char_to_token(self, char_pos: int, sequence_index: int = 0) -> Optional[int]:
-        begin, end = self._range(sequence_index) if self.n_sequences > 1 else (0, len(self.ids))
-        for i in range(begin, end):
+        begin, end = self._range(sequence_index)
+        for i in range(begin, min(end, len(self.ids))):
             s, e = self.offsets[i]
             if s <= char_pos < e:
                 return i
@@ -308,3 +309,167 @@ class DecodeStream:
         if not isinstance(tokenizer, Tokenizer):
             raise TypeError("DecodeStream.step expects a tokenmill.hf.Tokenizer")
         return self._core.step(tokenizer._core, id)
+
+
+class _TransformersBackend:
+    """What `transformers` calls on a PreTrainedTokenizerFast's `_tokenizer`, answered by tokenmill.
+
+    transformers builds its tokenizer on a `tokenizers.Tokenizer` and edits it while it initialises (added
+    special tokens, a new TemplateProcessing for add_bos_token/add_eos_token). That object is kept as the
+    configuration (`_config`): its components are what `post_processor`, `normalizer`, `decoder`, ... return,
+    and every edit through this backend is applied to it and then re-loaded into tokenmill, so tokenmill
+    always encodes the configuration transformers sees. Encoding, decoding, truncation and padding are
+    tokenmill's. What tokenmill cannot do raises NotImplementedError: encode_special_tokens=True (special
+    tokens split as text), pre-tokenized input (is_split_into_words=True), training.
+    """
+
+    _OWN = {"_config", "_tm"}
+    _REBUILD_ON_SET = {"post_processor", "normalizer", "pre_tokenizer", "decoder", "model"}
+
+    def __init__(self, config):
+        object.__setattr__(self, "_config", config)
+        object.__setattr__(self, "_tm", Tokenizer.from_str(config.to_str()))
+        # The settings live in tokenmill; the configuration keeps none, so re-loads cannot bring stale ones.
+        config.no_truncation()
+        config.no_padding()
+
+    def _reload(self):
+        old = self._tm
+        tm = Tokenizer.from_str(self._config.to_str())
+        tm._core = tm._core.with_truncation(old._core.truncation()).with_padding(old._core.padding())
+        object.__setattr__(self, "_tm", tm)
+
+    def __getattr__(self, name):
+        if name in self._OWN:  # not set yet (copy, unpickling): never look it up on itself
+            raise AttributeError(name)
+        return getattr(self._config, name)
+
+    def __setattr__(self, name, value):
+        if name == "encode_special_tokens":
+            if value:
+                raise NotImplementedError("tokenmill.hf does not implement encode_special_tokens=True "
+                                          "(split_special_tokens) yet")
+            return
+        setattr(self._config, name, value)
+        if name in self._REBUILD_ON_SET:
+            self._reload()
+
+    @property
+    def encode_special_tokens(self) -> bool:
+        return False
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        out = _TransformersBackend.__new__(_TransformersBackend)
+        object.__setattr__(out, "_config", copy.deepcopy(self._config, memo))
+        object.__setattr__(out, "_tm", pickle_copy(self._tm))
+        return out
+
+    # ---- what tokenmill answers ----
+
+    def encode(self, sequence, pair=None, is_pretokenized=False, add_special_tokens=True):
+        return self._tm.encode(sequence, pair, is_pretokenized, add_special_tokens)
+
+    def encode_batch(self, input, is_pretokenized=False, add_special_tokens=True):
+        if is_pretokenized:
+            raise NotImplementedError("tokenmill.hf does not implement pre-tokenized input (is_split_into_words) yet")
+        return self._tm.encode_batch(input, add_special_tokens=add_special_tokens)
+
+    def encode_batch_fast(self, input, is_pretokenized=False, add_special_tokens=True):
+        if is_pretokenized:
+            raise NotImplementedError("tokenmill.hf does not implement pre-tokenized input (is_split_into_words) yet")
+        return self._tm.encode_batch_fast(input, add_special_tokens=add_special_tokens)
+
+    def decode(self, ids, skip_special_tokens=True):
+        return self._tm.decode(ids, skip_special_tokens)
+
+    def decode_batch(self, sequences, skip_special_tokens=True):
+        return self._tm.decode_batch(sequences, skip_special_tokens)
+
+    def token_to_id(self, token):
+        return self._tm.token_to_id(token)
+
+    def id_to_token(self, id):
+        return self._tm.id_to_token(id)
+
+    def get_vocab(self, with_added_tokens=True):
+        return self._tm.get_vocab(with_added_tokens)
+
+    def get_vocab_size(self, with_added_tokens=True):
+        return self._tm.get_vocab_size(with_added_tokens)
+
+    def num_special_tokens_to_add(self, is_pair):
+        return self._tm.num_special_tokens_to_add(is_pair)
+
+    @property
+    def truncation(self):
+        return self._tm.truncation
+
+    @property
+    def padding(self):
+        return self._tm.padding
+
+    def enable_truncation(self, max_length, stride=0, strategy="longest_first", direction="right"):
+        self._tm.enable_truncation(max_length, stride=stride, strategy=strategy, direction=direction)
+
+    def no_truncation(self):
+        self._tm.no_truncation()
+
+    def enable_padding(self, direction="right", pad_id=0, pad_type_id=0, pad_token="[PAD]", length=None,
+                       pad_to_multiple_of=None):
+        self._tm.enable_padding(direction=direction, pad_id=pad_id, pad_type_id=pad_type_id, pad_token=pad_token,
+                                length=length, pad_to_multiple_of=pad_to_multiple_of)
+
+    def no_padding(self):
+        self._tm.no_padding()
+
+    def to_str(self, pretty=False):
+        return self._tm.to_str(pretty)
+
+    def save(self, path, pretty=True):
+        self._tm.save(path, pretty)
+
+    # ---- edits: applied to the configuration, then re-loaded ----
+
+    def add_tokens(self, tokens):
+        n = self._config.add_tokens(tokens)
+        self._reload()
+        return n
+
+    def add_special_tokens(self, tokens):
+        n = self._config.add_special_tokens(tokens)
+        self._reload()
+        return n
+
+    def train(self, *args, **kwargs):
+        raise NotImplementedError("tokenmill.hf does not train tokenizer.json models")
+
+    train_from_iterator = train
+
+
+def pickle_copy(tok: Tokenizer) -> Tokenizer:
+    out = Tokenizer.__new__(Tokenizer)
+    out.__setstate__(tok.__getstate__())
+    return out
+
+
+def pretrained_tokenizer_fast(path: str, **kwargs):
+    """A `transformers.PreTrainedTokenizerFast` for the local tokenizer.json at `path` whose backend is
+    tokenmill: `tok(texts, text_pair, truncation=..., padding=..., return_offsets_mapping=...)`, `decode` and
+    `batch_decode` give what transformers' own PreTrainedTokenizerFast(tokenizer_file=path, **kwargs) gives.
+    `kwargs` are PreTrainedTokenizerFast's (bos_token, pad_token, add_bos_token, model_max_length, ...).
+    Nothing is downloaded.
+
+        from tokenmill.hf import pretrained_tokenizer_fast
+        tok = pretrained_tokenizer_fast("tokenizer.json", pad_token="<|end_of_text|>")
+        batch = tok(["Hello world", "Hi"], padding=True, truncation=True, max_length=16)
+
+    transformers' features tokenmill does not implement raise NotImplementedError when used:
+    split_special_tokens=True and is_split_into_words=True.
+    """
+    from transformers import PreTrainedTokenizerFast
+
+    tok = PreTrainedTokenizerFast(tokenizer_file=str(path), **kwargs)
+    tok._tokenizer = _TransformersBackend(tok._tokenizer)
+    return tok
