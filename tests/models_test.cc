@@ -151,6 +151,24 @@ TEST(BpeModel, LoadErrorsNameTheMerge) {
   EXPECT_NE(m.error().find("id 0"), std::string::npos) << m.error();
 }
 
+TEST(BpeModel, IdsFarApartLoadAndMapBack) {
+  // tokenizer.json ids are any u32; a file with one huge id must neither fail nor allocate an array that size.
+  BpeConfig c;
+  c.vocab = {{"a", 0}, {"b", 4000000000u}, {"ab", 7}};
+  c.merges = {{"a", "b"}};
+  auto m = make(c);
+  EXPECT_EQ(run(m, "ab"), (std::vector<Tok>{{7, 0, 2}}));
+  EXPECT_EQ(run(m, "ba"), (std::vector<Tok>{{4000000000u, 0, 1}, {0, 1, 2}}));
+  EXPECT_EQ(m.id_to_token(4000000000u), "b");
+  EXPECT_EQ(m.id_to_token(7), "ab");
+  EXPECT_FALSE(m.id_to_token(5).has_value());
+  EXPECT_FALSE(m.id_to_token(4000000001u).has_value());
+  c.vocab.push_back({"c", 4000000000u});
+  auto dup = BpeModel::create(c);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.error().find("id 4000000000 is given to both 'b' and 'c'"), std::string::npos) << dup.error();
+}
+
 TEST(BpeModel, ShortBytePiecesMergeAsTheHeapDoes) {
   // tokenize_ids takes byte-level pieces of up to kShortPiece bytes through a scan of the pair ranks instead
   // of the heap; on random merge lists (out-of-order pairs, several pairs making one token) the ids must be
@@ -158,8 +176,8 @@ TEST(BpeModel, ShortBytePiecesMergeAsTheHeapDoes) {
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     testing::RandomBpe r = testing::random_byte_level_bpe(seed, 60);
     BpeConfig c;
-    c.vocab = r.vocab;
-    c.merges = r.merges;
+    c.vocab.assign(r.vocab.begin(), r.vocab.end());
+    c.merges.assign(r.merges.begin(), r.merges.end());
     c.byte_level = true;
     c.ignore_merges = seed % 2 == 0;
     auto m = make(c);

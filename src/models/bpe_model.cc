@@ -66,47 +66,58 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
   for (auto* affix : {&config.continuing_subword_prefix, &config.end_of_word_suffix}) {
     if (*affix && (*affix)->empty()) affix->reset();
   }
-  for (auto& [token, id] : config.vocab) {
-    if (!m.tokens_.emplace(id, token).second) {
+  size_t bytes = 0;
+  uint32_t max_id = 0;
+  for (const auto& [token, id] : config.vocab) {
+    bytes += token.size();
+    max_id = std::max(max_id, id);
+  }
+  if (bytes > util::StringIdMap::kMaxBytes) return Status(ErrorCode::kParseError, "model.vocab: over 4 GiB of tokens");
+  m.json_vocab_.reserve(config.vocab.size(), bytes);
+  if (config.byte_level) m.byte_vocab_.reserve(config.vocab.size(), bytes);
+  const bool dense = max_id <= 4 * config.vocab.size() + 1024;
+  if (dense) m.entry_of_id_.assign(size_t(max_id) + 1, kNoEntry);
+  for (const auto& [token, id] : config.vocab) {
+    uint32_t* entry = dense ? &m.entry_of_id_[id] : &m.sparse_entry_of_id_.emplace(id, kNoEntry).first->second;
+    if (*entry != kNoEntry) {
       return Status(ErrorCode::kParseError, "model.vocab: id " + std::to_string(id) + " is given to both '" +
-                                                m.tokens_[id] + "' and '" + token + "'");
+                                                std::string(m.json_vocab_.key(*entry)) + "' and '" +
+                                                std::string(token) + "'");
     }
-    m.json_vocab_.emplace(token, id);
+    *entry = m.json_vocab_.insert(token, id);
+    // Tokens with a character outside the byte alphabet can never come out of a byte-level piece.
     if (config.byte_level) {
-      // Tokens with a character outside the byte alphabet can never come out of a byte-level piece.
-      if (auto bytes = byte_level_decode(token)) m.unit_vocab_.emplace(std::move(*bytes), id);
-    } else {
-      m.unit_vocab_.emplace(token, id);
+      if (auto raw = byte_level_decode(token)) m.byte_vocab_.insert(*raw, id);
     }
   }
   const size_t prefix_len = config.continuing_subword_prefix ? config.continuing_subword_prefix->size() : 0;
   if (config.merges.size() >= UINT32_MAX) return Status(ErrorCode::kParseError, "model.merges: too many merges");
   m.merges_.reserve(config.merges.size());
+  std::string merged;
   for (size_t i = 0; i < config.merges.size(); ++i) {
-    const std::string& a = config.merges[i].first;
-    const std::string& b = config.merges[i].second;
-    auto where = [&] { return "model.merges[" + std::to_string(i) + "] ('" + a + " " + b + "'): "; };
-    auto ia = m.json_vocab_.find(a);
-    if (ia == m.json_vocab_.end()) return Status(ErrorCode::kParseError, where() + "'" + a + "' is not in the vocab");
-    auto ib = m.json_vocab_.find(b);
-    if (ib == m.json_vocab_.end()) return Status(ErrorCode::kParseError, where() + "'" + b + "' is not in the vocab");
+    const std::string_view a = config.merges[i].first, b = config.merges[i].second;
+    auto where = [&] {
+      return "model.merges[" + std::to_string(i) + "] ('" + std::string(a) + " " + std::string(b) + "'): ";
+    };
+    const auto ia = m.json_vocab_.find(a);
+    if (!ia) return Status(ErrorCode::kParseError, where() + "'" + std::string(a) + "' is not in the vocab");
+    const auto ib = m.json_vocab_.find(b);
+    if (!ib) return Status(ErrorCode::kParseError, where() + "'" + std::string(b) + "' is not in the vocab");
     if (b.size() < prefix_len) {
-      return Status(ErrorCode::kParseError, where() + "'" + b + "' is shorter than continuing_subword_prefix");
+      return Status(ErrorCode::kParseError,
+                    where() + "'" + std::string(b) + "' is shorter than continuing_subword_prefix");
     }
-    std::string merged = a + b.substr(prefix_len);
-    auto in = m.json_vocab_.find(merged);
-    if (in == m.json_vocab_.end()) {
-      return Status(ErrorCode::kParseError, where() + "the merged token '" + merged + "' is not in the vocab");
-    }
+    merged.assign(a).append(std::string_view(b).substr(prefix_len));
+    const auto in = m.json_vocab_.find(merged);
+    if (!in) return Status(ErrorCode::kParseError, where() + "the merged token '" + merged + "' is not in the vocab");
     // A pair listed twice keeps its last position, as HF's map does.
-    m.merges_.insert_or_assign(ia->second, ib->second, Merge{uint32_t(i), in->second});
+    m.merges_.insert_or_assign(*ia, *ib, Merge{uint32_t(i), *in});
   }
   if (config.unk_token) {
-    auto it = m.json_vocab_.find(*config.unk_token);
-    if (it == m.json_vocab_.end()) {
+    m.unk_id_ = m.json_vocab_.find(*config.unk_token);
+    if (!m.unk_id_) {
       return Status(ErrorCode::kParseError, "model.unk_token: '" + *config.unk_token + "' is not in the vocab");
     }
-    m.unk_id_ = it->second;
   }
   if (config.byte_level) {
     // The model reads raw bytes, so the prefix and suffix (written in the byte alphabet) are read as bytes too.
@@ -121,8 +132,9 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
     }
   }
   for (int b = 0; b < 256; ++b) {
-    auto it = m.unit_vocab_.find(std::string(1, char(b)));
-    m.byte_ids_[b] = config.byte_level && it != m.unit_vocab_.end() ? it->second : UINT32_MAX;
+    const char byte = char(b);
+    const auto id = m.byte_vocab_.find(std::string_view(&byte, 1));
+    m.byte_ids_[b] = config.byte_level && id ? *id : UINT32_MAX;
   }
   if (config.byte_level) {
     m.byte_pairs_.assign(256 * 256, Merge{UINT32_MAX, 0});
@@ -139,26 +151,27 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
     for (int b = 0; b < 256; ++b) {
       char name[8];
       std::snprintf(name, sizeof(name), "<0x%02X>", b);
-      auto it = m.json_vocab_.find(name);
-      m.byte_fallback_ids_[b] = it == m.json_vocab_.end() ? UINT32_MAX : it->second;
+      m.byte_fallback_ids_[b] = m.json_vocab_.find(name).value_or(UINT32_MAX);
     }
   }
   static std::atomic<uint64_t> next_cache_id{1};
   m.cache_id_ = next_cache_id++;
-  config.vocab.clear();
-  config.merges.clear();
+  // Swapped out, not cleared: clear() keeps the capacity, tens of megabytes for a large merge list.
+  decltype(config.vocab)().swap(config.vocab);
+  decltype(config.merges)().swap(config.merges);
   m.config_ = std::move(config);
   return m;
 }
 
-std::optional<uint32_t> BpeModel::token_to_id(std::string_view token) const {
-  auto it = json_vocab_.find(std::string(token));
-  return it == json_vocab_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
-}
-
-const std::string* BpeModel::id_to_token(uint32_t id) const {
-  auto it = tokens_.find(id);
-  return it == tokens_.end() ? nullptr : &it->second;
+std::optional<std::string_view> BpeModel::id_to_token(uint32_t id) const {
+  uint32_t entry = kNoEntry;
+  if (id < entry_of_id_.size()) {
+    entry = entry_of_id_[id];
+  } else if (auto it = sparse_entry_of_id_.find(id); it != sparse_entry_of_id_.end()) {
+    entry = it->second;
+  }
+  if (entry == kNoEntry) return std::nullopt;
+  return json_vocab_.key(entry);
 }
 
 void BpeModel::tokenize(std::string_view piece, std::vector<ModelToken>& out) const {

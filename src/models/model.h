@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tokenmill/status.h"
+#include "util/string_id_map.h"
 
 namespace tokenmill::hf {
 
@@ -21,9 +22,11 @@ struct ModelToken {
 };
 
 struct BpeConfig {
-  // token (as written in tokenizer.json) -> id, and merges (left, right) in priority order.
-  std::vector<std::pair<std::string, uint32_t>> vocab;
-  std::vector<std::pair<std::string, std::string>> merges;
+  // token (as written in tokenizer.json) -> id, and merges (left, right) in priority order. Views, read only
+  // by BpeModel::create (the model keeps its own copy of the tokens): the loader points them into the parsed
+  // document instead of copying hundreds of thousands of strings to build the model from.
+  std::vector<std::pair<std::string_view, uint32_t>> vocab;
+  std::vector<std::pair<std::string_view, std::string_view>> merges;
   std::optional<std::string> unk_token;
   std::optional<std::string> continuing_subword_prefix;
   std::optional<std::string> end_of_word_suffix;
@@ -53,15 +56,15 @@ class BpeModel {
   // lookup is skipped.
   void merge_ids(std::string_view piece, std::vector<uint32_t>& out) const;
 
-  const BpeConfig& config() const { return config_; }  // its vocab and merges are emptied once built
+  const BpeConfig& config() const { return config_; }  // its vocab and merges are empty once built
   // Each token of the vocabulary as the bytes the model reads (raw bytes for byte-level) -> id.
-  const std::unordered_map<std::string, uint32_t>& unit_vocab() const { return unit_vocab_; }
+  const util::StringIdMap& unit_vocab() const { return config_.byte_level ? byte_vocab_ : json_vocab_; }
 
-  std::optional<uint32_t> token_to_id(std::string_view token) const;
-  // The token as written in tokenizer.json; nullptr if the model has no such id.
-  const std::string* id_to_token(uint32_t id) const;
+  std::optional<uint32_t> token_to_id(std::string_view token) const { return json_vocab_.find(token); }
+  // The token as written in tokenizer.json; nullopt if the model has no such id.
+  std::optional<std::string_view> id_to_token(uint32_t id) const;
   size_t vocab_size() const { return json_vocab_.size(); }
-  const std::unordered_map<std::string, uint32_t>& vocab() const { return json_vocab_; }
+  const util::StringIdMap& vocab() const { return json_vocab_; }
 
  private:
   struct Merge {
@@ -96,10 +99,7 @@ class BpeModel {
   };
   const Merge* find_merge(uint32_t a, uint32_t b) const { return merges_.find(a, b); }
   // Key of a unit or token in the space the model reads (raw bytes for byte-level).
-  std::optional<uint32_t> unit_id(std::string_view key) const {
-    auto it = unit_vocab_.find(std::string(key));
-    return it == unit_vocab_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
-  }
+  std::optional<uint32_t> unit_id(std::string_view key) const { return unit_vocab().find(key); }
 
   void tokenize_uncached(std::string_view piece, std::vector<ModelToken>& out) const;
   // tokenize_ids for a byte-level piece whose bytes are all tokens: one array, scanned for the lowest pair.
@@ -107,10 +107,14 @@ class BpeModel {
   static constexpr size_t kShortPiece = 32;
 
   BpeConfig config_;
-  uint64_t cache_id_ = 0;  // tells this model's entries in the per-thread piece cache from another model's
-  std::unordered_map<std::string, uint32_t> json_vocab_;
-  std::unordered_map<std::string, uint32_t> unit_vocab_;
-  std::unordered_map<uint32_t, std::string> tokens_;
+  uint64_t cache_id_ = 0;         // tells this model's entries in the per-thread piece cache from another model's
+  util::StringIdMap json_vocab_;  // as written in tokenizer.json
+  util::StringIdMap byte_vocab_;  // byte-level: the tokens as raw bytes (else the model reads json_vocab_)
+  // id -> its entry in json_vocab_: an array when the ids are about as many as the tokens (every file
+  // seen), else a map, so a file with one huge id still loads.
+  static constexpr uint32_t kNoEntry = UINT32_MAX;
+  std::vector<uint32_t> entry_of_id_;
+  std::unordered_map<uint32_t, uint32_t> sparse_entry_of_id_;
   PairTable merges_;
   uint32_t byte_ids_[256];  // byte-level: each byte's token, or UINT32_MAX
   // byte-level: the merge of the tokens of bytes (a, b) at [a * 256 + b] (rank UINT32_MAX: none). A piece's

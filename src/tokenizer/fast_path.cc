@@ -89,16 +89,22 @@ void nfc_into(const hf::Normalizer& nfc, std::string_view s, std::string& out) {
 
 }  // namespace
 
-std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const element& normalizer,
-                                         const element& pre_tokenizer) {
-  const bool nfc = string_field(normalizer, "type") == "NFC";
+FastPathShape fast_path_shape(const element& normalizer, const element& pre_tokenizer) {
+  FastPathShape shape;
+  shape.nfc = string_field(normalizer, "type") == "NFC";
+  shape.pattern = scanner_pattern(pre_tokenizer);
+  if (!shape.pattern.empty()) {
+    auto pre = Pretokenizer::create(shape.pattern);
+    if (!pre.ok() || pre->kind() == Pretokenizer::Kind::kRegex) shape.pattern.clear();
+  }
+  return shape;
+}
+
+std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPathShape& shape) {
+  const bool nfc = shape.nfc;
   if (t.normalizer && !nfc) return nullptr;
   // A scanner family, or else the pre-tokenizer stage splits (the Encoding's own pattern, empty, is unused).
-  std::string_view pattern = scanner_pattern(pre_tokenizer);
-  if (!pattern.empty()) {
-    auto pre = Pretokenizer::create(pattern);
-    if (!pre.ok() || pre->kind() == Pretokenizer::Kind::kRegex) pattern = {};
-  }
+  const std::string& pattern = shape.pattern;
   if (pattern.empty() && (!t.pre_tokenizer || !t.pre_tokenizer->byte_level() || t.pre_tokenizer->edits_text())) {
     return nullptr;
   }
@@ -107,24 +113,25 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const element
   if (!c.byte_level || c.continuing_subword_prefix || c.end_of_word_suffix) return nullptr;
   // Every byte a token: then no piece reaches the unknown token or the byte fallback.
   for (int b = 0; b < 256; ++b) {
-    if (!model.unit_vocab().count(std::string(1, char(b)))) return nullptr;
+    const char byte = char(b);
+    if (!model.unit_vocab().contains(std::string_view(&byte, 1))) return nullptr;
   }
   std::vector<std::pair<std::string, Rank>> whole;
   whole.reserve(model.unit_vocab().size());
   std::vector<uint32_t> ids;
-  for (const auto& [bytes, id] : model.unit_vocab()) {
+  model.unit_vocab().for_each([&](std::string_view bytes, uint32_t id) {
     if (!c.ignore_merges && bytes.size() > 1) {
       ids.clear();
       model.tokenize_ids(bytes, ids);
-      if (ids.size() != 1 || ids[0] != id) continue;  // a token the merges never build from its own bytes
+      if (ids.size() != 1 || ids[0] != id) return;  // a token the merges never build from its own bytes
     }
-    whole.push_back({bytes, id});
-  }
+    whole.emplace_back(bytes, id);
+  });
   auto ranks = Vocabulary::from_ranks(std::move(whole));
   if (!ranks.ok()) return nullptr;
   EncodingSpec spec;
   spec.name = "tokenizer.json";
-  spec.pattern = std::string(pattern);
+  spec.pattern = pattern;
   spec.ranks = std::move(ranks).value();
   spec.piece_encoder = std::make_shared<MergeListEncoder>(model);
   auto encoding = Encoding::create(std::move(spec));

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -35,10 +36,17 @@ struct FastPath {
   bool stage_splits = false;
 };
 
-// The fast path for `t`, or null when its shape is not the one above. `pre_tokenizer` and `normalizer`
-// are the tokenizer.json fields `t` was built from.
-std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const simdjson::dom::element& normalizer,
-                                         const simdjson::dom::element& pre_tokenizer);
+// What the fast path needs from the tokenizer.json fields `normalizer` and `pre_tokenizer`, read while the
+// parsed document lives (the loader frees it before the fast path's tables are built, so the two never
+// coexist in memory).
+struct FastPathShape {
+  bool nfc = false;     // the normalizer is NFC
+  std::string pattern;  // the split pattern when it is a built-in scanner family, else empty
+};
+FastPathShape fast_path_shape(const simdjson::dom::element& normalizer, const simdjson::dom::element& pre_tokenizer);
+
+// The fast path for `t`, or null when its shape is not the one above.
+std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPathShape& shape);
 
 // encode_ids through the fast path: the same ids as Tokenizer::encode(text, options).ids. `text` is valid UTF-8.
 // Fails only when memory runs out.

@@ -39,18 +39,22 @@ Tokenizer::Tokenizer(std::shared_ptr<const Impl> impl)
     : impl_(std::move(impl)), truncation_(impl_->truncation), padding_(impl_->padding) {}
 
 Result<Tokenizer> Tokenizer::from_string(std::string_view json, std::string_view source_name) try {
-  auto impl = load_tokenizer_json(json, source_name);
+  auto impl = load_tokenizer_json(std::string(json), source_name);
   if (!impl.ok()) return impl.status();
   return Tokenizer(std::move(impl).value());
 } catch (...) {
   return util::exception_status([&] { return "loading the tokenizer " + std::string(source_name); });
 }
 
-Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
+Result<Tokenizer> Tokenizer::from_file(const std::string& path) try {
   // Bounded like a rank file, so a wrong path such as /dev/zero is an error, not an endless read.
   auto json = read_file(path, kMaxRankFileBytes, "tokenizer file");
   if (!json.ok()) return json.status();
-  return from_string(*json, path);
+  auto impl = load_tokenizer_json(std::move(json).value(), path);
+  if (!impl.ok()) return impl.status();
+  return Tokenizer(std::move(impl).value());
+} catch (...) {
+  return util::exception_status([&] { return "loading the tokenizer " + path; });
 }
 
 namespace {
@@ -143,12 +147,12 @@ Result<Encoded> Tokenizer::encode_sequence(std::string_view text, uint32_t type_
         model_tokens.clear();
         t.model->tokenize(std::string_view(piece.normalized).substr(sp.first, sp.second - sp.first), model_tokens);
         for (const hf::ModelToken& mt : model_tokens) {
-          const std::string* tok = t.model->id_to_token(mt.id);
+          const std::optional<std::string_view> tok = t.model->id_to_token(mt.id);
           // Byte fallback over a prefix or suffix counts more bytes than the piece has; HF cannot map such
           // offsets and keeps them as they are, relative to the piece.
           Offsets o = mt.end <= sp.second - sp.first ? piece.original_offsets(sp.first + mt.begin, sp.first + mt.end)
                                                      : Offsets{mt.begin, mt.end};
-          push_token(enc, mt.id, tok ? *tok : std::string(), o, word);
+          push_token(enc, mt.id, tok ? std::string(*tok) : std::string(), o, word);
         }
         ++word;
       }
@@ -303,16 +307,17 @@ Result<std::string> Tokenizer::decode(std::span<const uint32_t> ids, bool skip_s
   std::vector<std::string> tokens;
   for (uint32_t id : ids) {
     auto a = t.added_by_id.find(id);
-    const std::string* tok = a != t.added_by_id.end() ? &t.added_text[a->second] : t.model->id_to_token(id);
-    if (tok == nullptr) continue;  // HF drops ids it does not know
+    const std::optional<std::string_view> tok =
+        a != t.added_by_id.end() ? std::string_view(t.added_text[a->second]) : t.model->id_to_token(id);
+    if (!tok) continue;  // HF drops ids it does not know
     // HF skips by text: a token whose text is a special added token's content (a model token's, or a
     // normalized added token's whose normalized form is another's content); not a special token whose
     // normalizer changed its text.
     if (skip_special_tokens) {
-      auto c = t.added_by_content.find(*tok);
+      auto c = t.added_by_content.find(std::string(*tok));
       if (c != t.added_by_content.end() && t.added[t.added_by_id.at(c->second)].special) continue;
     }
-    tokens.push_back(*tok);
+    tokens.emplace_back(*tok);
   }
   if (!t.decoder) {
     std::string out;
@@ -339,7 +344,7 @@ std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {
 std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
   auto a = impl_->added_by_id.find(id);
   if (a != impl_->added_by_id.end()) return impl_->added_text[a->second];
-  if (const std::string* t = impl_->model->id_to_token(id)) return *t;
+  if (auto t = impl_->model->id_to_token(id)) return std::string(*t);
   return std::nullopt;
 }
 
@@ -354,7 +359,9 @@ size_t Tokenizer::vocab_size(bool with_added_tokens) const {
 }
 
 std::vector<std::pair<std::string, uint32_t>> Tokenizer::vocab(bool with_added_tokens) const {
-  std::vector<std::pair<std::string, uint32_t>> out(impl_->model->vocab().begin(), impl_->model->vocab().end());
+  std::vector<std::pair<std::string, uint32_t>> out;
+  out.reserve(impl_->model->vocab_size());
+  impl_->model->vocab().for_each([&](std::string_view token, uint32_t id) { out.emplace_back(token, id); });
   if (with_added_tokens) {
     for (const AddedToken& a : impl_->added) {
       if (!impl_->model->token_to_id(a.content)) out.push_back({a.content, a.id});

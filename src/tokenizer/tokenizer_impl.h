@@ -38,7 +38,8 @@ struct Tokenizer::Impl {
   std::optional<PaddingParams> padding;
 };
 
-// The loader: tokenizer.json text to stages. Errors name `source` and the JSON path.
-Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view json, std::string_view source);
+// The loader: tokenizer.json text to stages. Errors name `source` and the JSON path. It takes the text by
+// value so that it parses it in place (a file's text is as large as everything it is loaded into).
+Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string json, std::string_view source);
 
 }  // namespace tokenmill

@@ -2,8 +2,6 @@
 // component, or a field value that would change the output, is an error naming the JSON path.
 #include <simdjson.h>
 
-#include <set>
-
 #include "tokenizer/tokenizer_impl.h"
 #include "util/utf8.h"
 
@@ -315,37 +313,39 @@ class Loader {
     if (!s.ok()) return s;
     object vocab;
     if (o["vocab"].get(vocab)) return error(path + ".vocab", "expected an object");
-    std::set<std::string_view> seen;
+    c.vocab.reserve(vocab.size());
     for (auto field : vocab) {
       uint64_t id;
       if (field.value.get(id) || id > UINT32_MAX) {
         return error(path + ".vocab[\"" + std::string(field.key) + "\"]", "expected an id (0 .. 2^32-1)");
       }
-      c.vocab.push_back({std::string(field.key), uint32_t(id)});
+      c.vocab.push_back({field.key, uint32_t(id)});
     }
     array merges;
     if (o["merges"].get(merges)) return error(path + ".merges", "expected an array");
     size_t i = 0;
     int strings = 0, pairs = 0;
+    c.merges.reserve(merges.size());
     for (element m : merges) {
-      std::string where = path + ".merges[" + std::to_string(i++) + "]";
+      // Built only for an error: a file has hundreds of thousands of merges.
+      auto where = [&, at = i++] { return path + ".merges[" + std::to_string(at) + "]"; };
       std::string_view str;
       array pair;
       (m.is_string() ? strings : pairs)++;
       if (strings && pairs) {
         // HF reads the list as all strings or all pairs and refuses a mix.
-        return error(where, "mixes \"left right\" strings and [left, right] pairs");
+        return error(where(), "mixes \"left right\" strings and [left, right] pairs");
       }
       if (!m.get(str)) {
         size_t sp = str.find(' ');
         if (sp == std::string_view::npos || str.find(' ', sp + 1) != std::string_view::npos) {
-          return error(where, "expected \"left right\" with exactly one space");
+          return error(where(), "expected \"left right\" with exactly one space");
         }
-        c.merges.push_back({std::string(str.substr(0, sp)), std::string(str.substr(sp + 1))});
+        c.merges.push_back({str.substr(0, sp), str.substr(sp + 1)});
       } else if (!m.get(pair) && pair.size() == 2 && pair.at(0).is_string() && pair.at(1).is_string()) {
-        c.merges.push_back({std::string(std::string_view(pair.at(0))), std::string(std::string_view(pair.at(1)))});
+        c.merges.push_back({std::string_view(pair.at(0)), std::string_view(pair.at(1))});
       } else {
-        return error(where, "expected \"left right\" or [left, right]");
+        return error(where(), "expected \"left right\" or [left, right]");
       }
     }
     auto bpe = hf::BpeModel::create(std::move(c));
@@ -651,9 +651,9 @@ class Loader {
         return error(path, "'" + tok.content + "' has id " + std::to_string(tok.id) + " but the model gives it " +
                                std::to_string(*mid));
       }
-      if (const std::string* other = t.model->id_to_token(tok.id); other && *other != tok.content) {
+      if (const auto other = t.model->id_to_token(tok.id); other && *other != tok.content) {
         return error(path + ".id", "id " + std::to_string(tok.id) + " of '" + tok.content + "' is the model's token '" +
-                                       *other + "'");
+                                       std::string(*other) + "'");
       }
       t.added_by_id[tok.id] = t.added.size();
       t.added_by_content[tok.content] = tok.id;
@@ -668,13 +668,16 @@ class Loader {
 
 }  // namespace
 
-Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view json, std::string_view source) {
+Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string json, std::string_view source) {
   Loader L(source);
-  // simdjson reports failed allocations as values: an empty padded copy, or MEMALLOC from the parser.
-  const simdjson::padded_string padded(json);
-  simdjson::dom::parser parser;
+  // Parsed in place: simdjson reads up to SIMDJSON_PADDING bytes past the end, so the text gets them.
+  // The text and the parsed document are freed before the fast path's tables are built (each is as large).
+  const size_t size = json.size();
+  json.append(simdjson::SIMDJSON_PADDING, ' ');
+  auto parser = std::make_unique<simdjson::dom::parser>();
   element root;
-  auto err = padded.size() != json.size() ? simdjson::MEMALLOC : parser.parse(padded).get(root);
+  // simdjson reports a failed allocation as a value, MEMALLOC.
+  auto err = parser->parse(json.data(), size, /*realloc_if_needed=*/false).get(root);
   if (err == simdjson::MEMALLOC) {
     return Status(ErrorCode::kOutOfMemory, std::string(source) + ": out of memory parsing the tokenizer.json");
   }
@@ -729,7 +732,10 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view js
   }
   if (!raw.empty()) impl->raw_matcher.emplace(std::move(raw));
   if (!normalized.empty()) impl->normalized_matcher.emplace(std::move(normalized));
-  impl->fast = make_fast_path(*impl, field("normalizer"), field("pre_tokenizer"));
+  const FastPathShape shape = fast_path_shape(field("normalizer"), field("pre_tokenizer"));
+  parser.reset();
+  std::string().swap(json);
+  impl->fast = make_fast_path(*impl, shape);
   return impl;
 }
 
