@@ -116,6 +116,16 @@ struct PyTokenizer {
     if (!t.ok()) raise_status(t.status());
     return PyTokenizer{std::move(t).value()};
   }
+  // A file's bytes, read by the caller (it keeps them for to_str); `source` names the file in errors.
+  static PyTokenizer from_bytes(nb::bytes data, const std::string& source) {
+    const std::string_view json(data.c_str(), data.size());
+    Result<Tokenizer> t = [&] {
+      nb::gil_scoped_release nogil;
+      return Tokenizer::from_string(json, source);
+    }();
+    if (!t.ok()) raise_status(t.status());
+    return PyTokenizer{std::move(t).value()};
+  }
   static PyTokenizer from_file(const std::string& path) {
     Result<Tokenizer> t = [&] {
       nb::gil_scoped_release nogil;
@@ -288,6 +298,7 @@ NB_MODULE(_hf, m) {
   nb::class_<PyTokenizer>(m, "Tokenizer")
       .def_static("from_str", &PyTokenizer::from_str)
       .def_static("from_file", &PyTokenizer::from_file)
+      .def_static("from_bytes", &PyTokenizer::from_bytes)
       .def("encode", &PyTokenizer::encode, nb::arg("text"), nb::arg("pair").none(), nb::arg("add_special_tokens"),
            nb::arg("fast"))
       .def("encode_batch", &PyTokenizer::encode_batch)

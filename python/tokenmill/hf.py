@@ -144,11 +144,18 @@ class Tokenizer:
         raise TypeError("build a tokenmill.hf.Tokenizer with Tokenizer.from_file(path) or Tokenizer.from_str(json)")
 
     @classmethod
-    def _make(cls, core, json_str: str) -> "Tokenizer":
+    def _make(cls, core, json) -> "Tokenizer":
         self = object.__new__(cls)
         self._core = core
-        self._json = json_str
+        # The text it was loaded from (str, or the file's UTF-8 bytes: a str of a tokenizer.json is 2-4 bytes
+        # a character, tens of megabytes held only for to_str and pickling).
+        self._json_text = json
         return self
+
+    @property
+    def _json(self) -> str:
+        t = self._json_text
+        return t.decode("utf-8") if isinstance(t, bytes) else t
 
     @classmethod
     def from_str(cls, json: str) -> "Tokenizer":
@@ -156,9 +163,9 @@ class Tokenizer:
 
     @classmethod
     def from_file(cls, path: str) -> "Tokenizer":
-        with open(path, encoding="utf-8") as f:
-            json = f.read()
-        return cls._make(_hf.Tokenizer.from_str(json), json)
+        with open(path, "rb") as f:
+            data = f.read()
+        return cls._make(_hf.Tokenizer.from_bytes(data, path), data)
 
     @classmethod
     def from_buffer(cls, buffer: bytes) -> "Tokenizer":
@@ -198,7 +205,7 @@ class Tokenizer:
 
     def __setstate__(self, state):
         self._core = _hf.Tokenizer.from_str(state["json"])
-        self._json = state["json"]
+        self._json_text = state["json"]
 
     # ---- encoding ----
 

@@ -42,8 +42,10 @@ std::optional<std::string> byte_level_decode(std::string_view token) {
 }
 
 void BpeModel::PairTable::reserve(size_t n) {
+  // At most three quarters full: a probe that misses (most lookups in a BPE run do) then stays within a
+  // cache line or two, and a Llama 3 sized list takes 8 MiB instead of the 16 MiB of half full.
   size_t cap = 16;
-  while (cap < 2 * n) cap *= 2;
+  while (3 * cap < 4 * n) cap *= 2;
   slots_.assign(cap, Slot{});
   mask_ = cap - 1;
 }

@@ -71,7 +71,7 @@ class BpeModel {
     uint32_t rank;
     uint32_t new_id;
   };
-  // (left id, right id) -> merge, open addressing with linear probing at most half full. A BPE run is a chain
+  // (left id, right id) -> merge, open addressing with linear probing at most three quarters full. A BPE run is a chain
   // of these lookups, and the node-based std::unordered_map cost a cache miss per node: it was a quarter of
   // the load time of GPT-4o's file (the load runs BPE over every token) and most of a run's time.
   class PairTable {
