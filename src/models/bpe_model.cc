@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <queue>
 
 #include "models/model.h"
 #include "pre_tokenizers/pre_tokenizer.h"
@@ -280,7 +279,9 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
     uint32_t begin, len;
     int32_t prev, next;
   };
-  std::vector<Symbol> syms;
+  // Reused by the thread: a long piece (CJK runs, whitespace in code) must not cost two allocations.
+  thread_local std::vector<Symbol> syms;
+  syms.clear();
   syms.reserve(piece.size());
   // Offsets are the running sum of the symbol lengths, as HF's Word computes them (so a unit HF drops, or a
   // byte fallback over a prefix, shifts the offsets after it exactly as in HF).
@@ -292,8 +293,21 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
   // A pending unknown (its length), fused with the next unknown when fuse_unk is set.
   bool have_unk = false;
   uint32_t unk_len = 0;
-  std::string key;
+  // Byte-level with no prefix or suffix: a unit is one byte, and its token is byte_ids_'s (the same lookup).
+  const bool plain_bytes = config_.byte_level && !config_.continuing_subword_prefix && !config_.end_of_word_suffix;
+  thread_local std::string key;
   for (size_t i = 0; i < piece.size();) {
+    if (plain_bytes) {
+      if (const uint32_t id = byte_ids_[static_cast<unsigned char>(piece[i])]; id != UINT32_MAX) {
+        if (have_unk) {
+          add(*unk_id_, unk_len);
+          have_unk = false;
+        }
+        add(id, 1);
+        ++i;
+        continue;
+      }
+    }
     const size_t n = config_.byte_level ? 1 : char_len(piece, i);
     const bool is_first = i == 0, is_last = i + n == piece.size();
     key.clear();
@@ -341,13 +355,20 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
     uint32_t new_id;
     bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue;
+  // std::priority_queue's own algorithm (push_heap / pop_heap) on a vector the thread reuses.
+  thread_local std::vector<Entry> heap;
+  heap.clear();
+  const auto push = [&](Entry e) {
+    heap.push_back(e);
+    std::push_heap(heap.begin(), heap.end(), std::greater<Entry>());
+  };
   for (size_t k = 0; k + 1 < syms.size(); ++k) {
-    if (const Merge* mg = find_merge(syms[k].id, syms[k + 1].id)) queue.push({mg->rank, uint32_t(k), mg->new_id});
+    if (const Merge* mg = find_merge(syms[k].id, syms[k + 1].id)) push({mg->rank, uint32_t(k), mg->new_id});
   }
-  while (!queue.empty()) {
-    Entry top = queue.top();
-    queue.pop();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), std::greater<Entry>());
+    const Entry top = heap.back();
+    heap.pop_back();
     Symbol& s = syms[top.pos];
     if (s.len == 0 || s.next == -1) continue;
     Symbol& right = syms[size_t(s.next)];
@@ -359,11 +380,10 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
     s.next = right.next;
     if (s.next != -1) syms[size_t(s.next)].prev = int32_t(top.pos);
     if (s.prev != -1) {
-      if (const Merge* p = find_merge(syms[size_t(s.prev)].id, s.id))
-        queue.push({p->rank, uint32_t(s.prev), p->new_id});
+      if (const Merge* p = find_merge(syms[size_t(s.prev)].id, s.id)) push({p->rank, uint32_t(s.prev), p->new_id});
     }
     if (s.next != -1) {
-      if (const Merge* p = find_merge(s.id, syms[size_t(s.next)].id)) queue.push({p->rank, top.pos, p->new_id});
+      if (const Merge* p = find_merge(s.id, syms[size_t(s.next)].id)) push({p->rank, top.pos, p->new_id});
     }
   }
   for (const Symbol& s : syms) {
