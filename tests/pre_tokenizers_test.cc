@@ -2,7 +2,11 @@
 // normalizer.rs `split` test and pre_tokenizers/split.rs tests.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "pre_tokenizers/pre_tokenizer.h"
+#include "tokenmill/pretokenize.h"
+#include "util/utf8.h"
 
 namespace tokenmill::hf {
 namespace {
@@ -147,6 +151,88 @@ TEST(ByteLevel, AddPrefixSpace) {
   EXPECT_EQ(with_offsets(*bl, "ab cd"), (P{{" ab cd", {0, 5}}}));
   auto spaced = std::move(make_byte_level(true, false)).value();
   EXPECT_EQ(with_offsets(*spaced, " ab"), (P{{" ab", {0, 3}}}));
+}
+
+// DeepSeek V3's scanner (tokenmill::Pretokenizer, kDeepSeekV3) against the stage it stands in for: its three
+// Splits, each Isolated, run by the HF regex adapter. Texts are built from characters at the edges of every
+// class the three patterns test, and runs long enough to cross the part scanner's 16-byte blocks.
+std::unique_ptr<PreTokenizer> deepseek_v3_stage() {
+  std::vector<std::unique_ptr<PreTokenizer>> splits;
+  for (std::string_view pattern : kDeepSeekV3Splits) {
+    auto re = HfRegex::compile(pattern);
+    EXPECT_TRUE(re.ok()) << re.error();
+    splits.push_back(make_split_regex(std::move(re).value(), SplitBehavior::kIsolated, false));
+  }
+  return make_sequence_pre_tokenizer(std::move(splits));
+}
+
+std::vector<std::string> scanner_pieces(const Pretokenizer& pre, std::string_view text) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(pre.for_each_piece(text, [&](std::string_view piece) { out.emplace_back(piece); }).ok());
+  return out;
+}
+
+const std::vector<uint32_t>& deepseek_alphabet() {
+  static const std::vector<uint32_t> a = [] {
+    std::vector<uint32_t> v;
+    for (uint32_t c = 0x21; c < 0x7F; ++c) {
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) v.push_back(c);  // all ASCII punctuation, digits
+    }
+    for (uint32_t c :
+         std::initializer_list<uint32_t>{'a', 'Z', 'q', ' ', ' ', ' ', '\t', '\n', '\r', '\x0b', 0x00, 0x01, 0x7F})
+      v.push_back(c);
+    const uint32_t more[] = {
+        0x4DFF, 0x4E00, 0x4E2D, 0x9FA5,  0x9FA6, 0x9FFF,          // split 2's ideographs and both sides of their range
+        0x303F, 0x3040, 0x3041, 0x3099,  0x309B, 0x309D, 0x309F,  // Hiragana block: Cn, Lo, Mn, Sk, Lm
+        0x30A0, 0x30A1, 0x30FB, 0x30FC,  0x30FF, 0x3100,          // Katakana block: Pd, Lo, Po, Lm, and past it
+        0x3007, 0x3001, 0xFF10, 0xFF01,                           // 〇 (Nl), 、, fullwidth digit and punctuation
+        0x0660, 0x00B2, 0x2160,                                   // Nd, No, Nl
+        0x00E9, 0x01C5, 0x02B0, 0x05D0,  0xAC00,                  // letters beyond ASCII
+        0x0301, 0x0903, 0x20DD,                                   // Mn Mc Me
+        0x20AC, 0x00AC, 0x02C2, 0x1F600, 0x00BF, 0x2014,          // Sc Sm Sk So, Po, Pd
+        0x00A0, 0x3000, 0x2028, 0x0085,  0x1680, 0x2009,          // White_Space beyond ASCII
+        0x200B, 0x200D, 0xFEFF, 0xE000,  0x0378, 0x00AD,          // Cf, Co, Cn: characters no alternative matches
+    };
+    v.insert(v.end(), std::begin(more), std::end(more));
+    return v;
+  }();
+  return a;
+}
+
+TEST(DeepSeekV3Scanner, MatchesItsThreeSplits) {
+  auto scanner = Pretokenizer::create_split_sequence({std::begin(kDeepSeekV3Splits), std::end(kDeepSeekV3Splits)});
+  ASSERT_TRUE(scanner.ok()) << scanner.error();
+  ASSERT_EQ(scanner->kind(), Pretokenizer::Kind::kDeepSeekV3);
+  const auto stage = deepseek_v3_stage();
+  const auto& alphabet = deepseek_alphabet();
+  std::mt19937 rng(2026);
+  for (int i = 0; i < 30000; ++i) {
+    std::string text;
+    const size_t n = rng() % (i < 20000 ? 14 : 50);
+    for (size_t k = 0; k < n; ++k) util::append_utf8(text, alphabet[rng() % alphabet.size()]);
+    ASSERT_EQ(scanner_pieces(*scanner, text), pieces(*stage, text)) << ::testing::PrintToString(text);
+  }
+  // Runs of one character around another, long enough for the 16-byte block loop to stop inside a block,
+  // at its edge and past it.
+  for (uint32_t a : std::initializer_list<uint32_t>{'x', ' ', '.', 0x00, 0x200B}) {
+    for (uint32_t b : alphabet) {
+      for (int n : {1, 15, 16, 17, 33}) {
+        std::string text;
+        for (int k = 0; k < n; ++k) util::append_utf8(text, a);
+        util::append_utf8(text, b);
+        for (int k = 0; k < n; ++k) util::append_utf8(text, a);
+        ASSERT_EQ(scanner_pieces(*scanner, text), pieces(*stage, text)) << ::testing::PrintToString(text);
+      }
+    }
+  }
+}
+
+TEST(DeepSeekV3Scanner, OnlyItsOwnSequence) {
+  // The patterns in another order are not the same pre-tokenizer: no scanner, never a wrong one.
+  std::vector<std::string_view> swapped = {kDeepSeekV3Splits[1], kDeepSeekV3Splits[0], kDeepSeekV3Splits[2]};
+  auto other = Pretokenizer::create_split_sequence(swapped);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace

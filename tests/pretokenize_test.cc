@@ -246,9 +246,12 @@ TEST(UnicodeTables, AgreeWithPcre2OnCodePointsItKnows) {
   struct Prop {
     const char* regex;
     uint8_t mask;
-  } props[] = {{R"(^[\p{Lu}\p{Lt}]$)", detail::kUpper},    {R"(^\p{Ll}$)", detail::kLower},
-               {R"(^[\p{Lm}\p{Lo}]$)", detail::kOtherLetter}, {R"(^\p{M}$)", detail::kMark},
-               {R"(^\p{N}$)", detail::kNumber}};
+  } props[] = {{R"(^[\p{Lu}\p{Lt}]$)", detail::kUpper},
+               {R"(^\p{Ll}$)", detail::kLower},
+               {R"(^[\p{Lm}\p{Lo}]$)", detail::kOtherLetter},
+               {R"(^\p{M}$)", detail::kMark},
+               {R"(^\p{N}$)", detail::kNumber},
+               {R"(^[\p{P}\p{S}]$)", detail::kPunctSymbol}};
   auto compile = [](const char* re) {
     int err;
     PCRE2_SIZE off;
@@ -270,7 +273,8 @@ TEST(UnicodeTables, AgreeWithPcre2OnCodePointsItKnows) {
     auto matches = [&](pcre2_code* c) {
       return pcre2_match(c, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, md, nullptr) >= 0;
     };
-    uint8_t ours = detail::class_of_code_point(cp) & (detail::kLetter | detail::kMark | detail::kNumber);
+    uint8_t ours =
+        detail::class_of_code_point(cp) & (detail::kLetter | detail::kMark | detail::kNumber | detail::kPunctSymbol);
     if (matches(unassigned)) {
       ++exempt;
       continue;

@@ -200,10 +200,15 @@ TEST(DecodeStream, EmitsCompleteCharactersOnly) {
   EXPECT_EQ(run(true), (Pieces{std::nullopt, "\u00e9", " ", "a", std::nullopt, "a"}));
 }
 
-// JSON string literal of a tokenizer.json string (the alphabet has no character that needs more than these).
+// JSON string literal of a tokenizer.json string (the alphabet and the patterns have no control character
+// but these two).
 std::string json_quoted(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\r' || c == '\n') {
+      out += c == '\r' ? "\\r" : "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -251,7 +256,14 @@ TEST(Tokenizer, IdsPathMatchesThePipeline) {
     std::string pre_tokenizer, normalizer;
     Pretokenizer::Kind kind;
   };
-  // DeepSeek V3's shape: three Splits no scanner knows, then ByteLevel.
+  // DeepSeek V3's shape: its three Splits (a scanner), then ByteLevel.
+  std::string deepseek = R"({"type":"Sequence","pretokenizers":[)";
+  for (std::string_view pattern : kDeepSeekV3Splits) {
+    deepseek +=
+        R"({"type":"Split","pattern":{"Regex":)" + json_quoted(pattern) + R"(},"behavior":"Isolated","invert":false},)";
+  }
+  deepseek += R"({"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":false}]})";
+  // Three Splits no scanner knows, then ByteLevel.
   const std::string three_splits =
       R"({"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\p{N}{1,3}"},"behavior":"Isolated",)"
       R"("invert":false},{"type":"Split","pattern":{"Regex":"[\u4e00-\u9fa5]+"},"behavior":"Isolated","invert":false},)"
@@ -263,12 +275,33 @@ TEST(Tokenizer, IdsPathMatchesThePipeline) {
       {split_then_byte_level(kQwen2Pattern, "Isolated", false), R"({"type":"NFC"})", Pretokenizer::Kind::kQwen2},
       {split_then_byte_level(kO200kPattern, "Removed", true), "null", Pretokenizer::Kind::kO200k},
       {gpt2, "null", Pretokenizer::Kind::kR50k},
+      {deepseek, "null", Pretokenizer::Kind::kDeepSeekV3},
       {three_splits, "null", Pretokenizer::Kind::kRegex},
   };
   std::mt19937 rng(99);
-  const char* units[] = {"a",       "b",    "c",  " ",     "ab",        "  ",       "\n",           "<s>",
-                         "<think>", "b\tc", "'S", "12345", "e\xCC\x81", "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80",
-                         "\t",      "!?",   "A"};
+  const char* units[] = {"a",
+                         "b",
+                         "c",
+                         " ",
+                         "ab",
+                         "  ",
+                         "\n",
+                         "<s>",
+                         "<think>",
+                         "b\tc",
+                         "'S",
+                         "12345",
+                         "e\xCC\x81",
+                         "\xC3\xA9",
+                         "\xE4\xB8\xAD",
+                         "\xF0\x9F\x98\x80",
+                         "\t",
+                         "!?",
+                         "A",
+                         "\xE3\x83\xBB" /* ・ */,
+                         "\xE3\x81\x8B" /* か */,
+                         ".x",
+                         "\xE2\x82\xAC" /* € */};
   for (const Shape& shape : shapes) {
     for (bool ignore_merges : {false, true}) {
       for (uint32_t seed = 1; seed <= 4; ++seed) {

@@ -65,6 +65,8 @@ struct EncodingSpec {
   std::optional<uint32_t> explicit_n_vocab;
   // Null: tiktoken's rule. Set: the ranks may have gaps, and need not hold every single byte.
   std::shared_ptr<const PieceEncoder> piece_encoder;
+  // Set: splits the text instead of `pattern` (e.g. a Pretokenizer::create_split_sequence scanner).
+  std::optional<Pretokenizer> pretokenizer;
 };
 
 struct LoadOptions {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tokenmill/status.h"
 
@@ -52,16 +53,38 @@ inline constexpr std::string_view kQwen2Pattern =
 inline constexpr std::string_view kGpt2ByteLevelPattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
+// DeepSeek V3's pre-tokenizer is no one pattern but three Splits in sequence (HF's Sequence of Split, each
+// Isolated, each applied to every piece the one before made): numbers in groups of up to three; then runs of
+// CJK ideographs and kana in what is left; then this third pattern on each remaining part alone, the text
+// between its matches kept as pieces too. The class [^\r\n...] holds the characters CR and LF themselves,
+// as the tokenizer.json string does.
+inline constexpr std::string_view kDeepSeekV3Splits[3] = {
+    R"(\p{N}{1,3})",
+    "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+",
+    R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^)"
+    "\r\n"
+    R"(\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[)"
+    "\r\n"
+    R"(]*|\s*[)"
+    "\r\n"
+    R"(]+|\s+(?!\S)|\s+)",
+};
+
 const char* unicode_version();
 
 class Pretokenizer {
  public:
-  // kGpt4 also serves kLlama3Pattern, kR50k kGpt2ByteLevelPattern; kQwen2 is kQwen2Pattern.
-  enum class Kind { kR50k, kCl100k, kO200k, kGpt4, kNanochat, kQwen2, kRegex };
+  // kGpt4 also serves kLlama3Pattern, kR50k kGpt2ByteLevelPattern; kQwen2 is kQwen2Pattern; kDeepSeekV3 is
+  // kDeepSeekV3Splits.
+  enum class Kind { kR50k, kCl100k, kO200k, kGpt4, kNanochat, kQwen2, kDeepSeekV3, kRegex };
 
   // Specialised scanner for a known pattern, PCRE2 otherwise. Fails if the pattern is not valid UTF-8 or
   // does not compile.
   static Result<Pretokenizer> create(std::string_view pattern);
+  // The scanner for a sequence of Isolated splits (see kDeepSeekV3Splits), or one split's create(). A
+  // sequence no scanner knows is kNotFound: a regex engine cannot run it as one pattern. pattern() is then
+  // the patterns joined by line breaks, for messages only.
+  static Result<Pretokenizer> create_split_sequence(const std::vector<std::string_view>& patterns);
   // Always PCRE2, even for a known pattern: the reference the scanners are tested against.
   static Result<Pretokenizer> create_regex(std::string_view pattern);
 
@@ -76,7 +99,8 @@ class Pretokenizer {
   template <class OnPiece>
   [[nodiscard]] Status for_each_piece(std::string_view text, OnPiece&& on_piece) const;
 
-  // Where the piece starting at text[pos] ends (built-in kinds only; pos < text.size()).
+  // Where the piece starting at text[pos] ends (built-in kinds only; pos < text.size()). For kDeepSeekV3 this
+  // reads to the end of the split-2 part pos is in.
   size_t next_piece_end(std::string_view text, size_t pos) const;
 
   // The first position c in [from, to) where `text` can be cut for encoding on several threads: splitting

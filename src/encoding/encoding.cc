@@ -436,9 +436,13 @@ Result<Encoding> Encoding::create(EncodingSpec spec) {
 Result<Encoding> Encoding::create_tables(EncodingSpec spec) {
   auto impl = std::make_shared<Impl>();
   impl->name = spec.name;
-  auto pre = Pretokenizer::create(spec.pattern);
-  if (!pre.ok()) return Status(pre.status().code(), spec.name + ": " + pre.error());
-  impl->pretokenizer = std::move(pre).value();
+  if (spec.pretokenizer) {
+    impl->pretokenizer = std::move(*spec.pretokenizer);
+  } else {
+    auto pre = Pretokenizer::create(spec.pattern);
+    if (!pre.ok()) return Status(pre.status().code(), spec.name + ": " + pre.error());
+    impl->pretokenizer = std::move(pre).value();
+  }
   impl->ranks = std::move(spec.ranks);
   if (impl->ranks.size() == 0) return Status(ErrorCode::kInvalidArgument, spec.name + ": empty vocabulary");
   impl->piece_encoder = std::move(spec.piece_encoder);

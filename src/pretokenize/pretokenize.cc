@@ -3,6 +3,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -250,6 +251,20 @@ Result<Pretokenizer> Pretokenizer::create(std::string_view pattern) {
   Pretokenizer p = std::move(regex).value();
   p.kind_ = kind;
   return p;
+}
+
+Result<Pretokenizer> Pretokenizer::create_split_sequence(const std::vector<std::string_view>& patterns) {
+  if (patterns.size() == 1) return create(patterns[0]);
+  std::string joined;
+  for (std::string_view p : patterns) joined.append(joined.empty() ? "" : "\n").append(p);
+  if (std::equal(patterns.begin(), patterns.end(), std::begin(kDeepSeekV3Splits), std::end(kDeepSeekV3Splits))) {
+    Pretokenizer p;
+    p.kind_ = Kind::kDeepSeekV3;
+    p.pattern_ = std::move(joined);
+    return p;
+  }
+  return Status(ErrorCode::kNotFound,
+                "no scanner for this sequence of " + std::to_string(patterns.size()) + " split patterns: " + joined);
 }
 
 Status Pretokenizer::regex_find(std::string_view text, size_t pos, bool* found, size_t* match_begin,

@@ -37,22 +37,32 @@ bool is_plain_byte_level(const element& e, bool use_regex) {
          bool_field(e, "use_regex", true) == use_regex;
 }
 
-// The split pattern of a pre-tokenizer that is exactly "split by P, keep every piece, then ByteLevel
-// without a prefix space": Split(P, Isolated), or Split(P, Removed, invert) which keeps the matches and
-// drops the text between them; the built-in families match every character, so both keep all pieces.
-// Or ByteLevel alone with its built-in GPT-2 pattern. Empty when the shape is any other.
-std::string_view scanner_pattern(const element& pre) {
+// The split patterns of a pre-tokenizer that is exactly "split by P1, then each piece by P2, ..., keep every
+// piece, then ByteLevel without a prefix space": Splits with behavior Isolated; or one Split(P, Removed,
+// invert), which keeps the matches and drops the text between them, and the built-in families match every
+// character, so it keeps all pieces too. Or ByteLevel alone with its built-in GPT-2 pattern. Empty when the
+// shape is any other.
+std::vector<std::string_view> scanner_patterns(const element& pre) {
   simdjson::dom::array parts;
-  if (string_field(pre, "type") == "ByteLevel") return is_plain_byte_level(pre, true) ? kGpt2ByteLevelPattern : "";
-  if (string_field(pre, "type") != "Sequence" || pre["pretokenizers"].get(parts) || parts.size() != 2) return {};
-  const element split = parts.at(0).value(), byte_level = parts.at(1).value();
-  if (string_field(split, "type") != "Split" || !is_plain_byte_level(byte_level, false)) return {};
-  const std::string_view behavior = string_field(split, "behavior");
-  const bool invert = bool_field(split, "invert", false);
-  if (!((behavior == "Isolated" && !invert) || (behavior == "Removed" && invert))) return {};
-  std::string_view pattern;
-  if (split["pattern"]["Regex"].get(pattern)) return {};
-  return pattern;
+  if (string_field(pre, "type") == "ByteLevel") {
+    if (!is_plain_byte_level(pre, true)) return {};
+    return {kGpt2ByteLevelPattern};
+  }
+  if (string_field(pre, "type") != "Sequence" || pre["pretokenizers"].get(parts) || parts.size() < 2) return {};
+  if (!is_plain_byte_level(parts.at(parts.size() - 1).value(), false)) return {};
+  std::vector<std::string_view> patterns;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    const element split = parts.at(i).value();
+    if (string_field(split, "type") != "Split") return {};
+    const std::string_view behavior = string_field(split, "behavior");
+    const bool invert = bool_field(split, "invert", false);
+    const bool keeps_all = parts.size() == 2 && behavior == "Removed" && invert;
+    if (!((behavior == "Isolated" && !invert) || keeps_all)) return {};
+    std::string_view pattern;
+    if (split["pattern"]["Regex"].get(pattern)) return {};
+    patterns.push_back(pattern);
+  }
+  return patterns;
 }
 
 bool is_ascii_byte(char c) { return static_cast<unsigned char>(c) < 0x80; }
@@ -92,10 +102,10 @@ void nfc_into(const hf::Normalizer& nfc, std::string_view s, std::string& out) {
 FastPathShape fast_path_shape(const element& normalizer, const element& pre_tokenizer) {
   FastPathShape shape;
   shape.nfc = string_field(normalizer, "type") == "NFC";
-  shape.pattern = scanner_pattern(pre_tokenizer);
-  if (!shape.pattern.empty()) {
-    auto pre = Pretokenizer::create(shape.pattern);
-    if (!pre.ok() || pre->kind() == Pretokenizer::Kind::kRegex) shape.pattern.clear();
+  const std::vector<std::string_view> patterns = scanner_patterns(pre_tokenizer);
+  if (!patterns.empty()) {
+    auto pre = Pretokenizer::create_split_sequence(patterns);
+    if (pre.ok() && pre->kind() != Pretokenizer::Kind::kRegex) shape.scanner = std::move(pre).value();
   }
   return shape;
 }
@@ -104,8 +114,7 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPat
   const bool nfc = shape.nfc;
   if (t.normalizer && !nfc) return nullptr;
   // A scanner family, or else the pre-tokenizer stage splits (the Encoding's own pattern, empty, is unused).
-  const std::string& pattern = shape.pattern;
-  if (pattern.empty() && (!t.pre_tokenizer || !t.pre_tokenizer->byte_level() || t.pre_tokenizer->edits_text())) {
+  if (!shape.scanner && (!t.pre_tokenizer || !t.pre_tokenizer->byte_level() || t.pre_tokenizer->edits_text())) {
     return nullptr;
   }
   const hf::BpeModel& model = *t.model;
@@ -131,12 +140,12 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPat
   if (!ranks.ok()) return nullptr;
   EncodingSpec spec;
   spec.name = "tokenizer.json";
-  spec.pattern = pattern;
+  spec.pretokenizer = shape.scanner;
   spec.ranks = std::move(ranks).value();
   spec.piece_encoder = std::make_shared<MergeListEncoder>(model);
   auto encoding = Encoding::create(std::move(spec));
   if (!encoding.ok()) return nullptr;
-  auto fast = std::make_unique<FastPath>(FastPath{std::move(encoding).value(), {}, {}, nfc, pattern.empty()});
+  auto fast = std::make_unique<FastPath>(FastPath{std::move(encoding).value(), {}, {}, nfc, !shape.scanner});
   // What the post-processor puts around a sequence: run it on a one-token sequence and look where that token went.
   for (int special = 0; special < 2; ++special) {
     constexpr uint32_t kMarker = UINT32_MAX;

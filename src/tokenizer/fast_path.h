@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,8 +41,9 @@ struct FastPath {
 // parsed document lives (the loader frees it before the fast path's tables are built, so the two never
 // coexist in memory).
 struct FastPathShape {
-  bool nfc = false;     // the normalizer is NFC
-  std::string pattern;  // the split pattern when it is a built-in scanner family, else empty
+  bool nfc = false;  // the normalizer is NFC
+  // The scanner for the split patterns when they are a built-in scanner family, else none.
+  std::optional<Pretokenizer> scanner;
 };
 FastPathShape fast_path_shape(const simdjson::dom::element& normalizer, const simdjson::dom::element& pre_tokenizer);
 

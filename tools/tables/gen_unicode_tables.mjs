@@ -23,13 +23,15 @@ async function codePoints(rel) {
   return mod.default;
 }
 
-// Must match the enum in src/pretokenize/unicode_class.h.
+// Must match the enum in include/tokenmill/detail/unicode_class.h.
 const FLAGS = [
   ['Uppercase_Letter', 1 << 0], ['Titlecase_Letter', 1 << 0],
   ['Lowercase_Letter', 1 << 1],
   ['Modifier_Letter', 1 << 2], ['Other_Letter', 1 << 2],
   ['Mark', 1 << 3],
   ['Number', 1 << 4],
+  // DeepSeek V3's split patterns single out \p{P} and \p{S}.
+  ['Punctuation', 1 << 7], ['Symbol', 1 << 7],
 ];
 const table = new Uint8Array(0x110000);
 for (const [cat, bit] of FLAGS) {

@@ -47,6 +47,7 @@ using uchar = unsigned char;
   // The masks the scanners pass are constants, so at most one of these survives inlining.
   if (mask == kLetter) p = skip_ascii_letters(p, end, false);
   if (mask == kLowerish) p = skip_ascii_letters(p, end, true);
+  if (mask == (kLetter | kMark)) p = skip_ascii_letters(p, end, false);  // ASCII has no marks
   // ASCII first: one table load per byte; a non-ASCII byte (class 0 in kByteClass) ends this loop and the
   // general loop below decodes it.
   while (p < end && (kByteClass[*p] & mask)) ++p;
@@ -282,6 +283,115 @@ inline const uchar* o200k_alt2(const uchar* s, const uchar* end) {
   return p + len;                                   // \s+ over a run of one
 }
 
+// DeepSeek V3 (kDeepSeekV3Splits). Splits 1 and 2 cut the text into parts; split 3 runs on each part as if
+// it were the whole text, so a part's end ends its runs and satisfies its `(?!\S)`. Kinds of part, from a
+// piece start p: a number group (up to three \p{N}; p starts one, as groups are counted from the start of a
+// run), a run of split 2's characters (none is a number), or everything up to the next number or such
+// character.
+
+// Split 2's class [\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff], for a valid character of `len` bytes at p.
+inline bool is_deepseek_cjk(const uchar* p, size_t len) {
+  if (len != 3) return false;
+  const uint32_t cp = (uint32_t(p[0] & 0x0F) << 12) | (uint32_t(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+  return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x4E00 && cp <= 0x9FA5);
+}
+
+// The end of the part that starts at p.
+inline const uchar* deepseek_part_end(const uchar* p, const uchar* end) {
+  size_t len;
+  const uint8_t c = class_at(p, end, &len);
+  const uchar* q = p + len;
+  if (c & kNumber) {
+    for (int i = 1; i < 3 && q < end; ++i) {
+      size_t len2;
+      if (!(class_at(q, end, &len2) & kNumber)) break;
+      q += len2;
+    }
+    return q;
+  }
+  if (is_deepseek_cjk(p, len)) {
+    while (q < end) {
+      size_t len2;
+      class_at(q, end, &len2);
+      if (!is_deepseek_cjk(q, len2)) break;
+      q += len2;
+    }
+    return q;
+  }
+  while (q < end) {
+#if defined(__SSE2__)
+    // ASCII other than digits ends nothing: 16 bytes at a time to the first digit or non-ASCII byte.
+    const __m128i before_0 = _mm_set1_epi8('0' - 1), after_9 = _mm_set1_epi8('9' + 1);
+    while (end - q >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, before_0), _mm_cmplt_epi8(v, after_9));
+      const unsigned stop = unsigned(_mm_movemask_epi8(_mm_or_si128(digit, v)));  // v's sign bit: >= 0x80
+      if (stop != 0) {
+        q += __builtin_ctz(stop);
+        break;
+      }
+      q += 16;
+    }
+    if (q == end) break;
+#endif
+    size_t len2;
+    const uint8_t c2 = class_at(q, end, &len2);
+    if ((c2 & kNumber) || is_deepseek_cjk(q, len2)) break;
+    q += len2;
+  }
+  return q;
+}
+
+// Where split 3's piece starting at p ends, in a part ending at e:
+//   [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+|
+//    ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// and, where none matches, the text up to the next place one does (Isolated keeps it as a piece).
+[[gnu::always_inline]] inline const uchar* deepseek_piece_end(const uchar* p, const uchar* e) {
+  size_t len;
+  const uint8_t c = class_at(p, e, &len);
+  // The 32 ASCII characters of the first class are exactly ASCII's \p{P} and \p{S}.
+  if (*p < 0x80 && (c & kPunctSymbol) && p + 1 < e && (kByteClass[p[1]] & kLetter)) {
+    const uchar* q = skip_ascii_letters(p + 2, e, false);
+    while (q < e && (kByteClass[*q] & kLetter)) ++q;
+    return q;
+  }
+  // [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+: with or without a mark as the optional character, the run of
+  // letters and marks is the same, so a piece starting with either is that run.
+  if (c & (kLetter | kMark)) return skip_while(p + len, e, kLetter | kMark);
+  if (!(c & (kNewline | kPunctSymbol)) && p + len < e) {
+    size_t len2;
+    if (class_at(p + len, e, &len2) & (kLetter | kMark)) return skip_while(p + len + len2, e, kLetter | kMark);
+  }
+  //  ?[\p{P}\p{S}]+[\r\n]*
+  {
+    const uchar* q = p + (*p == ' ');
+    size_t len2;
+    if (q < e && (class_at(q, e, &len2) & kPunctSymbol)) {
+      q = skip_while(q + len2, e, kPunctSymbol);
+      while (q < e && (*q == '\r' || *q == '\n')) ++q;
+      return q;
+    }
+  }
+  if (c & kSpace) {
+    SpaceRun run = scan_space_run(p, e);
+    if (run.after_newline) return run.after_newline;  // \s*[\r\n]+
+    if (run.end == e) return run.end;                 // \s+(?!\S) at the end of the part
+    if (run.last_char > p) return run.last_char;      // \s+(?!\S)
+    return p + len;                                   // \s+ over a run of one
+  }
+  // Nothing matches at p, which is then neither letter, mark, punctuation, symbol nor space, and is not
+  // followed by a letter or mark. The text between matches runs to the first character where one starts:
+  // any of those four, or a character like p followed by a letter or mark (the second alternative's prefix).
+  const uchar* q = p + len;
+  while (q < e) {
+    size_t len2, len3;
+    if (class_at(q, e, &len2) & (kLetter | kMark | kPunctSymbol | kSpace)) break;
+    if (q + len2 < e && (class_at(q + len2, e, &len3) & (kLetter | kMark))) break;
+    q += len2;
+  }
+  return q;
+}
+
 }  // namespace tokenmill::detail
 
 namespace tokenmill {
@@ -301,6 +411,9 @@ inline size_t Pretokenizer::next_piece_end(std::string_view text, size_t pos) co
       r = detail::cl100k_piece_end<false, 1>(p, end);
       break;
     case Kind::kO200k: r = detail::o200k_piece_end(p, end); break;
+    case Kind::kDeepSeekV3:
+      r = detail::deepseek_piece_end(p, detail::deepseek_part_end(p, end));
+      break;
     default: r = end; break;
   }
   return size_t(r - base);
@@ -340,6 +453,14 @@ struct O200kScan {
     return o200k_piece_end(p, end);
   }
 };
+// Remembers the part it is in, so each part's end is found once (finding it per piece would be quadratic).
+struct DeepSeekV3Scan {
+  const uchar* part_end = nullptr;
+  [[gnu::always_inline]] const uchar* operator()(const uchar* p, const uchar* end) {
+    if (p >= part_end) part_end = deepseek_part_end(p, end);
+    return deepseek_piece_end(p, part_end);
+  }
+};
 }  // namespace detail
 
 template <class OnPiece>
@@ -363,6 +484,9 @@ Status Pretokenizer::for_each_piece(std::string_view text, OnPiece&& on_piece) c
       return Status();
     case Kind::kO200k:
       detail::scan_pieces(text, detail::O200kScan{}, on_piece);
+      return Status();
+    case Kind::kDeepSeekV3:
+      detail::scan_pieces(text, detail::DeepSeekV3Scan{}, on_piece);
       return Status();
     case Kind::kRegex: {
       // PCRE2 needs valid UTF-8: the regex sees the valid prefix, and an invalid tail is one piece.

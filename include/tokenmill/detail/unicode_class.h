@@ -9,13 +9,14 @@
 namespace tokenmill::detail {
 
 enum CharClass : uint8_t {
-  kUpper = 1 << 0,    // Lu, Lt
-  kLower = 1 << 1,    // Ll
+  kUpper = 1 << 0,        // Lu, Lt
+  kLower = 1 << 1,        // Ll
   kOtherLetter = 1 << 2,  // Lm, Lo
-  kMark = 1 << 3,     // Mn, Mc, Me
-  kNumber = 1 << 4,   // Nd, Nl, No
-  kSpace = 1 << 5,    // White_Space (regex \s)
-  kNewline = 1 << 6,  // \r or \n (ASCII only)
+  kMark = 1 << 3,         // Mn, Mc, Me
+  kNumber = 1 << 4,       // Nd, Nl, No
+  kSpace = 1 << 5,        // White_Space (regex \s)
+  kNewline = 1 << 6,      // \r or \n (ASCII only)
+  kPunctSymbol = 1 << 7,  // P*, S* (DeepSeek V3's \p{P} and \p{S})
   kLetter = kUpper | kLower | kOtherLetter,
   // o200k's case classes: [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and [\p{Ll}\p{Lm}\p{Lo}\p{M}]
   kUpperish = kUpper | kOtherLetter | kMark,
