@@ -4,6 +4,7 @@
 // that make the same token, tokens that their own bytes never merge back into.
 #pragma once
 
+#include <cstdio>
 #include <random>
 #include <set>
 #include <string>
@@ -50,6 +51,44 @@ inline RandomBpe random_byte_level_bpe(uint32_t seed, size_t n_merges, std::stri
     m.merges.push_back({byte_level(a), byte_level(b)});
   }
   for (uint32_t id = 0; id < tokens.size(); ++id) m.vocab.push_back({byte_level(tokens[id]), id});
+  return m;
+}
+
+// A random SentencePiece-style model (tokens are characters, not bytes): "<unk>" as id 0, the byte-fallback
+// tokens <0x00>..<0xFF> as ids 1..256, then `characters`, then random merges over them. With
+// `merge_unknowns`, "<unk>" and "<0xA9>" (é's last byte) take part in merges too, so an unknown character's
+// token can join its neighbours.
+inline RandomBpe random_character_bpe(uint32_t seed, size_t n_merges, const std::vector<std::string>& characters,
+                                      bool merge_unknowns) {
+  std::mt19937 rng(seed);
+  RandomBpe m;
+  std::set<std::string> known;
+  auto add = [&](const std::string& token) {
+    if (known.insert(token).second) m.vocab.push_back({token, uint32_t(m.vocab.size())});
+  };
+  add("<unk>");
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    add(name);
+  }
+  std::vector<std::string> pool = characters;
+  for (const std::string& c : characters) add(c);
+  if (merge_unknowns) {
+    pool.push_back("<unk>");
+    pool.push_back("<0xA9>");
+  }
+  std::set<std::pair<std::string, std::string>> listed;
+  for (size_t tries = 0; m.merges.size() < n_merges && tries < 100 * n_merges; ++tries) {
+    const std::string a = pool[rng() % pool.size()];
+    const std::string b = pool[rng() % pool.size()];
+    if (a.size() + b.size() > 16 || !listed.insert({a, b}).second) continue;
+    if (!known.contains(a + b)) {
+      add(a + b);
+      pool.push_back(a + b);
+    }
+    m.merges.push_back({a, b});
+  }
   return m;
 }
 

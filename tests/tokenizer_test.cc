@@ -327,6 +327,70 @@ TEST(Tokenizer, IdsPathMatchesThePipeline) {
   }
 }
 
+// Gemma 3's shape: spaces to "▁", a Split at " " (then a no-op) or none, and BPE over characters with byte
+// fallback and <unk>, over a random merge list.
+std::string sentencepiece_shape_json(uint32_t seed, size_t n_merges, bool merge_unknowns, bool split,
+                                     bool byte_fallback, bool unk, bool fuse_unk) {
+  const std::vector<std::string> characters = {"a", "b", "c", "\u2581", "\u00e9", "\u4e2d", ">", "<", "\n"};
+  testing::RandomBpe r = testing::random_character_bpe(seed, n_merges, characters, merge_unknowns);
+  const uint32_t bos = uint32_t(r.vocab.size()), think = bos + 1;
+  std::string vocab, merges;
+  for (const auto& [tok, id] : r.vocab)
+    vocab += (vocab.empty() ? "" : ",") + json_quoted(tok) + ":" + std::to_string(id);
+  for (const auto& [a, b] : r.merges) merges += (merges.empty() ? "" : ",") + json_quoted(a + " " + b);
+  auto added = [](uint32_t id, const char* content, bool special) {
+    return R"({"id":)" + std::to_string(id) + R"(,"content":")" + content +
+           R"(","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":)" +
+           (special ? "true" : "false") + "}";
+  };
+  const std::string pre =
+      split ? R"({"type":"Split","pattern":{"String":" "},"behavior":"MergedWithPrevious","invert":false})" : "null";
+  return R"({"version":"1.0","truncation":null,"padding":null,"added_tokens":[)" + added(bos, "<s>", true) + "," +
+         added(think, "<think>", false) +
+         R"(],"normalizer":{"type":"Replace","pattern":{"String":" "},"content":"\u2581"},"pre_tokenizer":)" + pre +
+         R"(,"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},)"
+         R"({"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{"<s>":{"id":"<s>","ids":[)" +
+         std::to_string(bos) + R"(],"tokens":["<s>"]}}},"decoder":null,"model":{"type":"BPE","dropout":null,)" +
+         R"("unk_token":)" + (unk ? R"("<unk>")" : "null") +
+         R"(,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":)" + (fuse_unk ? "true" : "false") +
+         R"(,"byte_fallback":)" + (byte_fallback ? "true" : "false") + R"(,"ignore_merges":false,"vocab":{)" + vocab +
+         "},\"merges\":[" + merges + "]}}";
+}
+
+TEST(Tokenizer, SentencePieceShapeIdsPathMatchesThePipeline) {
+  // The ids path cuts each segment before a "▁" no merge can join to what precedes it; BPE of the parts must
+  // be the pipeline's BPE of the whole segment, for merge lists that do and do not join characters, byte
+  // fallback tokens and <unk> to a following "▁", and for characters the vocabulary lacks.
+  std::mt19937 rng(7);
+  const char* units[] = {
+      "a",         "b",   "c",       " ",      "  ", "\u00e9", "\u4e2d", ">", "<", "x", "\xF0\x9F\x98\x80",
+      "e\xCC\x81", "<s>", "<think>", "\u2581", "\n", "ab ",    " c"};
+  // Every combination of: byte fallback and <unk> (fused or not), <unk> only, neither (an unknown character
+  // vanishes); few, some or many merges; merges over the unknown tokens or not.
+  for (uint32_t seed = 1; seed <= 24; ++seed) {
+    const uint32_t unknowns = seed % 4, merges = (seed / 4) % 3;
+    const size_t n_merges = merges == 0 ? 8 : merges == 1 ? 30 : 90;
+    const bool merge_unknowns = seed > 12, split = ((seed / 2) % 2 == 0) != merge_unknowns;
+    const bool byte_fallback = unknowns < 2, unk = unknowns < 3, fuse_unk = unknowns != 1;
+    auto tok = Tokenizer::from_string(
+        sentencepiece_shape_json(seed, n_merges, merge_unknowns, split, byte_fallback, unk, fuse_unk));
+    ASSERT_TRUE(tok.ok()) << tok.error();
+    ASSERT_TRUE(tok->ids_path().fused) << seed;
+    for (int i = 0; i < 300; ++i) {
+      std::string text;
+      for (size_t n = rng() % 40; n > 0; --n) text += units[rng() % std::size(units)];
+      for (bool add_special : {false, true}) {
+        Tokenizer::EncodeOptions options;
+        options.add_special_tokens = add_special;
+        auto full = tok->encode(text, options);
+        auto ids = tok->encode_ids(text, add_special);
+        ASSERT_TRUE(full.ok() && ids.ok());
+        ASSERT_EQ(*ids, full->ids) << "seed " << seed << ": " << ::testing::PrintToString(text);
+      }
+    }
+  }
+}
+
 TEST(Tokenizer, OtherShapesRunTheStages) {
   // A prefix space (ByteLevel rewrites the text) or a normalizer other than NFC keep encode_ids on the stages;
   // a pattern no scanner knows keeps the fused loop, split by the stage.

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "tokenizer/tokenizer_impl.h"
 
 namespace tokenmill {
@@ -9,6 +11,8 @@ namespace tokenmill {
 namespace {
 
 using simdjson::dom::element;
+
+constexpr std::string_view kMetaspace = "\u2581";  // ▁, SentencePiece's space
 
 // The model's merge list as an Encoding's rule for pieces that are not whole tokens. The model is the
 // Tokenizer::Impl's, which owns this Encoding too, so the reference lives as long as its user.
@@ -101,29 +105,98 @@ void nfc_into(const hf::Normalizer& nfc, std::string_view s, std::string& out) {
 
 FastPathShape fast_path_shape(const element& normalizer, const element& pre_tokenizer) {
   FastPathShape shape;
-  shape.nfc = string_field(normalizer, "type") == "NFC";
+  const std::string_view type = string_field(normalizer, "type");
+  std::string_view from, to;
+  if (type == "NFC") {
+    shape.normalizer = FastNormalizer::kNfc;
+  } else if (type == "Replace" && !normalizer["pattern"]["String"].get(from) && from == " " &&
+             !normalizer["content"].get(to) && to == kMetaspace) {
+    shape.normalizer = FastNormalizer::kSpacesToMetaspace;
+  }
   const std::vector<std::string_view> patterns = scanner_patterns(pre_tokenizer);
   if (!patterns.empty()) {
     auto pre = Pretokenizer::create_split_sequence(patterns);
     if (pre.ok() && pre->kind() != Pretokenizer::Kind::kRegex) shape.scanner = std::move(pre).value();
   }
+  std::string_view split_at;
+  shape.splits_only_at_spaces = string_field(pre_tokenizer, "type") == "Split" &&
+                                !pre_tokenizer["pattern"]["String"].get(split_at) && split_at == " " &&
+                                !bool_field(pre_tokenizer, "invert", false);
   return shape;
 }
 
-std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPathShape& shape) {
-  const bool nfc = shape.nfc;
-  if (t.normalizer && !nfc) return nullptr;
-  // A scanner family, or else the pre-tokenizer stage splits (the Encoding's own pattern, empty, is unused).
-  if (!shape.scanner && (!t.pre_tokenizer || !t.pre_tokenizer->byte_level() || t.pre_tokenizer->edits_text())) {
-    return nullptr;
+namespace {
+
+// The last UTF-8 character of a non-empty `s`.
+std::string_view last_character(std::string_view s) {
+  size_t begin = s.size() - 1;
+  while (begin > 0 && (static_cast<unsigned char>(s[begin]) & 0xC0) == 0x80) --begin;
+  return s.substr(begin);
+}
+
+MetaspaceCuts metaspace_cuts(const hf::BpeModel& model) {
+  MetaspaceCuts cuts;
+  model.unit_vocab().for_each([&](std::string_view token, uint32_t) {
+    for (size_t at = token.find(kMetaspace, 1); at != std::string_view::npos; at = token.find(kMetaspace, at + 1)) {
+      const std::string_view before = last_character(token.substr(0, at));
+      if (std::find(cuts.joins.begin(), cuts.joins.end(), before) == cuts.joins.end()) cuts.joins.emplace_back(before);
+    }
+  });
+  const auto joins = [&](std::string_view c) {
+    return std::find(cuts.joins.begin(), cuts.joins.end(), c) != cuts.joins.end();
+  };
+  const hf::BpeConfig& c = model.config();
+  // <0xNN> ends with '>'; the unknown token with its own last character. Without an unknown token such a
+  // character may vanish, and the characters on its two sides then meet.
+  if (!c.unk_token || (c.byte_fallback && joins(">"))) cuts.unknown_joins = true;
+  if (c.unk_token && !c.unk_token->empty()) {
+    if (joins(last_character(*c.unk_token))) cuts.unknown_joins = true;
   }
+  for (int ch = 0; ch < 128; ++ch) {
+    const char byte = char(ch);
+    cuts.ascii_cuts[ch] = cuts.cuts_after(model, std::string_view(&byte, 1));
+  }
+  return cuts;
+}
+
+}  // namespace
+
+bool MetaspaceCuts::cuts_after(const hf::BpeModel& model, std::string_view character) const {
+  if (std::find(joins.begin(), joins.end(), character) != joins.end()) return false;
+  return !unknown_joins || model.unit_vocab().contains(character);
+}
+
+std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPathShape& shape) {
+  // No normalizer stage (null, or an empty Sequence) is kNone whatever the field said.
+  if (t.normalizer && !shape.normalizer) return nullptr;
+  const FastNormalizer normalizer = t.normalizer ? *shape.normalizer : FastNormalizer::kNone;
   const hf::BpeModel& model = *t.model;
   const hf::BpeConfig& c = model.config();
-  if (!c.byte_level || c.continuing_subword_prefix || c.end_of_word_suffix) return nullptr;
-  // Every byte a token: then no piece reaches the unknown token or the byte fallback.
-  for (int b = 0; b < 256; ++b) {
-    const char byte = char(b);
-    if (!model.unit_vocab().contains(std::string_view(&byte, 1))) return nullptr;
+  if (c.continuing_subword_prefix || c.end_of_word_suffix) return nullptr;
+  FastSplit split;
+  MetaspaceCuts cuts;
+  if (c.byte_level) {
+    if (normalizer == FastNormalizer::kSpacesToMetaspace) return nullptr;
+    // A scanner family, or else the pre-tokenizer stage splits (the Encoding's own pattern, empty, is unused).
+    if (shape.scanner) {
+      split = FastSplit::kScanner;
+    } else if (t.pre_tokenizer && t.pre_tokenizer->byte_level() && !t.pre_tokenizer->edits_text()) {
+      split = FastSplit::kStage;
+    } else {
+      return nullptr;
+    }
+    // Every byte a token: then no piece reaches the unknown token or the byte fallback.
+    for (int b = 0; b < 256; ++b) {
+      const char byte = char(b);
+      if (!model.unit_vocab().contains(std::string_view(&byte, 1))) return nullptr;
+    }
+  } else {
+    // The SentencePiece shape. ignore_merges would look each part up whole, which BPE of the whole need not do.
+    if (normalizer != FastNormalizer::kSpacesToMetaspace || c.ignore_merges) return nullptr;
+    if (t.pre_tokenizer && !shape.splits_only_at_spaces) return nullptr;
+    if (!model.unit_vocab().contains(kMetaspace)) return nullptr;
+    split = FastSplit::kMetaspaceCuts;
+    cuts = metaspace_cuts(model);
   }
   std::vector<std::pair<std::string, Rank>> whole;
   whole.reserve(model.unit_vocab().size());
@@ -145,7 +218,8 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPat
   spec.piece_encoder = std::make_shared<MergeListEncoder>(model);
   auto encoding = Encoding::create(std::move(spec));
   if (!encoding.ok()) return nullptr;
-  auto fast = std::make_unique<FastPath>(FastPath{std::move(encoding).value(), {}, {}, nfc, !shape.scanner});
+  auto fast =
+      std::make_unique<FastPath>(FastPath{std::move(encoding).value(), {}, {}, normalizer, split, std::move(cuts)});
   // What the post-processor puts around a sequence: run it on a one-token sequence and look where that token went.
   for (int special = 0; special < 2; ++special) {
     constexpr uint32_t kMarker = UINT32_MAX;
@@ -169,10 +243,37 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPat
 
 namespace {
 
+// FastSplit::kMetaspaceCuts: `segment` cut before each "▁" where MetaspaceCuts allows it.
+void metaspace_parts(const Tokenizer::Impl& t, std::string_view segment, std::vector<std::string_view>& parts) {
+  const MetaspaceCuts& cuts = t.fast->cuts;
+  parts.clear();
+  size_t part = 0;
+  for (size_t at = segment.find(kMetaspace, 1); at != std::string_view::npos;
+       at = segment.find(kMetaspace, at + kMetaspace.size())) {
+    const auto last = static_cast<unsigned char>(segment[at - 1]);
+    if (last < 0x80 ? !cuts.ascii_cuts[last] : !cuts.cuts_after(*t.model, last_character(segment.substr(0, at)))) {
+      continue;
+    }
+    parts.push_back(segment.substr(part, at - part));
+    part = at;
+  }
+  parts.push_back(segment.substr(part));
+}
+
 // The ids of one segment of normalized text without added tokens.
 Status encode_segment(const Tokenizer::Impl& t, std::string_view segment, std::vector<uint32_t>& out) {
   const FastPath& fast = *t.fast;
-  if (!fast.stage_splits) return fast.encoding.encode_ordinary(segment, out);  // fails only out of memory
+  switch (fast.split) {
+    case FastSplit::kScanner:
+      return fast.encoding.encode_ordinary(segment, out);  // fails only out of memory
+    case FastSplit::kMetaspaceCuts: {
+      thread_local std::vector<std::string_view> parts;
+      metaspace_parts(t, segment, parts);
+      return fast.encoding.encode_pieces(parts, segment.data() + segment.size(), out);
+    }
+    case FastSplit::kStage:
+      break;
+  }
   hf::NormalizedString ns = hf::NormalizedString::identity(segment, 0);
   std::vector<Offsets> splits(1, {0, uint32_t(segment.size())});
   if (Status st = t.pre_tokenizer->pre_tokenize(ns, splits); !st.ok()) return st;
@@ -181,6 +282,17 @@ Status encode_segment(const Tokenizer::Impl& t, std::string_view segment, std::v
   const std::string_view text = ns.normalized;
   for (Offsets sp : splits) pieces.push_back(text.substr(sp.first, sp.second - sp.first));
   return fast.encoding.encode_pieces(pieces, text.data() + text.size(), out);
+}
+
+void spaces_to_metaspace(std::string_view s, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < s.size();) {
+    const size_t space = s.find(' ', i);
+    out.append(s.substr(i, space == std::string_view::npos ? std::string_view::npos : space - i));
+    if (space == std::string_view::npos) break;
+    out.append(kMetaspace);
+    i = space + 1;
+  }
 }
 
 }  // namespace
@@ -209,9 +321,17 @@ Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text,
       continue;
     }
     std::string_view segment = text.substr(seg.range.first, seg.range.second - seg.range.first);
-    if (fast.nfc) {
-      nfc_into(*t.normalizer, segment, normalized);
-      segment = normalized;
+    switch (fast.normalizer) {
+      case FastNormalizer::kNone:
+        break;
+      case FastNormalizer::kNfc:
+        nfc_into(*t.normalizer, segment, normalized);
+        segment = normalized;
+        break;
+      case FastNormalizer::kSpacesToMetaspace:
+        spaces_to_metaspace(segment, normalized);
+        segment = normalized;
+        break;
     }
     if (!t.normalized_matcher) {
       if (Status st = encode_segment(t, segment, out); !st.ok()) return st;

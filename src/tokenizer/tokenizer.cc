@@ -298,7 +298,8 @@ Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool 
 Tokenizer::IdsPath Tokenizer::ids_path() const {
   IdsPath path;
   path.fused = impl_->fast != nullptr;
-  if (path.fused && !impl_->fast->stage_splits) path.splitter = impl_->fast->encoding.pretokenizer().kind();
+  if (path.fused && impl_->fast->split == FastSplit::kScanner)
+    path.splitter = impl_->fast->encoding.pretokenizer().kind();
   return path;
 }
 
