@@ -136,6 +136,11 @@ Result<BpeModel> BpeModel::create(BpeConfig config) {
     const char byte = char(b);
     const auto id = m.byte_vocab_.find(std::string_view(&byte, 1));
     m.byte_ids_[b] = config.byte_level && id ? *id : UINT32_MAX;
+    if (b < 128) {
+      const bool plain_chars = !config.byte_level && !config.continuing_subword_prefix && !config.end_of_word_suffix;
+      const auto char_id = plain_chars ? m.json_vocab_.find(std::string_view(&byte, 1)) : std::nullopt;
+      m.ascii_ids_[b] = char_id ? *char_id : UINT32_MAX;
+    }
   }
   if (config.byte_level) {
     m.byte_pairs_.assign(256 * 256, Merge{UINT32_MAX, 0});
@@ -307,6 +312,14 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
         ++i;
         continue;
       }
+    } else if (const auto c = static_cast<unsigned char>(piece[i]); c < 128 && ascii_ids_[c] != UINT32_MAX) {
+      if (have_unk) {
+        add(*unk_id_, unk_len);
+        have_unk = false;
+      }
+      add(ascii_ids_[c], 1);
+      ++i;
+      continue;
     }
     const size_t n = config_.byte_level ? 1 : char_len(piece, i);
     const bool is_first = i == 0, is_last = i + n == piece.size();

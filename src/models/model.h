@@ -117,6 +117,9 @@ class BpeModel {
   std::unordered_map<uint32_t, uint32_t> sparse_entry_of_id_;
   PairTable merges_;
   uint32_t byte_ids_[256];  // byte-level: each byte's token, or UINT32_MAX
+  // Not byte-level, no prefix or suffix: each ASCII character's token, or UINT32_MAX (a unit lookup without
+  // hashing for the characters most text is made of).
+  uint32_t ascii_ids_[128];
   // byte-level: the merge of the tokens of bytes (a, b) at [a * 256 + b] (rank UINT32_MAX: none). A piece's
   // first pairs are all byte pairs; this 512 KiB table answers them from L2 instead of the pair table's
   // megabytes.
