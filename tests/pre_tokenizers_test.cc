@@ -227,6 +227,36 @@ TEST(DeepSeekV3Scanner, MatchesItsThreeSplits) {
   }
 }
 
+TEST(DeepSeekV3Scanner, CutsLeaveThePiecesUnchanged) {
+  // find_cut's rules (src/pretokenize/cuts.cc) were proven for single patterns; for DeepSeek V3 the reference
+  // is its three Splits on the whole text against the same Splits on the parts, on texts dense in cut
+  // candidates ("<x>\n<letter>", "<letter> ") next to every class the three patterns test.
+  auto scanner = Pretokenizer::create_split_sequence({std::begin(kDeepSeekV3Splits), std::end(kDeepSeekV3Splits)});
+  ASSERT_TRUE(scanner.ok()) << scanner.error();
+  const auto stage = deepseek_v3_stage();
+  const auto& alphabet = deepseek_alphabet();
+  std::mt19937 rng(77);
+  size_t checked = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    while (text.size() < 24) {
+      util::append_utf8(text, alphabet[rng() % alphabet.size()]);
+      if (rng() % 3 == 0) {
+        util::append_utf8(text, alphabet[rng() % alphabet.size()]);
+        text += rng() % 2 ? "\nT" : "a ";
+      }
+    }
+    const auto whole = pieces(*stage, text);
+    for (size_t c = 0; (c = scanner->find_cut(text, c, text.size())) != std::string_view::npos; ++c) {
+      auto parts = pieces(*stage, text.substr(0, c));
+      for (auto& p : pieces(*stage, text.substr(c))) parts.push_back(std::move(p));
+      ASSERT_EQ(parts, whole) << "cut at " << c << " of " << ::testing::PrintToString(text);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 10000u);  // the generator really makes cuts
+}
+
 TEST(DeepSeekV3Scanner, OnlyItsOwnSequence) {
   // The patterns in another order are not the same pre-tokenizer: no scanner, never a wrong one.
   std::vector<std::string_view> swapped = {kDeepSeekV3Splits[1], kDeepSeekV3Splits[0], kDeepSeekV3Splits[2]};

@@ -1,6 +1,6 @@
 // Where a text may be cut so that its parts can be pre-tokenized (and so encoded) on separate threads.
 //
-// The rules, for every built-in pattern family (r50k, cl100k, gpt4, nanochat, qwen2, o200k): c is a cut if
+// The rules, for every built-in pattern family (r50k, cl100k, gpt4, nanochat, qwen2, o200k, deepseek_v3): c is a cut if
 //   (W) text[c-1] is an ASCII letter and text[c] is a space, or
 //   (L) text[c-2] is printable ASCII other than space (0x21..0x7E), text[c-1] is '\n', text[c] is an ASCII letter.
 //
@@ -32,6 +32,13 @@
 // The bytes a rule tests are ASCII, so a cut never falls inside a character and valid UTF-8 stays valid in each part.
 // tests/pretokenize_test.cc checks this against PCRE2 running each pattern on random texts dense in cuts
 // next to every character class.
+//
+// DeepSeek V3 (three Splits: digit groups, CJK runs, then a third pattern) obeys both rules too: the first two
+// Splits never take an ASCII letter, a space or a '\n', so the text around a cut reaches the third pattern as it
+// is; its letter alternatives (`[<ASCII punctuation>][A-Za-z]+`, `[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+`)
+// end at a space, and a '\n' is taken only by `\s*[\r\n]+` or a punctuation run's `[\r\n]*` tail, which
+// stop before a letter and at the end alike (it has no `\s++$`, so it needs less than the rule L asks).
+// tests/pre_tokenizers_test.cc checks the cuts against its three Splits run by the HF regex stage.
 #include <algorithm>
 
 #include "tokenmill/pretokenize.h"
