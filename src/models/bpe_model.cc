@@ -272,6 +272,37 @@ void BpeModel::tokenize_short_bytes(std::string_view piece, std::vector<uint32_t
   out.insert(out.end(), ids, ids + n);
 }
 
+void BpeModel::merge_short(std::vector<UnitSymbol>& syms, std::vector<ModelToken>& out) const {
+  // tokenize_short_bytes' scan over the pair ranks for any short run of units (characters with byte
+  // fallback, prefixes, suffixes): the heap's order, lowest rank and leftmost on ties, without the heap.
+  uint32_t ranks[kShortPiece], new_ids[kShortPiece];
+  size_t n = syms.size();
+  auto pair = [&](size_t i) {
+    const Merge* mg = find_merge(syms[i].id, syms[i + 1].id);
+    ranks[i] = mg ? mg->rank : UINT32_MAX;
+    new_ids[i] = mg ? mg->new_id : 0;
+  };
+  for (size_t i = 0; i + 1 < n; ++i) pair(i);
+  while (n > 1) {
+    size_t best = 0;
+    for (size_t i = 1; i + 1 < n; ++i) {
+      if (ranks[i] < ranks[best]) best = i;
+    }
+    if (ranks[best] == UINT32_MAX) break;
+    syms[best].id = new_ids[best];
+    syms[best].len += syms[best + 1].len;
+    for (size_t i = best + 1; i + 1 < n; ++i) syms[i] = syms[i + 1];
+    for (size_t i = best + 1; i + 2 < n; ++i) {
+      ranks[i] = ranks[i + 1];
+      new_ids[i] = new_ids[i + 1];
+    }
+    --n;
+    if (best > 0) pair(best - 1);
+    if (best + 1 < n) pair(best);
+  }
+  for (size_t i = 0; i < n; ++i) out.push_back({syms[i].id, syms[i].begin, syms[i].begin + syms[i].len});
+}
+
 void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>& out) const {
   if (config_.ignore_merges) {
     if (auto id = unit_id(piece)) {
@@ -279,13 +310,8 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
       return;
     }
   }
-  struct Symbol {
-    uint32_t id;
-    uint32_t begin, len;
-    int32_t prev, next;
-  };
   // Reused by the thread: a long piece (CJK runs, whitespace in code) must not cost two allocations.
-  thread_local std::vector<Symbol> syms;
+  thread_local std::vector<UnitSymbol> syms;
   syms.clear();
   syms.reserve(piece.size());
   // Offsets are the running sum of the symbol lengths, as HF's Word computes them (so a unit HF drops, or a
@@ -359,6 +385,10 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
   }
   if (have_unk) add(*unk_id_, unk_len);
   if (syms.empty()) return;
+  if (syms.size() <= kShortPiece) {
+    merge_short(syms, out);
+    return;
+  }
   syms.back().next = -1;
 
   // Lowest (rank, position) first, as HF's heap orders its merges.
@@ -382,9 +412,9 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
     std::pop_heap(heap.begin(), heap.end(), std::greater<Entry>());
     const Entry top = heap.back();
     heap.pop_back();
-    Symbol& s = syms[top.pos];
+    UnitSymbol& s = syms[top.pos];
     if (s.len == 0 || s.next == -1) continue;
-    Symbol& right = syms[size_t(s.next)];
+    UnitSymbol& right = syms[size_t(s.next)];
     const Merge* mg = find_merge(s.id, right.id);
     if (mg == nullptr || mg->new_id != top.new_id) continue;  // stale entry
     s.id = top.new_id;
@@ -399,7 +429,7 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
       if (const Merge* p = find_merge(s.id, syms[size_t(s.next)].id)) push({p->rank, top.pos, p->new_id});
     }
   }
-  for (const Symbol& s : syms) {
+  for (const UnitSymbol& s : syms) {
     if (s.len != 0) out.push_back({s.id, s.begin, s.begin + s.len});
   }
 }

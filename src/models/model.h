@@ -105,6 +105,14 @@ class BpeModel {
   // tokenize_ids for a byte-level piece whose bytes are all tokens: one array, scanned for the lowest pair.
   void tokenize_short_bytes(std::string_view piece, std::vector<uint32_t>& out) const;
   static constexpr size_t kShortPiece = 32;
+  // A unit of tokenize_uncached: its token and bytes, linked to its neighbours for the heap's merges.
+  struct UnitSymbol {
+    uint32_t id;
+    uint32_t begin, len;
+    int32_t prev, next;
+  };
+  // tokenize_uncached's merges for at most kShortPiece units.
+  void merge_short(std::vector<UnitSymbol>& syms, std::vector<ModelToken>& out) const;
 
   BpeConfig config_;
   uint64_t cache_id_ = 0;         // tells this model's entries in the per-thread piece cache from another model's
