@@ -2,6 +2,7 @@
 // (tokenizers/src/models/bpe/model.rs) where they exist; the rest are properties of HF's algorithm.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "models/model.h"
@@ -170,9 +171,10 @@ TEST(BpeModel, IdsFarApartLoadAndMapBack) {
 }
 
 TEST(BpeModel, ShortBytePiecesMergeAsTheHeapDoes) {
-  // tokenize_ids takes byte-level pieces of up to kShortPiece bytes through a scan of the pair ranks instead
-  // of the heap; on random merge lists (out-of-order pairs, several pairs making one token) the ids must be
-  // the heap's, for pieces on both sides of the length where the paths part.
+  // tokenize_ids takes byte-level pieces of up to kShortPiece bytes through a scan of byte pair ranks
+  // instead of the unit path (tokenize); on random merge lists (out-of-order pairs, several pairs making one
+  // token) the ids must be the unit path's, for pieces on both sides of the length where the paths part
+  // (EveryPieceLengthMergesByTheDefinition checks the unit path itself).
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     testing::RandomBpe r = testing::random_byte_level_bpe(seed, 60);
     BpeConfig c;
@@ -190,6 +192,58 @@ TEST(BpeModel, ShortBytePiecesMergeAsTheHeapDoes) {
       std::vector<uint32_t> ids;
       m.tokenize_ids(piece, ids);
       ASSERT_EQ(ids, heap) << "seed " << seed << " piece '" << piece << "'";
+    }
+  }
+}
+
+// BPE by its definition, on strings: while some adjacent pair is listed, merge the earliest-listed one,
+// leftmost on ties. `units` are the piece's starting symbols (tokens as tokenizer.json writes them).
+std::vector<uint32_t> definition_bpe(const testing::RandomBpe& r, std::vector<std::string> units) {
+  std::map<std::pair<std::string, std::string>, size_t> rank;
+  for (size_t i = 0; i < r.merges.size(); ++i) rank.emplace(r.merges[i], i);  // a repeated pair keeps its first rank
+  std::map<std::string, uint32_t> id;
+  for (const auto& [tok, i] : r.vocab) id.emplace(tok, i);
+  for (;;) {
+    size_t best = units.size(), best_rank = SIZE_MAX;
+    for (size_t i = 0; i + 1 < units.size(); ++i) {
+      auto it = rank.find({units[i], units[i + 1]});
+      if (it != rank.end() && it->second < best_rank) best = i, best_rank = it->second;
+    }
+    if (best == units.size()) break;
+    units[best] += units[best + 1];
+    units.erase(units.begin() + long(best) + 1);
+  }
+  std::vector<uint32_t> ids;
+  for (const std::string& u : units) ids.push_back(id.at(u));
+  return ids;
+}
+
+TEST(BpeModel, EveryPieceLengthMergesByTheDefinition) {
+  // Short runs of units take a scan of the pair ranks, long ones the heap; both must give BPE as defined,
+  // on both sides of every length where the paths part, for bytes and for characters.
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    const bool chars = seed % 2 == 0;
+    testing::RandomBpe r = chars ? testing::random_character_bpe(seed, 60, {"a", "b", "\u2581", "c"}, false)
+                                 : testing::random_byte_level_bpe(seed, 60);
+    BpeConfig c;
+    c.vocab.assign(r.vocab.begin(), r.vocab.end());
+    c.merges.assign(r.merges.begin(), r.merges.end());
+    c.byte_level = !chars;
+    auto m = make(c);
+    std::mt19937 rng(seed);
+    for (int i = 0; i < 400; ++i) {
+      const size_t n = 1 + rng() % 150;
+      std::string piece;
+      std::vector<std::string> units;
+      for (size_t k = 0; k < n; ++k) {
+        const std::string unit =
+            chars ? std::vector<std::string>{"a", "b", "\u2581", "c"}[rng() % 4] : std::string(1, "ab c"[rng() % 4]);
+        piece += unit;
+        units.push_back(chars ? unit : testing::byte_level(unit));
+      }
+      std::vector<uint32_t> ids;
+      for (const Tok& t : run(m, piece)) ids.push_back(t.id);
+      ASSERT_EQ(ids, definition_bpe(r, units)) << "seed " << seed << " piece '" << piece << "'";
     }
   }
 }

@@ -330,23 +330,23 @@ TEST(Tokenizer, IdsPathMatchesThePipeline) {
 // Gemma 3's shape: spaces to "▁", a Split at " " (then a no-op) or none, and BPE over characters with byte
 // fallback and <unk>, over a random merge list.
 std::string sentencepiece_shape_json(uint32_t seed, size_t n_merges, bool merge_unknowns, bool split,
-                                     bool byte_fallback, bool unk, bool fuse_unk) {
+                                     bool byte_fallback, bool unk, bool fuse_unk, bool with_normalized_token) {
   const std::vector<std::string> characters = {"a", "b", "c", "\u2581", "\u00e9", "\u4e2d", ">", "<", "\n"};
   testing::RandomBpe r = testing::random_character_bpe(seed, n_merges, characters, merge_unknowns);
-  const uint32_t bos = uint32_t(r.vocab.size()), think = bos + 1;
+  const uint32_t bos = uint32_t(r.vocab.size()), think = bos + 1, normalized = bos + 2;
   std::string vocab, merges;
   for (const auto& [tok, id] : r.vocab)
     vocab += (vocab.empty() ? "" : ",") + json_quoted(tok) + ":" + std::to_string(id);
   for (const auto& [a, b] : r.merges) merges += (merges.empty() ? "" : ",") + json_quoted(a + " " + b);
-  auto added = [](uint32_t id, const char* content, bool special) {
+  auto added = [](uint32_t id, const char* content, bool special, bool normalized = false) {
     return R"({"id":)" + std::to_string(id) + R"(,"content":")" + content +
-           R"(","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":)" +
-           (special ? "true" : "false") + "}";
+           R"(","single_word":false,"lstrip":false,"rstrip":false,"normalized":)" + (normalized ? "true" : "false") +
+           R"(,"special":)" + (special ? "true" : "false") + "}";
   };
   const std::string pre =
       split ? R"({"type":"Split","pattern":{"String":" "},"behavior":"MergedWithPrevious","invert":false})" : "null";
   return R"({"version":"1.0","truncation":null,"padding":null,"added_tokens":[)" + added(bos, "<s>", true) + "," +
-         added(think, "<think>", false) +
+         added(think, "<think>", false) + (with_normalized_token ? "," + added(normalized, "b c", false, true) : "") +
          R"(],"normalizer":{"type":"Replace","pattern":{"String":" "},"content":"\u2581"},"pre_tokenizer":)" + pre +
          R"(,"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},)"
          R"({"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{"<s>":{"id":"<s>","ids":[)" +
@@ -358,22 +358,23 @@ std::string sentencepiece_shape_json(uint32_t seed, size_t n_merges, bool merge_
 }
 
 TEST(Tokenizer, SentencePieceShapeIdsPathMatchesThePipeline) {
-  // The ids path cuts each segment before a "▁" no merge can join to what precedes it; BPE of the parts must
-  // be the pipeline's BPE of the whole segment, for merge lists that do and do not join characters, byte
-  // fallback tokens and <unk> to a following "▁", and for characters the vocabulary lacks.
+  // The ids path reads "▁" as ' ' and cuts each segment before a "▁" no merge can join to what precedes it;
+  // BPE of the parts must be the pipeline's BPE of the whole segment, for merge lists that do and do not join
+  // characters, byte fallback tokens and <unk> to a following "▁", and for characters the vocabulary lacks.
   std::mt19937 rng(7);
   const char* units[] = {
-      "a",         "b",   "c",       " ",      "  ", "\u00e9", "\u4e2d", ">", "<", "x", "\xF0\x9F\x98\x80",
-      "e\xCC\x81", "<s>", "<think>", "\u2581", "\n", "ab ",    " c"};
+      "a",         "b",   "c",       " ",      "  ", "\u00e9", "\u4e2d", ">",   "<",       "x", "\xF0\x9F\x98\x80",
+      "e\xCC\x81", "<s>", "<think>", "\u2581", "\n", "ab ",    " c",     "b c", "b\u2581c"};
   // Every combination of: byte fallback and <unk> (fused or not), <unk> only, neither (an unknown character
-  // vanishes); few, some or many merges; merges over the unknown tokens or not.
+  // vanishes); few, some or many merges; merges over the unknown tokens or not. A third of the models have a
+  // normalized added token ("b c", matched as "b▁c").
   for (uint32_t seed = 1; seed <= 24; ++seed) {
     const uint32_t unknowns = seed % 4, merges = (seed / 4) % 3;
     const size_t n_merges = merges == 0 ? 8 : merges == 1 ? 30 : 90;
     const bool merge_unknowns = seed > 12, split = ((seed / 2) % 2 == 0) != merge_unknowns;
     const bool byte_fallback = unknowns < 2, unk = unknowns < 3, fuse_unk = unknowns != 1;
     auto tok = Tokenizer::from_string(
-        sentencepiece_shape_json(seed, n_merges, merge_unknowns, split, byte_fallback, unk, fuse_unk));
+        sentencepiece_shape_json(seed, n_merges, merge_unknowns, split, byte_fallback, unk, fuse_unk, seed % 3 == 0));
     ASSERT_TRUE(tok.ok()) << tok.error();
     ASSERT_TRUE(tok->ids_path().fused) << seed;
     for (int i = 0; i < 300; ++i) {

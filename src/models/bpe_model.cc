@@ -275,7 +275,7 @@ void BpeModel::tokenize_short_bytes(std::string_view piece, std::vector<uint32_t
 void BpeModel::merge_short(std::vector<UnitSymbol>& syms, std::vector<ModelToken>& out) const {
   // tokenize_short_bytes' scan over the pair ranks for any short run of units (characters with byte
   // fallback, prefixes, suffixes): the heap's order, lowest rank and leftmost on ties, without the heap.
-  uint32_t ranks[kShortPiece], new_ids[kShortPiece];
+  uint32_t ranks[kShortUnits], new_ids[kShortUnits];
   size_t n = syms.size();
   auto pair = [&](size_t i) {
     const Merge* mg = find_merge(syms[i].id, syms[i + 1].id);
@@ -385,7 +385,7 @@ void BpeModel::tokenize_uncached(std::string_view piece, std::vector<ModelToken>
   }
   if (have_unk) add(*unk_id_, unk_len);
   if (syms.empty()) return;
-  if (syms.size() <= kShortPiece) {
+  if (syms.size() <= kShortUnits) {
     merge_short(syms, out);
     return;
   }

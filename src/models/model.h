@@ -105,13 +105,14 @@ class BpeModel {
   // tokenize_ids for a byte-level piece whose bytes are all tokens: one array, scanned for the lowest pair.
   void tokenize_short_bytes(std::string_view piece, std::vector<uint32_t>& out) const;
   static constexpr size_t kShortPiece = 32;
+  static constexpr size_t kShortUnits = 64;
   // A unit of tokenize_uncached: its token and bytes, linked to its neighbours for the heap's merges.
   struct UnitSymbol {
     uint32_t id;
     uint32_t begin, len;
     int32_t prev, next;
   };
-  // tokenize_uncached's merges for at most kShortPiece units.
+  // tokenize_uncached's merges for at most kShortUnits units (measured on gemma3: 64 beat 32 and 128).
   void merge_short(std::vector<UnitSymbol>& syms, std::vector<ModelToken>& out) const;
 
   BpeConfig config_;

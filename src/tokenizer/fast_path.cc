@@ -25,6 +25,33 @@ class MergeListEncoder final : public PieceEncoder {
   const hf::BpeModel& model_;
 };
 
+// Text with each "from" replaced by "to".
+void replace_all(std::string_view s, std::string_view from, std::string_view to, std::string& out) {
+  out.clear();
+  for (size_t i = 0;;) {
+    const size_t at = s.find(from, i);
+    out.append(s.substr(i, at == std::string_view::npos ? std::string_view::npos : at - i));
+    if (at == std::string_view::npos) return;
+    out.append(to);
+    i = at + from.size();
+  }
+}
+
+// FastSplit::kMetaspaceCuts: the Encoding reads "▁" as ' ' (see the top of fast_path.h); the merge list
+// reads the text as it is.
+class SpaceFormMergeListEncoder final : public PieceEncoder {
+ public:
+  explicit SpaceFormMergeListEncoder(const hf::BpeModel& model) : model_(model) {}
+  void encode(std::string_view piece, std::vector<Rank>& out) const override {
+    thread_local std::string text;
+    replace_all(piece, " ", kMetaspace, text);
+    model_.merge_ids(text, out);
+  }
+
+ private:
+  const hf::BpeModel& model_;
+};
+
 std::string_view string_field(const element& e, const char* key) {
   std::string_view s;
   if (e[key].get(s)) return {};
@@ -154,7 +181,7 @@ MetaspaceCuts metaspace_cuts(const hf::BpeModel& model) {
   }
   for (int ch = 0; ch < 128; ++ch) {
     const char byte = char(ch);
-    cuts.ascii_cuts[ch] = cuts.cuts_after(model, std::string_view(&byte, 1));
+    cuts.ascii_cuts[ch] = cuts.cuts_after(model, ch == ' ' ? kMetaspace : std::string_view(&byte, 1));
   }
   return cuts;
 }
@@ -198,16 +225,25 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPat
     split = FastSplit::kMetaspaceCuts;
     cuts = metaspace_cuts(model);
   }
+  const bool space_form = split == FastSplit::kMetaspaceCuts;
   std::vector<std::pair<std::string, Rank>> whole;
   whole.reserve(model.unit_vocab().size());
   std::vector<uint32_t> ids;
+  std::string spaced;
   model.unit_vocab().for_each([&](std::string_view bytes, uint32_t id) {
+    // In the space form a ' ' stands for "▁": a token with a real ' ' never meets normalized text.
+    if (space_form && bytes.find(' ') != std::string_view::npos) return;
     if (!c.ignore_merges && bytes.size() > 1) {
       ids.clear();
       model.tokenize_ids(bytes, ids);
       if (ids.size() != 1 || ids[0] != id) return;  // a token the merges never build from its own bytes
     }
-    whole.emplace_back(bytes, id);
+    if (space_form) {
+      replace_all(bytes, kMetaspace, " ", spaced);
+      whole.emplace_back(spaced, id);
+    } else {
+      whole.emplace_back(bytes, id);
+    }
   });
   auto ranks = Vocabulary::from_ranks(std::move(whole));
   if (!ranks.ok()) return nullptr;
@@ -215,7 +251,11 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPat
   spec.name = "tokenizer.json";
   spec.pretokenizer = shape.scanner;
   spec.ranks = std::move(ranks).value();
-  spec.piece_encoder = std::make_shared<MergeListEncoder>(model);
+  if (space_form) {
+    spec.piece_encoder = std::make_shared<SpaceFormMergeListEncoder>(model);
+  } else {
+    spec.piece_encoder = std::make_shared<MergeListEncoder>(model);
+  }
   auto encoding = Encoding::create(std::move(spec));
   if (!encoding.ok()) return nullptr;
   auto fast =
@@ -248,8 +288,7 @@ void metaspace_parts(const Tokenizer::Impl& t, std::string_view segment, std::ve
   const MetaspaceCuts& cuts = t.fast->cuts;
   parts.clear();
   size_t part = 0;
-  for (size_t at = segment.find(kMetaspace, 1); at != std::string_view::npos;
-       at = segment.find(kMetaspace, at + kMetaspace.size())) {
+  for (size_t at = segment.find(' ', 1); at != std::string_view::npos; at = segment.find(' ', at + 1)) {
     const auto last = static_cast<unsigned char>(segment[at - 1]);
     if (last < 0x80 ? !cuts.ascii_cuts[last] : !cuts.cuts_after(*t.model, last_character(segment.substr(0, at)))) {
       continue;
@@ -284,17 +323,6 @@ Status encode_segment(const Tokenizer::Impl& t, std::string_view segment, std::v
   return fast.encoding.encode_pieces(pieces, text.data() + text.size(), out);
 }
 
-void spaces_to_metaspace(std::string_view s, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < s.size();) {
-    const size_t space = s.find(' ', i);
-    out.append(s.substr(i, space == std::string_view::npos ? std::string_view::npos : space - i));
-    if (space == std::string_view::npos) break;
-    out.append(kMetaspace);
-    i = space + 1;
-  }
-}
-
 }  // namespace
 
 Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add_special_tokens,
@@ -314,7 +342,7 @@ Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text,
   } else {
     raw.assign(1, {std::nullopt, {0, uint32_t(text.size())}});
   }
-  std::string normalized;
+  std::string normalized, spaced;
   for (const hf::AddedSegment& seg : raw) {
     if (seg.id) {
       if (seg.range.first != seg.range.second) out.push_back(*seg.id);
@@ -329,7 +357,10 @@ Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text,
         segment = normalized;
         break;
       case FastNormalizer::kSpacesToMetaspace:
-        spaces_to_metaspace(segment, normalized);
+        // The space form of the normalized text is the text with its literal "▁" as ' ' (usually none).
+        if (!t.normalized_matcher && segment.find(kMetaspace) == std::string_view::npos) break;
+        replace_all(segment, t.normalized_matcher ? " " : kMetaspace, t.normalized_matcher ? kMetaspace : " ",
+                    normalized);
         segment = normalized;
         break;
     }
@@ -341,10 +372,15 @@ Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text,
     for (const hf::AddedSegment& s : norm) {
       if (s.id) {
         if (s.range.first != s.range.second) out.push_back(*s.id);
-      } else if (Status st = encode_segment(t, segment.substr(s.range.first, s.range.second - s.range.first), out);
-                 !st.ok()) {
-        return st;
+        continue;
       }
+      std::string_view part = segment.substr(s.range.first, s.range.second - s.range.first);
+      if (fast.normalizer == FastNormalizer::kSpacesToMetaspace) {
+        // Added tokens match the normalized text; the rest goes to the Encoding in the space form.
+        replace_all(part, kMetaspace, " ", spaced);
+        part = spaced;
+      }
+      if (Status st = encode_segment(t, part, out); !st.ok()) return st;
     }
   }
   return Status();

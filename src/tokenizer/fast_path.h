@@ -16,8 +16,12 @@
 // preceding character ends no merge's left part whose right part starts with "▁" (in Gemma 3 only "▁" and
 // ">" do). No symbol can then grow across the cut, so BPE of the parts is BPE of the whole (merges on one
 // side never change the pairs on the other, and ties go leftmost on each side alike); "▁" is a token, so
-// an unknown character's fused <unk> never reaches across either. The added tokens, the normalizer and the
-// post-processor are the Tokenizer's own stages.
+// an unknown character's fused <unk> never reaches across either (a character that may vanish or become a
+// token that joins: see MetaspaceCuts). That Encoding reads "▁" as ' ' (its token table is the vocabulary
+// with "▁" written ' ', and its merge-list encoder writes it back): normalized text has no ' ', so the two
+// forms map one to one, the text needs no copy unless it holds a literal "▁", and a piece is 2 bytes
+// shorter per space, so more of them fit the piece cache's 22-byte keys. The added tokens, the normalizer
+// and the post-processor are the Tokenizer's own stages.
 #pragma once
 
 #include <cstdint>
