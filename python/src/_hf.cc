@@ -303,6 +303,7 @@ NB_MODULE(_hf, m) {
            nb::arg("fast"))
       .def("encode_batch", &PyTokenizer::encode_batch)
       .def("encode_ids", &PyTokenizer::encode_ids)
+      .def("ids_fused", [](const PyTokenizer& t) { return t.tok.ids_path().fused; })
       .def("with_truncation", &PyTokenizer::with_truncation, nb::arg("params").none())
       .def("truncation", &PyTokenizer::truncation)
       .def("with_padding", &PyTokenizer::with_padding, nb::arg("params").none())

@@ -133,6 +133,40 @@ class Encoding:
         )
 
 
+class _IdsFirstEncoding(Encoding):
+    """`Tokenizer.encode`'s result where the ids come from the fused loop: the ids at once, every other field
+    (tokens, offsets, masks, ...) from the full encode the first time one is read. Most callers read only
+    `.ids`; building tokens and offsets for them would cost more than the ids. The full encode's ids are the
+    fused loop's (tests/python/test_hf.py checks both against HF), and the core it runs on is the one that
+    gave the ids: a Tokenizer's settings replace its core, never change it."""
+
+    __slots__ = ("_rest",)
+
+    def __init__(self, ids, rest):
+        self.ids = ids
+        self._rest = rest  # () -> the full encode's parts
+
+    def __getattr__(self, name):  # only for a slot not yet set
+        if name.startswith("__") or name == "_rest":
+            raise AttributeError(name)
+        rest = self._rest
+        if rest is None:
+            raise AttributeError(name)
+        self._rest = None
+        Encoding.__init__(self, rest())
+        return getattr(self, name)
+
+    def __reduce__(self):
+        return (_encoding_of_fields, (tuple(getattr(self, k) for k in Encoding.__slots__),))
+
+
+def _encoding_of_fields(fields):
+    out = Encoding.__new__(Encoding)
+    for k, v in zip(Encoding.__slots__, fields):
+        setattr(out, k, v)
+    return out
+
+
 def _not_implemented(what: str):
     raise NotImplementedError(f"tokenmill.hf does not implement {what} yet")
 
@@ -212,7 +246,12 @@ class Tokenizer:
     def encode(self, sequence, pair=None, is_pretokenized: bool = False, add_special_tokens: bool = True) -> Encoding:
         if is_pretokenized:
             _not_implemented("pre-tokenized input")
-        return Encoding(self._core.encode(sequence, pair, add_special_tokens, False))
+        core = self._core
+        if pair is None and type(sequence) is str and core.ids_fused() and core.truncation() is None \
+                and core.padding() is None:
+            return _IdsFirstEncoding(core.encode_ids(sequence, add_special_tokens),
+                                     lambda: core.encode(sequence, None, add_special_tokens, False))
+        return Encoding(core.encode(sequence, pair, add_special_tokens, False))
 
     def encode_batch(self, input: Sequence, is_pretokenized: bool = False, add_special_tokens: bool = True) -> List[Encoding]:
         if is_pretokenized:
