@@ -137,6 +137,56 @@ TEST(JsonlDocument, PythonExtensionsAndStrictness) {
   EXPECT_EQ(parse_jsonl_document(deep, "text").error, JsonlError::kMalformed);
 }
 
+// A string is read in runs of plain bytes, eight at a time: escapes, quotes and raw control bytes at every
+// offset of long strings (and within and across each 8-byte word) must still be found. The expected text is
+// what was written: the escaping below follows RFC 8259, section 7.
+TEST(JsonlDocument, EscapesAtEveryOffsetRoundTrip) {
+  std::mt19937 rng(8);
+  const std::vector<std::string> pieces = {"a",
+                                           "bc",
+                                           " ",
+                                           "\"",
+                                           "\\",
+                                           "/",
+                                           "\n",
+                                           "\t",
+                                           "\x01",
+                                           "\x1f",
+                                           "\x7f",
+                                           "\xC3\xA9",
+                                           "\xF0\x9F\x98\x80",
+                                           "0123456789abcdef"};
+  for (int round = 0; round < 3000; ++round) {
+    std::string text, json = "{\"text\": \"";
+    const size_t n = std::uniform_int_distribution<size_t>(0, 40)(rng);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& p = pieces[rng() % pieces.size()];
+      text += p;
+      for (unsigned char c : p) {
+        if (c == '"' || c == '\\') {
+          json += '\\';
+          json += char(c);
+        } else if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          json += buf;
+        } else {
+          json += char(c);
+        }
+      }
+    }
+    json += "\"}";
+    auto d = parse_jsonl_document(json, "text");
+    ASSERT_EQ(d.error, JsonlError::kNone) << json;
+    ASSERT_EQ(d.text, text) << json;
+    // The same text with one raw control byte (not allowed in a JSON string) at some offset is malformed.
+    const size_t body = std::string("{\"text\": \"").size();
+    std::string bad = json;
+    bad.insert(body + rng() % (json.size() - body - 1), 1, char(rng() % 0x20));
+    ASSERT_EQ(parse_jsonl_document(bad, "text").error, JsonlError::kMalformed) << bad;
+  }
+}
+
 TEST(Sha256, StreamingEqualsOneShot) {
   std::mt19937 rng(5);
   std::string data(10000, '\0');

@@ -303,5 +303,57 @@ TEST(UnicodeTables, AgreeWithPcre2OnCodePointsItKnows) {
 
 TEST(UnicodeTables, VersionIs16) { EXPECT_STREQ(unicode_version(), "16.0.0"); }
 
+// The length of the well-formed UTF-8 sequence at p[0..n), or 0: Table 3-7 of the Unicode Standard
+// (chapter 3.9), byte range by byte range, written from the table and not from the library's decoder.
+size_t well_formed_at(const unsigned char* p, size_t n) {
+  auto in = [&](size_t i, unsigned lo, unsigned hi) { return i < n && p[i] >= lo && p[i] <= hi; };
+  if (in(0, 0x00, 0x7F)) return 1;
+  if (in(0, 0xC2, 0xDF)) return in(1, 0x80, 0xBF) ? 2 : 0;
+  if (in(0, 0xE0, 0xE0)) return in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
+  if (in(0, 0xE1, 0xEC) || in(0, 0xEE, 0xEF)) return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
+  if (in(0, 0xED, 0xED)) return in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
+  if (in(0, 0xF0, 0xF0)) return in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+  if (in(0, 0xF1, 0xF3)) return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+  if (in(0, 0xF4, 0xF4)) return in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+  return 0;
+}
+
+// valid_utf8_prefix decides what the encoder splits as text and what it hands to BPE as a raw tail; it has
+// a whole-text SIMD check and a byte loop, and both must stop where the standard says. The texts are long
+// runs of valid characters (so SIMD blocks of 16-64 bytes are crossed) with one or two faults placed at
+// every offset: surrogates, overlongs, code points past U+10FFFF, truncated and stray continuation bytes.
+TEST(ValidUtf8Prefix, StopsAtTheFirstIllFormedSequence) {
+  std::mt19937 rng(17);
+  const std::vector<std::string> faults = {
+      "\xED\xA0\x80",     "\xED\xBF\xBF",     "\xC0\xAF",    "\xC1\xBF", "\xE0\x9F\xBF", "\xF0\x8F\xBF\xBF",
+      "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF",        "\x80",     "\xBF",         "\xC3",
+      "\xE2\x82",         "\xF0\x9F\x98",     "\xE2\x28\xA1"};
+  const std::vector<uint32_t> chars = {'a',    ' ',    0x7F,    0x80,    0x7FF,    0x800, 0xD7FF, 0xE000,
+                                       0xFFFD, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF, 0xE9,  0x65E5};
+  size_t invalid = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string s;
+    const size_t len = std::uniform_int_distribution<size_t>(0, 150)(rng);
+    while (s.size() < len) testing::append_utf8(s, chars[rng() % chars.size()]);
+    const int n_faults = round % 3;  // none, one or two
+    for (int f = 0; f < n_faults; ++f) {
+      const size_t at = s.empty() ? 0 : rng() % (s.size() + 1);
+      s.insert(at, faults[rng() % faults.size()]);
+    }
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    size_t want = 0;
+    while (want < s.size()) {
+      const size_t step = well_formed_at(p + want, s.size() - want);
+      if (step == 0) break;
+      want += step;
+    }
+    std::string hex;
+    for (unsigned char c : s) hex += "0123456789abcdef"[c >> 4], hex += "0123456789abcdef"[c & 15];
+    ASSERT_EQ(detail::valid_utf8_prefix(p, s.size()), want) << hex;
+    invalid += want < s.size();
+  }
+  EXPECT_GT(invalid, 2000u);  // both outcomes are exercised
+}
+
 }  // namespace
 }  // namespace tokenmill

@@ -2,6 +2,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <array>
@@ -37,6 +38,9 @@ static constexpr std::array<uint8_t, 256> make_byte_class() {
 constexpr std::array<uint8_t, 256> kByteClass = make_byte_class();  // external linkage: declared extern
 
 size_t valid_utf8_prefix(const unsigned char* p, size_t n) {
+  // Nearly every text is valid whole: simdjson's SIMD check runs at ~10 GB/s on multi.txt, the loop below
+  // (which finds where an invalid text stops) at under 1 GB/s there, ~3% of o200k's encode of it.
+  if (simdjson::validate_utf8(reinterpret_cast<const char*>(p), n)) return n;
   size_t i = 0;
   while (i < n) {
     // ASCII runs dominate real text: check 8 bytes at a time.
