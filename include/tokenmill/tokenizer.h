@@ -188,6 +188,8 @@ class Tokenizer {
 
  private:
   explicit Tokenizer(std::shared_ptr<const Impl> impl);
+  // Loads from text it owns, since the parser works in place: from_string copies into it, from_file reads it.
+  static Result<Tokenizer> from_json_text(std::string json, std::string_view source_name);
   Result<Encoded> encode_sequence(std::string_view text, uint32_t type_id, const EncodeOptions& options) const;
   Result<Encoded> post_process(Encoded encoding, std::optional<Encoded> pair, bool add_special_tokens) const;
   std::shared_ptr<const Impl> impl_;

@@ -108,31 +108,26 @@ void parallel_for(size_t n, F&& f) {
 struct PyTokenizer {
   Tokenizer tok;
 
-  static PyTokenizer from_str(const std::string& json) {
+  // Loads without the GIL (a big file takes a second); a failure becomes the Python exception it maps to.
+  template <class Load>
+  static PyTokenizer loaded(Load load) {
     Result<Tokenizer> t = [&] {
       nb::gil_scoped_release nogil;
-      return Tokenizer::from_string(json, "tokenizer.json string");
+      return load();
     }();
     if (!t.ok()) raise_status(t.status());
     return PyTokenizer{std::move(t).value()};
+  }
+  static PyTokenizer from_str(const std::string& json) {
+    return loaded([&] { return Tokenizer::from_string(json, "tokenizer.json string"); });
   }
   // A file's bytes, read by the caller (it keeps them for to_str); `source` names the file in errors.
   static PyTokenizer from_bytes(nb::bytes data, const std::string& source) {
     const std::string_view json(data.c_str(), data.size());
-    Result<Tokenizer> t = [&] {
-      nb::gil_scoped_release nogil;
-      return Tokenizer::from_string(json, source);
-    }();
-    if (!t.ok()) raise_status(t.status());
-    return PyTokenizer{std::move(t).value()};
+    return loaded([&] { return Tokenizer::from_string(json, source); });
   }
   static PyTokenizer from_file(const std::string& path) {
-    Result<Tokenizer> t = [&] {
-      nb::gil_scoped_release nogil;
-      return Tokenizer::from_file(path);
-    }();
-    if (!t.ok()) raise_status(t.status());
-    return PyTokenizer{std::move(t).value()};
+    return loaded([&] { return Tokenizer::from_file(path); });
   }
 
   static Tokenizer::EncodeOptions options(bool add_special_tokens, bool fast) {

@@ -38,10 +38,15 @@ std::vector<Offsets> char_offsets(std::string_view text, std::span<const Offsets
 Tokenizer::Tokenizer(std::shared_ptr<const Impl> impl)
     : impl_(std::move(impl)), truncation_(impl_->truncation), padding_(impl_->padding) {}
 
-Result<Tokenizer> Tokenizer::from_string(std::string_view json, std::string_view source_name) try {
-  auto impl = load_tokenizer_json(std::string(json), source_name);
+// The callers catch: each names its source in the error.
+Result<Tokenizer> Tokenizer::from_json_text(std::string json, std::string_view source_name) {
+  auto impl = load_tokenizer_json(std::move(json), source_name);
   if (!impl.ok()) return impl.status();
   return Tokenizer(std::move(impl).value());
+}
+
+Result<Tokenizer> Tokenizer::from_string(std::string_view json, std::string_view source_name) try {
+  return from_json_text(std::string(json), source_name);
 } catch (...) {
   return util::exception_status([&] { return "loading the tokenizer " + std::string(source_name); });
 }
@@ -50,9 +55,7 @@ Result<Tokenizer> Tokenizer::from_file(const std::string& path) try {
   // Bounded like a rank file, so a wrong path such as /dev/zero is an error, not an endless read.
   auto json = read_file(path, kMaxRankFileBytes, "tokenizer file");
   if (!json.ok()) return json.status();
-  auto impl = load_tokenizer_json(std::move(json).value(), path);
-  if (!impl.ok()) return impl.status();
-  return Tokenizer(std::move(impl).value());
+  return from_json_text(std::move(json).value(), path);
 } catch (...) {
   return util::exception_status([&] { return "loading the tokenizer " + path; });
 }
