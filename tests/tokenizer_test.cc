@@ -127,6 +127,9 @@ void expect_error(const std::string& json, const std::string& fragment) {
 
 TEST(Tokenizer, LoadErrorsNameTheJsonPath) {
   expect_error("{\"model\": ", "not valid JSON");
+  // Where a malformed file breaks: the second of two commas, on the second line.
+  expect_error("{\"version\": \"1.0\",\n \"model\": {\"type\": \"BPE\",, \"vocab\": {}}}",
+               "not valid JSON at byte 44 (line 2, column 26)");
   std::string dropout = small_json();
   dropout.replace(dropout.find("\"dropout\": null"), 15, "\"dropout\": 0.1");
   expect_error(dropout, "model.dropout");

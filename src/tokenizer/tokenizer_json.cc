@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "tokenizer/tokenizer_impl.h"
+#include "util/json_error_location.h"
 #include "util/utf8.h"
 
 namespace tokenmill {
@@ -682,7 +683,11 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string json, s
     return Status(ErrorCode::kOutOfMemory, std::string(source) + ": out of memory parsing the tokenizer.json");
   }
   if (err) {
-    return Status(ErrorCode::kParseError, std::string(source) + ": not valid JSON: " + simdjson::error_message(err));
+    const std::string_view text(json.data(), size);
+    const std::optional<size_t> at = util::json_error_offset(text);
+    return Status(ErrorCode::kParseError, std::string(source) + ": not valid JSON" +
+                                              (at ? " at " + util::describe_offset(text, *at) : std::string()) + ": " +
+                                              simdjson::error_message(err));
   }
   object top;
   if (root.get(top)) return L.error("(root)", "expected an object");
