@@ -415,5 +415,34 @@ TEST(Tokenizer, OtherShapesRunTheStages) {
   }
 }
 
+// Pre-tokenized input by its definition (HF's encode_single_sequence): each word encoded alone, its tokens
+// all with the word's index as word id and offsets into the word, concatenated, then the post-processor.
+TEST(Tokenizer, WordsAreEncodedOneByOne) {
+  auto tok = Tokenizer::from_string(small_json());
+  ASSERT_TRUE(tok.ok()) << tok.error();
+  const std::vector<std::string_view> words = {"ab", "", " a", "bc<s>", "b a"};
+  Tokenizer::EncodeOptions plain;
+  plain.add_special_tokens = false;
+  auto got = tok->encode_words(words, plain);
+  ASSERT_TRUE(got.ok()) << got.error();
+  Encoded want;
+  for (size_t i = 0; i < words.size(); ++i) {
+    auto one = tok->encode(words[i], plain);
+    ASSERT_TRUE(one.ok()) << one.error();
+    for (size_t k = 0; k < one->size(); ++k) {
+      want.ids.push_back(one->ids[k]);
+      want.offsets.push_back(one->offsets[k]);
+      want.word_ids.push_back(uint32_t(i));
+    }
+  }
+  EXPECT_EQ(got->ids, want.ids);
+  EXPECT_EQ(got->offsets, want.offsets);
+  EXPECT_EQ(got->word_ids, want.word_ids);
+  // Pairs are held against HF in tests/python/test_hf_pairs.py. A word that is not UTF-8 is named by its index.
+  auto bad = tok->encode_words(std::vector<std::string_view>{"a", "\xff"}, plain);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("word 1"), std::string::npos) << bad.error();
+}
+
 }  // namespace
 }  // namespace tokenmill

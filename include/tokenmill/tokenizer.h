@@ -117,10 +117,13 @@ class Tokenizer {
     // offsets (0, 0), word ids nullopt and type ids 0 before the post-processor, exactly as HF leaves them.
     bool ids_and_masks_only = false;
   };
-  // One input of encode_batch: a text, or a pair of texts.
+  // One input of encode_batch: a text, or a pair of texts; with `pretokenized`, words (and pair_words) instead.
   struct EncodeInput {
     std::string_view text;
     std::optional<std::string_view> pair;
+    bool pretokenized = false;
+    std::span<const std::string_view> words;
+    std::optional<std::span<const std::string_view>> pair_words;
   };
 
   // `source_name` names the input in error messages (a file name).
@@ -137,6 +140,12 @@ class Tokenizer {
   Result<Encoded> encode(std::string_view text, std::string_view pair) const {
     return encode(text, pair, EncodeOptions{});
   }
+  // HF's is_pretokenized (transformers' is_split_into_words): each word is encoded alone (added tokens,
+  // normalizer, pre-tokenizer, model), every token of word i gets word id i and offsets into that word, and
+  // the words' tokens are concatenated; then truncation, the post-processor and padding as for a text.
+  Result<Encoded> encode_words(std::span<const std::string_view> words, const EncodeOptions& options) const;
+  Result<Encoded> encode_words(std::span<const std::string_view> words, std::span<const std::string_view> pair_words,
+                               const EncodeOptions& options) const;
   // HF's encode_batch: each input encoded as above on up to `threads` threads (0: one per hardware thread),
   // then padded together (BatchLongest pads to the longest). The result does not depend on the thread count;
   // the first failing input's error is returned.
@@ -191,6 +200,9 @@ class Tokenizer {
   // Loads from text it owns, since the parser works in place: from_string copies into it, from_file reads it.
   static Result<Tokenizer> from_json_text(std::string json, std::string_view source_name);
   Result<Encoded> encode_sequence(std::string_view text, uint32_t type_id, const EncodeOptions& options) const;
+  Result<Encoded> encode_word_sequence(std::span<const std::string_view> words, uint32_t type_id,
+                                       const EncodeOptions& options) const;
+  Result<Encoded> encode_input(const EncodeInput& input, const EncodeOptions& options) const;
   Result<Encoded> post_process(Encoded encoding, std::optional<Encoded> pair, bool add_special_tokens) const;
   std::shared_ptr<const Impl> impl_;
   std::optional<TruncationParams> truncation_;

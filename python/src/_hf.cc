@@ -82,6 +82,51 @@ Tokenizer::EncodeInput encode_input(nb::handle h) {
   throw nb::python_error();
 }
 
+[[noreturn]] void type_error(const char* message) {
+  PyErr_SetString(PyExc_TypeError, message);
+  throw nb::python_error();
+}
+
+// HF's PreTokenizedInputSequence: a list or a tuple of str. The views stay valid while the sequence lives
+// (it holds its items). False if `h` is no such sequence.
+bool words_of(nb::handle h, std::vector<std::string_view>& out) {
+  const bool list = PyList_Check(h.ptr());
+  if (!list && !PyTuple_Check(h.ptr())) return false;
+  const Py_ssize_t n = list ? PyList_GET_SIZE(h.ptr()) : PyTuple_GET_SIZE(h.ptr());
+  out.clear();
+  out.reserve(size_t(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* item = list ? PyList_GET_ITEM(h.ptr(), i) : PyTuple_GET_ITEM(h.ptr(), i);
+    if (!PyUnicode_Check(item)) return false;
+    out.push_back(utf8_of(item));
+  }
+  return true;
+}
+constexpr const char* kWordsType = "PreTokenizedInputSequence must be Union[List[str], Tuple[str]]";
+
+// HF's PreTokenizedEncodeInput: a sequence of words, else a pair (a list or tuple of two) of them.
+void words_input(nb::handle h, std::vector<std::string_view>& words, std::vector<std::string_view>& pair,
+                 Tokenizer::EncodeInput& in) {
+  in.pretokenized = true;
+  if (words_of(h, words)) {
+    in.words = words;
+    return;
+  }
+  const bool list = PyList_Check(h.ptr());
+  if ((list || PyTuple_Check(h.ptr())) && PySequence_Size(h.ptr()) == 2) {
+    PyObject* a = list ? PyList_GET_ITEM(h.ptr(), 0) : PyTuple_GET_ITEM(h.ptr(), 0);
+    PyObject* b = list ? PyList_GET_ITEM(h.ptr(), 1) : PyTuple_GET_ITEM(h.ptr(), 1);
+    // HF reads a two-item list or tuple as a pair from here on: an item that is not words is its error.
+    if (!words_of(a, words) || !words_of(b, pair)) type_error(kWordsType);
+    in.words = words;
+    in.pair_words = std::span<const std::string_view>(pair);
+    return;
+  }
+  type_error(
+      "PreTokenizedEncodeInput must be Union[PreTokenizedInputSequence, Tuple[PreTokenizedInputSequence, "
+      "PreTokenizedInputSequence]]");
+}
+
 // Truncation as Python sees it: (max_length, stride, strategy 0/1/2, direction 0 right / 1 left).
 using PyTruncation = std::tuple<size_t, size_t, int, int>;
 // Padding: (length or None, direction 0 right / 1 left, pad_to_multiple_of or None, pad_id, pad_type_id, pad_token).
@@ -151,6 +196,21 @@ struct PyTokenizer {
     return to_python(*e);
   }
 
+  // HF's encode(..., is_pretokenized=True).
+  nb::tuple encode_words(nb::handle words, nb::handle pair, bool add_special_tokens, bool fast) const {
+    std::vector<std::string_view> w, p;
+    if (!words_of(words, w)) type_error(kWordsType);
+    const bool has_pair = !pair.is_none();
+    if (has_pair && !words_of(pair, p)) type_error(kWordsType);
+    Tokenizer::EncodeOptions o = options(add_special_tokens, fast);
+    Result<Encoded> e = [&] {
+      nb::gil_scoped_release nogil;
+      return has_pair ? tok.encode_words(w, p, o) : tok.encode_words(w, o);
+    }();
+    if (!e.ok()) raise_status(e.status());
+    return to_python(*e);
+  }
+
   // Ids only, from the fused loop where the model allows it (Tokenizer::encode_ids).
   std::vector<uint32_t> encode_ids(nb::handle text, bool add_special_tokens) const {
     std::string_view s = utf8_of(text);
@@ -162,12 +222,20 @@ struct PyTokenizer {
     return std::move(ids).value();
   }
 
-  nb::list encode_batch(nb::handle seq, bool add_special_tokens, bool fast) const {
+  nb::list encode_batch(nb::handle seq, bool add_special_tokens, bool fast, bool pretokenized) const {
     nb::object items = nb::steal(PySequence_Fast(seq.ptr(), "encode_batch expects a list"));
     if (!items.is_valid()) throw nb::python_error();
     const size_t n = size_t(PySequence_Fast_GET_SIZE(items.ptr()));
     std::vector<Tokenizer::EncodeInput> inputs(n);
-    for (size_t i = 0; i < n; ++i) inputs[i] = encode_input(PySequence_Fast_GET_ITEM(items.ptr(), Py_ssize_t(i)));
+    std::vector<std::vector<std::string_view>> words(pretokenized ? n : 0), pairs(pretokenized ? n : 0);
+    for (size_t i = 0; i < n; ++i) {
+      nb::handle item = PySequence_Fast_GET_ITEM(items.ptr(), Py_ssize_t(i));
+      if (pretokenized) {
+        words_input(item, words[i], pairs[i], inputs[i]);
+      } else {
+        inputs[i] = encode_input(item);
+      }
+    }
     Tokenizer::EncodeOptions o = options(add_special_tokens, fast);
     Result<std::vector<Encoded>> out = [&] {
       nb::gil_scoped_release nogil;
@@ -296,7 +364,10 @@ NB_MODULE(_hf, m) {
       .def_static("from_bytes", &PyTokenizer::from_bytes)
       .def("encode", &PyTokenizer::encode, nb::arg("text"), nb::arg("pair").none(), nb::arg("add_special_tokens"),
            nb::arg("fast"))
-      .def("encode_batch", &PyTokenizer::encode_batch)
+      .def("encode_words", &PyTokenizer::encode_words, nb::arg("words"), nb::arg("pair").none(),
+           nb::arg("add_special_tokens"), nb::arg("fast"))
+      .def("encode_batch", &PyTokenizer::encode_batch, nb::arg("input"), nb::arg("add_special_tokens"), nb::arg("fast"),
+           nb::arg("pretokenized") = false)
       .def("encode_ids", &PyTokenizer::encode_ids)
       .def("ids_fused", [](const PyTokenizer& t) { return t.tok.ids_path().fused; })
       .def("with_truncation", &PyTokenizer::with_truncation, nb::arg("params").none())

@@ -17,9 +17,8 @@ A drop-in for the parts of `tokenizers.Tokenizer` it implements, with HF's names
 `pretrained_tokenizer_fast(path, **kwargs)` gives a `transformers` PreTrainedTokenizerFast whose backend is
 this Tokenizer (see its docstring).
 
-What it does not implement raises instead of answering differently: pre-tokenized input
-(NotImplementedError), and tokenizer.json components tokenmill lacks (ValueError naming the JSON path, at
-load).
+What it does not implement raises instead of answering differently: tokenizer.json components tokenmill
+lacks (ValueError naming the JSON path, at load).
 """
 from __future__ import annotations
 
@@ -244,9 +243,9 @@ class Tokenizer:
     # ---- encoding ----
 
     def encode(self, sequence, pair=None, is_pretokenized: bool = False, add_special_tokens: bool = True) -> Encoding:
-        if is_pretokenized:
-            _not_implemented("pre-tokenized input")
         core = self._core
+        if is_pretokenized:
+            return Encoding(core.encode_words(sequence, pair, add_special_tokens, False))
         if pair is None and type(sequence) is str and core.ids_fused() and core.truncation() is None \
                 and core.padding() is None:
             return _IdsFirstEncoding(core.encode_ids(sequence, add_special_tokens),
@@ -254,15 +253,11 @@ class Tokenizer:
         return Encoding(core.encode(sequence, pair, add_special_tokens, False))
 
     def encode_batch(self, input: Sequence, is_pretokenized: bool = False, add_special_tokens: bool = True) -> List[Encoding]:
-        if is_pretokenized:
-            _not_implemented("pre-tokenized input")
-        return [Encoding(p) for p in self._core.encode_batch(input, add_special_tokens, False)]
+        return [Encoding(p) for p in self._core.encode_batch(input, add_special_tokens, False, is_pretokenized)]
 
     def encode_batch_fast(self, input: Sequence, is_pretokenized: bool = False, add_special_tokens: bool = True) -> List[Encoding]:
         """HF's encode_batch_fast: ids and masks as encode_batch; tokens, offsets and word ids left empty."""
-        if is_pretokenized:
-            _not_implemented("pre-tokenized input")
-        return [Encoding(p) for p in self._core.encode_batch(input, add_special_tokens, True)]
+        return [Encoding(p) for p in self._core.encode_batch(input, add_special_tokens, True, is_pretokenized)]
 
     def encode_ids(self, sequence: str, add_special_tokens: bool = True) -> List[int]:
         """tokenmill's own (HF has no such call): `encode(sequence).ids` without building the rest of the
@@ -366,7 +361,7 @@ class _TransformersBackend:
     and every edit through this backend is applied to it and then re-loaded into tokenmill, so tokenmill
     always encodes the configuration transformers sees. Encoding, decoding, truncation and padding are
     tokenmill's. What tokenmill cannot do raises NotImplementedError: encode_special_tokens=True (special
-    tokens split as text), pre-tokenized input (is_split_into_words=True), training.
+    tokens split as text) and training.
     """
 
     _OWN = {"_config", "_tm"}
@@ -418,14 +413,10 @@ class _TransformersBackend:
         return self._tm.encode(sequence, pair, is_pretokenized, add_special_tokens)
 
     def encode_batch(self, input, is_pretokenized=False, add_special_tokens=True):
-        if is_pretokenized:
-            raise NotImplementedError("tokenmill.hf does not implement pre-tokenized input (is_split_into_words) yet")
-        return self._tm.encode_batch(input, add_special_tokens=add_special_tokens)
+        return self._tm.encode_batch(input, is_pretokenized, add_special_tokens)
 
     def encode_batch_fast(self, input, is_pretokenized=False, add_special_tokens=True):
-        if is_pretokenized:
-            raise NotImplementedError("tokenmill.hf does not implement pre-tokenized input (is_split_into_words) yet")
-        return self._tm.encode_batch_fast(input, add_special_tokens=add_special_tokens)
+        return self._tm.encode_batch_fast(input, is_pretokenized, add_special_tokens)
 
     def decode(self, ids, skip_special_tokens=True):
         return self._tm.decode(ids, skip_special_tokens)
@@ -512,7 +503,7 @@ def pretrained_tokenizer_fast(path: str, **kwargs):
         batch = tok(["Hello world", "Hi"], padding=True, truncation=True, max_length=16)
 
     transformers' features tokenmill does not implement raise NotImplementedError when used:
-    split_special_tokens=True and is_split_into_words=True.
+    split_special_tokens=True.
     """
     from transformers import PreTrainedTokenizerFast
 

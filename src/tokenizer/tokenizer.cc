@@ -210,13 +210,56 @@ Result<Encoded> Tokenizer::encode(std::string_view text, std::string_view pair, 
   });
 }
 
+// HF's encode_single_sequence for InputSequence::PreTokenized: one encode per word with word_idx = Some(i),
+// then Encoding::merge without growing offsets.
+Result<Encoded> Tokenizer::encode_word_sequence(std::span<const std::string_view> words, uint32_t type_id,
+                                                const EncodeOptions& options) const {
+  std::vector<Encoded> parts;
+  parts.reserve(words.size());
+  for (size_t i = 0; i < words.size(); ++i) {
+    auto enc = encode_sequence(words[i], type_id, options);
+    if (!enc.ok()) return Status(enc.status().code(), "word " + std::to_string(i) + ": " + enc.status().message());
+    // OffsetType::None (ids_and_masks_only) leaves every word id empty, pre-tokenized or not.
+    if (!options.ids_and_masks_only) std::fill(enc->word_ids.begin(), enc->word_ids.end(), uint32_t(i));
+    parts.push_back(std::move(enc).value());
+  }
+  return hf::merge(std::move(parts), false);
+}
+
+Result<Encoded> Tokenizer::encode_words(std::span<const std::string_view> words, const EncodeOptions& options) const
+    try {
+  auto enc = encode_word_sequence(words, 0, options);
+  if (!enc.ok()) return enc.status();
+  return post_process(std::move(enc).value(), std::nullopt, options.add_special_tokens);
+} catch (...) {
+  return util::exception_status([&] { return "encoding " + std::to_string(words.size()) + " words"; });
+}
+
+Result<Encoded> Tokenizer::encode_words(std::span<const std::string_view> words,
+                                        std::span<const std::string_view> pair_words,
+                                        const EncodeOptions& options) const try {
+  auto first = encode_word_sequence(words, 0, options);
+  if (!first.ok()) return first.status();
+  auto second = encode_word_sequence(pair_words, 1, options);
+  if (!second.ok()) return Status(second.status().code(), "pair: " + second.status().message());
+  return post_process(std::move(first).value(), std::move(second).value(), options.add_special_tokens);
+} catch (...) {
+  return util::exception_status([&] {
+    return "encoding a pair of " + std::to_string(words.size()) + " and " + std::to_string(pair_words.size()) +
+           " words";
+  });
+}
+
+Result<Encoded> Tokenizer::encode_input(const EncodeInput& in, const EncodeOptions& options) const {
+  if (in.pretokenized)
+    return in.pair_words ? encode_words(in.words, *in.pair_words, options) : encode_words(in.words, options);
+  return in.pair ? encode(in.text, *in.pair, options) : encode(in.text, options);
+}
+
 Result<std::vector<Encoded>> Tokenizer::encode_batch(std::span<const EncodeInput> inputs, const EncodeOptions& options,
                                                      size_t threads) const try {
   std::vector<std::optional<Result<Encoded>>> results(inputs.size());
-  auto run = [&](size_t i) {
-    const EncodeInput& in = inputs[i];
-    results[i].emplace(in.pair ? encode(in.text, *in.pair, options) : encode(in.text, options));
-  };
+  auto run = [&](size_t i) { results[i].emplace(encode_input(inputs[i], options)); };
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = std::min(threads, inputs.size());
   if (threads <= 1) {

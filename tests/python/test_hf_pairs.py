@@ -120,6 +120,42 @@ def test_pairs(both):
     assert tm.num_special_tokens_to_add(False) == hf.num_special_tokens_to_add(False)
 
 
+def word_lists(n=16, seed=11, added=()):
+    """Lists of words as transformers' is_split_into_words passes them: spaces inside and around words, empty
+    words, added tokens inside a word, non-ASCII."""
+    rng = random.Random(seed)
+    pool = ["Hello", " world", "don't", "é", "日本語", "😀", "", " ", "a b", "x", "123", "\t\n"] + list(added)
+    return [[]] + [["".join(rng.choice(pool) for _ in range(rng.randint(0, 3))) for _ in range(rng.randint(1, 6))]
+                   for _ in range(n)]
+
+
+def test_pretokenized(both):
+    """HF's is_pretokenized: every word encoded alone, its index as the word id, offsets into the word."""
+    hf, tm = both
+    added = [t.content for t in hf.get_added_tokens_decoder().values()][:3]
+    ws = word_lists(added=added)
+    for a, b in pairs_of(ws):
+        for add in (True, False):
+            same(tm.encode(a, is_pretokenized=True, add_special_tokens=add),
+                 hf.encode(a, is_pretokenized=True, add_special_tokens=add), f"{a!r}")
+            same(tm.encode(a, b, is_pretokenized=True, add_special_tokens=add),
+                 hf.encode(a, b, is_pretokenized=True, add_special_tokens=add), f"{a!r}/{b!r}")
+    mixed = [x if i % 3 else x[0] for i, x in enumerate(pairs_of(ws))]  # lists and (list, list) in one batch
+    mixed += [tuple(ws[1]), [ws[2], ws[3]]]  # a tuple of words; a pair given as a list of two lists
+    for add in (True, False):
+        same_outcome(tm.encode_batch(mixed, is_pretokenized=True, add_special_tokens=add),
+                     hf.encode_batch(mixed, is_pretokenized=True, add_special_tokens=add), "encode_batch")
+        same_outcome(tm.encode_batch_fast(mixed, is_pretokenized=True, add_special_tokens=add),
+                     hf.encode_batch_fast(mixed, is_pretokenized=True, add_special_tokens=add), "encode_batch_fast")
+    for bad in ("a str", 5, ["a", 1], [1, 2], [["a"], ["b", 2]], [["a"], ["b"], ["c"]]):  # TypeError, HF's message
+        for call in (lambda t: t.encode(bad, is_pretokenized=True), lambda t: t.encode_batch([bad], is_pretokenized=True)):
+            with pytest.raises(TypeError) as want:
+                call(hf)
+            with pytest.raises(TypeError) as got:
+                call(tm)
+            assert str(got.value) == str(want.value)
+
+
 TRUNCATIONS = [dict(max_length=m, stride=s, strategy=st, direction=d)
                for m, s, st, d in itertools.product([0, 1, 2, 5, 9], [0, 1, 3], ["longest_first", "only_first", "only_second"],
                                                     ["right", "left"])]
@@ -306,8 +342,11 @@ def test_pretrained_tokenizer_fast_edits_and_limits(tmp_path):
     assert tok(ts, ts)["input_ids"] == ref(ts, ts)["input_ids"]
     with pytest.raises(NotImplementedError, match="encode_special_tokens"):
         tok("a", split_special_tokens=True)
-    with pytest.raises(NotImplementedError, match="pre-tokenized"):
-        tok([["a", "b"]], is_split_into_words=True)
+    words = [["Hello", " world"], ["a", "<new_tok>", "b c"]]
+    for args in ((words,), (words, words[::-1]), (words[0],)):
+        got, want = tok(*args, is_split_into_words=True), ref(*args, is_split_into_words=True)
+        assert got["input_ids"] == want["input_ids"], args
+        assert got.word_ids(0) == want.word_ids(0), args
 
 
 def test_encoding_lookups(both):
