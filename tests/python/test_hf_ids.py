@@ -7,47 +7,47 @@ import random
 
 import pytest
 from test_hf import model_path
+from test_hf_pairs import FIELDS
 
 MODELS = ["llama3", "qwen3", "deepseek_v3", "gpt4o", "gemma3"]
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_encode_ids_is_hf_encode_ids(name):
+def load_with_texts(name, seed, pool, n_added, count, max_parts):
+    """(HF, tokenmill) on the npm model, and `count` random texts of pool words and the model's first
+    `n_added` added tokens."""
     import tokenizers
     import tokenmill.hf
 
     p = str(model_path(name))
     hf, tm = tokenizers.Tokenizer.from_file(p), tokenmill.hf.Tokenizer.from_file(p)
-    rng = random.Random(11)
-    added = [t.content for t in hf.get_added_tokens_decoder().values()][:30]
+    rng = random.Random(seed)
+    pool = pool + [t.content for t in hf.get_added_tokens_decoder().values()][:n_added]
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, max_parts))) for _ in range(count)]
+    return hf, tm, texts
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_encode_ids_is_hf_encode_ids(name):
     pool = ["Hello", " world", "  ", "\n\n", "1234567", "don't", "I'LL", "é", "e\u0301", "한국어", "日本語", "😀",
-            "\t", "x", "Ω", "\u212b", "ﬁ", " <", "--", "中文字"] + added
-    for _ in range(300):
-        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 25)))
+            "\t", "x", "Ω", "\u212b", "ﬁ", " <", "--", "中文字"]
+    hf, tm, texts = load_with_texts(name, 11, pool, 30, 300, 25)
+    for text in texts:
         for add in (True, False):
             assert tm.encode_ids(text, add_special_tokens=add) == hf.encode(text, add_special_tokens=add).ids, text
     with pytest.raises(TypeError):
         tm.encode_ids(b"bytes")
 
 
-FIELDS = ["ids", "tokens", "offsets", "type_ids", "attention_mask", "special_tokens_mask", "word_ids",
-          "sequence_ids", "n_sequences"]
-
-
 @pytest.mark.parametrize("name", MODELS)
 def test_encode_reads_fields_in_any_order(name):
     import pickle
 
-    import tokenizers
     import tokenmill.hf
 
-    p = str(model_path(name))
-    hf, tm = tokenizers.Tokenizer.from_file(p), tokenmill.hf.Tokenizer.from_file(p)
+    pool = ["Hello", " world", "  ", "\n", "123", "don't", "é", "日本語", "😀", "\t", " <"]
+    hf, tm, texts = load_with_texts(name, 5, pool, 10, 60, 12)
     rng = random.Random(5)
-    added = [t.content for t in hf.get_added_tokens_decoder().values()][:10]
-    pool = ["Hello", " world", "  ", "\n", "123", "don't", "é", "日本語", "😀", "\t", " <"] + added
-    for i in range(60):
-        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+    for i, text in enumerate(texts):
         add = i % 2 == 0
         want, got = hf.encode(text, add_special_tokens=add), tm.encode(text, add_special_tokens=add)
         assert isinstance(got, tokenmill.hf.Encoding)
