@@ -94,6 +94,9 @@ TEST(Tekken, MalformedFieldsAreErrorsNamingThem) {
   expect_names(tekken_json("v99", 288, 30), "config.version");
   expect_names(tekken_json("v13", 288, 30), "special_tokens: missing");
   expect_names(tekken_json("v3", 10, 30), "default_vocab_size");
+  // A count that would be billions of filler strings is refused before any is made (a fuzzer's find).
+  expect_names(tekken_json("v3", 287, 9999999999999923), "default_num_special_tokens 9999999999999923");
+  expect_names(tekken_json("v3", 4000000000, 3999999000), "default_num_special_tokens 3999999000");
   expect_names(tekken_json("v3", 30 + 259, 30), "default_vocab_size");  // more than the vocab holds
   expect_names(tekken_json("v13", 288, 30, R"([{"rank":1,"token_str":"<s>"}])"), "special_tokens[0].rank");
   expect_names(tekken_json("v13", 288, 30, R"([{"rank":0,"token_str":"<s>"},{"rank":1,"token_str":"<s>"}])"),

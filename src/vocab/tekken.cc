@@ -95,6 +95,18 @@ Result<Tekken> Tekken::parse(std::string_view json, std::string_view source) {
   if (!vocab_size.ok()) return vocab_size.status();
   auto num_special = get_uint(config, "default_num_special_tokens", source, "config");
   if (!num_special.ok()) return num_special.status();
+  // Before the fillers below are made, one string per special token: a huge count must be an error, not
+  // an allocation that ends the process. Mistral's files have 1000; a million is room for any real one.
+  constexpr uint64_t kMaxSpecials = uint64_t(1) << 20;
+  if (*vocab_size >= kNoRank) return parse_error(source, "config.default_vocab_size: too large");
+  if (*num_special > kMaxSpecials) {
+    return parse_error(source, "config.default_num_special_tokens " + std::to_string(*num_special) +
+                                   ": more than the " + std::to_string(kMaxSpecials) + " tokenmill accepts");
+  }
+  if (*num_special > *vocab_size) {
+    return parse_error(source, "config.default_num_special_tokens " + std::to_string(*num_special) +
+                                   " is more than config.default_vocab_size " + std::to_string(*vocab_size));
+  }
 
   // Special tokens: the file's list (each at the id its rank names), padded with <SPECIAL_i> fillers.
   std::vector<std::string> specials;
@@ -143,7 +155,6 @@ Result<Tekken> Tekken::parse(std::string_view json, std::string_view source) {
                                    "default_num_special_tokens " + std::to_string(*num_special) +
                                    " and that plus the " + std::to_string(vocab.size()) + " vocab entries");
   }
-  if (*vocab_size >= kNoRank) return parse_error(source, "config.default_vocab_size: too large");
   const size_t inner = *vocab_size - *num_special;
   std::vector<std::pair<std::string, Rank>> ranks;
   ranks.reserve(inner);
