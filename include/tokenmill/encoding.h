@@ -110,8 +110,9 @@ class Encoding {
   // tiktoken's _encode_bytes, for byte strings that may not be valid UTF-8.
   Result<std::vector<Rank>> encode_bytes(std::string_view bytes) const;
 
-  // Batch over a thread pool; results are identical to calling encode_ordinary on each text.
-  // threads = 0 means hardware concurrency.
+  // Batch on up to `threads` threads (0 = hardware concurrency) of the library's one thread pool (the
+  // calling thread works too; the pool's workers start on first use and serve every call after); results
+  // are identical to calling encode_ordinary on each text.
   Result<std::vector<std::vector<Rank>>> encode_ordinary_batch(std::span<const std::string_view> texts,
                                                                unsigned threads = 0) const;
   Result<std::vector<std::vector<Rank>>> encode_batch(std::span<const std::string_view> texts,
@@ -129,7 +130,7 @@ class Encoding {
   Result<size_t> count(std::string_view text) const;
 
   Result<std::string> decode_bytes(std::span<const Rank> ids) const;
-  // decode_bytes of each id list, over a thread pool; an error names the list and the id.
+  // decode_bytes of each id list, on the library's thread pool; an error names the list and the id.
   Result<std::vector<std::string>> decode_bytes_batch(std::span<const std::vector<Rank>> batch,
                                                       unsigned threads = 0) const;
   // UTF-8 with invalid sequences replaced by U+FFFD, exactly as Python's bytes.decode("utf-8", "replace").

@@ -1,5 +1,5 @@
-// The sink of the dataset pipeline: documents in input order -> batches -> encoding threads -> shards in
-// the same order. Batches are written strictly by sequence number, so the bytes do not depend on which
+// The sink of the dataset pipeline: documents in input order -> batches -> encoding tasks on the library's
+// thread pool (at most `threads` at once) -> shards in the same order. Batches are written strictly by sequence number, so the bytes do not depend on which
 // thread encoded what; at most `2 * threads + 2` batches are in flight, which bounds memory.
 #include <simdjson.h>
 
@@ -9,7 +9,6 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
-#include <thread>
 
 #include "dataset/manifest.h"
 #include "dataset/shard_writer.h"
@@ -18,6 +17,7 @@
 #include "tokenmill/train.h"
 #include "util/atomic_file.h"
 #include "util/no_throw.h"
+#include "util/thread_pool.h"
 #include "util/sha256.h"
 
 namespace tokenmill {
@@ -178,26 +178,16 @@ struct DatasetWriter::Impl {
 
   // Threads (threads > 1).
   unsigned threads = 1;
-  std::vector<std::thread> workers;
   std::mutex m;
-  std::condition_variable work_ready, batch_done;
+  std::condition_variable batch_done;
   std::deque<std::unique_ptr<Batch>> inflight;  // in sequence order
-  std::deque<Batch*> todo;
-  bool closing = false;
+  // Null until the first batch. Declared last, so it is destroyed first: its destructor waits for the
+  // encoding tasks, which use the members above.
+  std::unique_ptr<util::TaskGroup> encoders;
 
   explicit Impl(DatasetTokenizer e) : enc(std::move(e)) {}
 
-  ~Impl() { stop_workers(); }
-
-  void stop_workers() {
-    {
-      std::lock_guard<std::mutex> lock(m);
-      closing = true;
-    }
-    work_ready.notify_all();
-    for (auto& w : workers) w.join();
-    workers.clear();
-  }
+  void stop_workers() { encoders.reset(); }
 
   std::string base_for(uint64_t index) const {
     if (!sharded) return (dir / stem).string();
@@ -314,27 +304,14 @@ struct DatasetWriter::Impl {
     return Status();
   }
 
-  void start_workers() {
-    for (unsigned i = 0; i < threads; ++i) {
-      workers.emplace_back([this] {
-        while (true) {
-          Batch* b;
-          {
-            std::unique_lock<std::mutex> lock(m);
-            work_ready.wait(lock, [&] { return !todo.empty() || closing; });
-            if (todo.empty()) return;
-            b = todo.front();
-            todo.pop_front();
-          }
-          encode(*b);
-          {
-            std::lock_guard<std::mutex> lock(m);
-            b->done = true;
-          }
-          batch_done.notify_all();
-        }
-      });
+  // A task: encode() catches everything, so nothing reaches the group.
+  void encode_task(Batch* b) {
+    encode(*b);
+    {
+      std::lock_guard<std::mutex> lock(m);
+      b->done = true;
     }
+    batch_done.notify_all();
   }
 
   // Writes finished batches from the front, in order; with `all`, waits for every batch in flight.
@@ -396,15 +373,16 @@ struct DatasetWriter::Impl {
       empty(current);
       return failed;
     }
-    if (workers.empty()) start_workers();
+    if (!encoders) encoders = std::make_unique<util::TaskGroup>(threads);
+    Batch* b;
     {
       std::lock_guard<std::mutex> lock(m);
       std::unique_ptr<Batch> filled = take_spare();
       std::swap(*filled, current);
       inflight.push_back(std::move(filled));
-      todo.push_back(inflight.back().get());
+      b = inflight.back().get();
     }
-    work_ready.notify_one();
+    encoders->run([this, b] { encode_task(b); });
     if (Status s = drain(false); !s.ok()) return s;
     return failed;
   }
@@ -477,7 +455,7 @@ Result<DatasetWriter> DatasetWriter::open(DatasetTokenizer tokenizer, std::vecto
   const DatasetTokenizer& encoding = impl->enc;
   Impl& w = *impl;
   w.opt = std::move(options);
-  w.threads = w.opt.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : w.opt.threads;
+  w.threads = util::resolve_threads(w.opt.threads);
   fs::path prefix(w.opt.output_prefix);
   w.dir = prefix.parent_path();
   w.stem = prefix.filename().string();

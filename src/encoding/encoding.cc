@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "tokenmill/file_io.h"
 #include "util/no_throw.h"
 #include "util/sha256.h"
+#include "util/thread_pool.h"
 
 // Performance notes: the measurements behind this file's choices (o200k unless said otherwise; en, code
 // and multi are the test corpora en.txt, code.txt, multi.txt; interleaved best-of-N runs).
@@ -73,50 +75,6 @@ const std::vector<BuiltinEncoding>& builtins() {
   return table;
 }
 
-// Runs fn(i) for i in [0, n) on up to `threads` threads; each index runs exactly once, so results written
-// by index are the same whatever the thread count.
-template <class Fn>
-void parallel_for(size_t n, unsigned threads, Fn fn) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = unsigned(std::min<size_t>(threads, n));
-  if (threads <= 1) {
-    for (size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) fn(i);
-  };
-  std::vector<std::jthread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-}
-
-// fn(i) -> Result<T> for every i in [0, n) over parallel_for; all values, or the error of the first failing
-// item (by index, so the same one whatever the thread count), named as "<item> <i>".
-template <class T, class Fn>
-Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* item, Fn fn) {
-  std::vector<T> out(n);
-  std::vector<Status> errors(n);
-  parallel_for(n, threads, [&](size_t i) {
-    // Even copying an error message can fail; in a worker thread that must not become an exception.
-    try {
-      auto r = fn(i);
-      if (r.ok()) {
-        out[i] = std::move(r).value();
-      } else {
-        errors[i] = r.status();
-      }
-    } catch (...) {
-      errors[i] = util::current_exception_status({});
-    }
-  });
-  for (size_t i = 0; i < n; ++i) {
-    if (!errors[i].ok()) return Status(errors[i].code(), std::string(item) + " " + std::to_string(i) + ": " + errors[i].message());
-  }
-  return out;
-}
-
 // Output capacity for `bytes` of input. Real text averages 2.5-4.5 bytes per token (multi.txt 2.7, en.txt
 // 3.9 with cl100k). From a megabyte on, room for one id per two bytes, so the output never reallocates (which
 // would copy every id so far and fault in a second, larger block): memory that big is mapped lazily, so what
@@ -154,7 +112,9 @@ std::atomic<size_t> piece_cache_bytes{0};
 // way and growth alone on those 32 MB, 6% fewer on all of en.txt (598k distinct non-token pieces there,
 // more than the 262k entries). A thread that encodes a few strings keeps 1 MB. All threads' caches together stay within
 // one budget, 64 MiB (a 64-thread batch would otherwise hold 1 GiB): a thread the budget refuses keeps the cache it
-// has, or runs without one.
+// has, or runs without one. The pool's workers outlive the calls they serve, so a worker gives back what it
+// grew beyond 1 MB when its item is done (see parallel_for): an idle worker never holds the budget a
+// later call's thread needs, and a batch of short texts keeps its workers' caches warm from call to call.
 class PieceCache {
  public:
   PieceCache() = default;
@@ -215,6 +175,13 @@ class PieceCache {
     std::copy(ids, ids + n_ids, e.ids);
   }
 
+  // Back to at most the starting size (emptied if it was larger; the next store makes a new one).
+  void trim() {
+    if (!entries_ || mask_ + 1 <= kMinEntries) return;
+    release();
+    stores_ = 0;
+  }
+
  private:
   static constexpr size_t kMinEntries = 16384, kMaxEntries = 262144, kGrowth = 4;
 
@@ -256,6 +223,47 @@ class PieceCache {
 };
 
 thread_local PieceCache piece_cache;
+
+namespace {
+
+// fn(i) for i in [0, n) on up to `threads` threads of the library's pool (util/thread_pool.h); each index
+// runs exactly once, so results written by index are the same whatever the thread count.
+template <class Fn>
+void parallel_for(size_t n, unsigned threads, Fn fn) {
+  const std::thread::id caller = std::this_thread::get_id();
+  util::parallel_for(n, threads, [&](size_t i) {
+    fn(i);
+    if (std::this_thread::get_id() != caller) piece_cache.trim();  // a worker: see PieceCache
+  });
+}
+
+// fn(i) -> Result<T> for every i in [0, n) over parallel_for; all values, or the error of the first failing
+// item (by index, so the same one whatever the thread count), named as "<item> <i>".
+template <class T, class Fn>
+Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* item, Fn fn) {
+  std::vector<T> out(n);
+  std::vector<Status> errors(n);
+  parallel_for(n, threads, [&](size_t i) {
+    // Even copying an error message can fail; in a worker thread that must not become an exception.
+    try {
+      auto r = fn(i);
+      if (r.ok()) {
+        out[i] = std::move(r).value();
+      } else {
+        errors[i] = r.status();
+      }
+    } catch (...) {
+      errors[i] = util::current_exception_status({});
+    }
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (!errors[i].ok()) return Status(errors[i].code(), std::string(item) + " " + std::to_string(i) + ": " + errors[i].message());
+  }
+  return out;
+}
+
+}  // namespace
+
 std::atomic<uint64_t> next_encoding_serial{1};
 
 struct Encoding::Impl {
@@ -704,11 +712,12 @@ Result<std::vector<std::vector<Rank>>> Encoding::encode_batch(std::span<const st
 }
 
 Result<std::vector<Rank>> Encoding::encode_ordinary_parallel(std::string_view text, unsigned threads) const try {
-  // Parts of at least 1 MiB: below that, starting a thread and a cold piece cache cost more than they save.
+  // Parts of at least 1 MiB: below that, handing a part to a worker and its piece cache's misses on a
+  // text it has not seen cost more than they save.
   // Up to 4 parts per thread, taken from a shared counter, so a part that encodes slowly (many BPE runs)
   // does not leave the other threads idle.
   constexpr size_t kMinPart = size_t(1) << 20;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = util::resolve_threads(threads);
   const size_t want = std::min<size_t>(size_t(threads) * 4, text.size() / kMinPart);
   if (threads <= 1 || want <= 1 || !impl_->is_valid_utf8(text)) return encode_ordinary(text);
   std::vector<size_t> cuts{0};

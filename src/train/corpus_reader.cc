@@ -14,11 +14,12 @@
 #include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 #include "tokenmill/train.h"
 #include "util/no_throw.h"
+#include "util/thread_pool.h"
 
 namespace tokenmill {
 
@@ -48,10 +49,12 @@ uint64_t count_chars(std::string_view s) {
 
 }  // namespace
 
-// Counting on worker threads: documents are copied into batches (about 1 MB), a bounded queue hands them
-// to the workers (so reading never runs far ahead: memory stays one chunk table per thread plus a few
-// batches), each worker counts into its own table, and the tables are merged at the end of the file.
-// Counting is a sum, so the merged table holds exactly the counts one thread would have found.
+// Counting on the library's thread pool: documents are copied into batches (about 1 MB), each batch is a
+// task, and at most 2 * threads are queued (so reading never runs far ahead: memory stays one chunk table
+// per thread plus a few batches). A task counts into a table no other running task holds (the group runs at
+// most `threads` tasks at once, so one of the `threads` tables is always free), and the tables are merged at
+// the end of the file. Counting is a sum, so the merged table holds exactly the counts one thread would have
+// found, whichever table counted which batch; an error is the earliest failing batch's.
 struct CorpusReader::Parallel {
   struct Batch {
     std::string text;
@@ -63,16 +66,18 @@ struct CorpusReader::Parallel {
   std::string pattern;
   Batch current;
   std::vector<ChunkCounter> tables;
-  std::vector<std::thread> workers;
   std::mutex m;
-  std::condition_variable work_ready, space_ready;
-  std::deque<Batch> queue;
-  bool closing = false;
+  std::condition_variable space_ready;
+  std::vector<size_t> free_tables;  // under m
+  size_t queued = 0;                // batches submitted and not counted yet, under m
+  uint64_t next_batch = 0;
+  uint64_t error_batch = UINT64_MAX;  // the earliest failing batch and its error, under m
+  Status error;
+  // Null until the first batch. Declared last, so it is destroyed first: its destructor waits for the tasks,
+  // which use the members above.
+  std::unique_ptr<util::TaskGroup> group;
 
   Parallel(unsigned n, std::string p) : threads(n), pattern(std::move(p)) {}
-
-  // The first error of each worker (a custom pattern's regex giving up); a worker stops counting at it.
-  std::vector<Status> errors;
 
   static Status count_batch(ChunkCounter& table, const Batch& b) {
     size_t start = 0;
@@ -84,38 +89,48 @@ struct CorpusReader::Parallel {
   }
 
   void start() {
-    closing = false;
     for (unsigned i = 0; i < threads; ++i) {
       tables.push_back(std::move(ChunkCounter::create(pattern)).value());  // the counter's pattern compiled
+      free_tables.push_back(i);
     }
-    errors.assign(threads, Status());
-    for (unsigned i = 0; i < threads; ++i) {
-      workers.emplace_back([this, i] {
-        while (true) {
-          Batch b;
-          {
-            std::unique_lock<std::mutex> lock(m);
-            work_ready.wait(lock, [&] { return !queue.empty() || closing; });
-            if (queue.empty()) return;
-            b = std::move(queue.front());
-            queue.pop_front();
-          }
-          space_ready.notify_one();
-          if (errors[i].ok()) errors[i] = count_batch(tables[i], b);
-        }
-      });
+    group = std::make_unique<util::TaskGroup>(threads);
+  }
+
+  void count(const Batch& b, uint64_t index) {
+    size_t t;
+    {
+      std::lock_guard<std::mutex> lock(m);
+      t = free_tables.back();
+      free_tables.pop_back();
     }
+    Status s;
+    try {
+      s = count_batch(tables[t], b);
+    } catch (...) {
+      s = util::exception_status("counting a batch of documents");
+    }
+    {
+      std::lock_guard<std::mutex> lock(m);
+      free_tables.push_back(t);
+      --queued;
+      if (!s.ok() && index < error_batch) {
+        error_batch = index;
+        error = std::move(s);
+      }
+    }
+    space_ready.notify_one();
   }
 
   void submit() {
-    if (workers.empty()) start();
+    if (!group) start();
     {
       std::unique_lock<std::mutex> lock(m);
-      space_ready.wait(lock, [&] { return queue.size() < 2 * size_t(threads); });
-      queue.push_back(std::move(current));
+      space_ready.wait(lock, [&] { return queued < 2 * size_t(threads); });
+      ++queued;
     }
-    work_ready.notify_one();
+    auto b = std::make_shared<Batch>(std::move(current));
     current = Batch();
+    group->run([this, b, index = next_batch++] { count(*b, index); });
   }
 
   void add(std::string_view doc) {
@@ -124,33 +139,28 @@ struct CorpusReader::Parallel {
     if (current.text.size() >= kBatchBytes) submit();
   }
 
-  // Waits for the workers and merges everything counted since the last finish into `counter`.
+  // Waits for the tasks and merges everything counted since the last finish into `counter`.
   Status finish(ChunkCounter& counter) {
-    if (workers.empty()) {
+    if (!group) {
       Status s = count_batch(counter, current);  // a small file: not worth a thread
       current = Batch();
       return s;
     }
     if (!current.ends.empty()) submit();
-    {
-      std::lock_guard<std::mutex> lock(m);
-      closing = true;
-    }
-    work_ready.notify_all();
-    for (auto& w : workers) w.join();
-    workers.clear();
+    group->wait();  // count() catches everything: nothing is rethrown
+    group.reset();
     for (auto& t : tables) (void)counter.merge(t);  // same pattern by construction
     tables.clear();
-    for (const Status& s : errors) {
-      if (!s.ok()) return s;
-    }
-    return Status();
+    free_tables.clear();
+    next_batch = 0;
+    error_batch = UINT64_MAX;
+    return std::exchange(error, Status());
   }
 };
 
 CorpusReader::CorpusReader(ChunkCounter& counter, CorpusOptions options)
     : counter_(counter), options_(std::move(options)) {
-  unsigned n = options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options_.threads;
+  const unsigned n = util::resolve_threads(options_.threads);
   if (n > 1) parallel_ = std::make_unique<Parallel>(n, counter_.pattern());
 }
 

@@ -1,0 +1,62 @@
+// The library's one thread pool. Every call that spreads work over threads runs on it: Encoding's batches
+// and encode_ordinary_parallel, Tokenizer's encode_batch and decode_batch, training's counting workers and
+// the dataset writer's encoders. A process holds one set of workers however many calls run at once, and
+// their thread-local piece caches (one budget for all, encoding.h) stay warm from one call to the next
+// instead of being thrown away with per-call threads.
+//
+// Two shapes of work:
+// - parallel_for(n, threads, fn): fork-join. The calling thread works too, taking indices from the same
+//   counter as the workers, so the call finishes even when every worker is busy elsewhere (a batch called
+//   from inside another batch's item cannot deadlock), and a pool that could not start a thread is only
+//   slower. Each index runs exactly once, so results written by index do not depend on the thread count.
+// - TaskGroup: tasks handed to workers while the caller goes on (the dataset writer's producer reads and
+//   parses while its batches encode), then waited for. A task must not block on another task.
+//
+// Workers start on first use, as many as the largest request so far (at most kMaxWorkers), and live until
+// the process ends. After fork() the child starts with an empty pool: the parent's workers do not exist
+// there, and a lock one of them held would never be released.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+
+namespace tokenmill::util {
+
+// Threads asked for by `threads` (0: one per hardware thread), at least 1.
+unsigned resolve_threads(unsigned threads);
+
+// fn(i) for every i in [0, n) on the calling thread and up to resolve_threads(threads) - 1 workers. An
+// exception thrown by fn stops the handing out of indices and is rethrown here once all running items end.
+void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn);
+
+// Tasks run on the pool's workers, at most `parallel` of them at once whatever the pool's size; wait()
+// returns when all have run. If no worker could ever be started, run() runs the task itself. The first
+// exception a task throws is rethrown by wait(); the tasks after it still run.
+class TaskGroup {
+ public:
+  explicit TaskGroup(unsigned parallel);
+  ~TaskGroup();  // waits for the group's tasks (an exception not yet rethrown is dropped)
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+
+  void run(std::function<void()> task);
+  void wait();
+
+ private:
+  void drain();
+  const unsigned parallel_;
+  std::mutex m_;
+  std::condition_variable idle_;
+  std::deque<std::function<void()>> queue_;
+  unsigned running_ = 0;  // drain() loops on workers
+  size_t pending_ = 0;    // tasks queued or running
+  std::exception_ptr error_;
+};
+
+inline constexpr unsigned kMaxWorkers = 256;
+
+}  // namespace tokenmill::util
