@@ -317,12 +317,16 @@ TEST(Tokenizer, IdsPathMatchesThePipeline) {
           for (size_t n = rng() % 30; n > 0; --n) text += units[rng() % std::size(units)];
           text += testing::random_text(rng, 8);
           for (bool add_special : {false, true}) {
-            Tokenizer::EncodeOptions options;
-            options.add_special_tokens = add_special;
-            auto full = tok->encode(text, options);
-            auto ids = tok->encode_ids(text, add_special);
-            ASSERT_TRUE(full.ok() && ids.ok());
-            ASSERT_EQ(*ids, full->ids) << ::testing::PrintToString(text);
+            // encode_special_tokens (<s> as text) on both paths too.
+            const Tokenizer split_special = tok->with_encode_special_tokens(true);
+            for (const Tokenizer* t : {static_cast<const Tokenizer*>(&*tok), &split_special}) {
+              Tokenizer::EncodeOptions options;
+              options.add_special_tokens = add_special;
+              auto full = t->encode(text, options);
+              auto ids = t->encode_ids(text, add_special);
+              ASSERT_TRUE(full.ok() && ids.ok());
+              ASSERT_EQ(*ids, full->ids) << ::testing::PrintToString(text) << t->encode_special_tokens();
+            }
           }
         }
       }

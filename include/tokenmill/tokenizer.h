@@ -146,9 +146,9 @@ class Tokenizer {
   Result<Encoded> encode_words(std::span<const std::string_view> words, const EncodeOptions& options) const;
   Result<Encoded> encode_words(std::span<const std::string_view> words, std::span<const std::string_view> pair_words,
                                const EncodeOptions& options) const;
-  // HF's encode_batch: each input encoded as above on up to `threads` threads (0: one per hardware thread),
-  // then padded together (BatchLongest pads to the longest). The result does not depend on the thread count;
-  // the first failing input's error is returned.
+  // HF's encode_batch: each input encoded as above on up to `threads` threads of the library's thread pool
+  // (0: one per hardware thread; the calling thread works too), then padded together (BatchLongest pads to
+  // the longest). The result does not depend on the thread count; the first failing input's error is returned.
   Result<std::vector<Encoded>> encode_batch(std::span<const EncodeInput> inputs, const EncodeOptions& options,
                                             size_t threads = 0) const;
   // Ids only (the fast path for counting and the CLI); same ids as encode(text, options).ids.
@@ -167,6 +167,9 @@ class Tokenizer {
   // special added tokens. The decoder's output (invalid UTF-8 becomes U+FFFD, as HF does). Fails only when
   // memory runs out.
   Result<std::string> decode(std::span<const uint32_t> ids, bool skip_special_tokens = true) const;
+  // HF's decode_batch: each sequence decoded as above, on up to `threads` threads (0: one per hardware thread).
+  Result<std::vector<std::string>> decode_batch(std::span<const std::span<const uint32_t>> batch,
+                                                bool skip_special_tokens = true, size_t threads = 0) const;
 
   std::optional<uint32_t> token_to_id(std::string_view token) const;
   // An added token with normalized=true gives its content as the normalizer makes it (so does decode), as HF.
@@ -190,6 +193,11 @@ class Tokenizer {
   // with_truncation fails, as HF, when the stride is above max_length less the post-processor's tokens.
   Result<Tokenizer> with_truncation(std::optional<TruncationParams> truncation) const;
   Tokenizer with_padding(std::optional<PaddingParams> padding) const;
+  // HF's encode_special_tokens (transformers' split_special_tokens): with true, the special added tokens in a
+  // text are not extracted; their text is normalized, split and encoded as any other text. Non-special added
+  // tokens are still extracted; the post-processor's template tokens are still added. Off by default, as HF.
+  Tokenizer with_encode_special_tokens(bool encode_special_tokens) const;
+  bool encode_special_tokens() const { return encode_special_tokens_; }
   // HF's post_processor.added_tokens(is_pair): the tokens encode adds around the text(s) with special tokens.
   size_t num_special_tokens_to_add(bool is_pair) const;
 
@@ -207,6 +215,7 @@ class Tokenizer {
   std::shared_ptr<const Impl> impl_;
   std::optional<TruncationParams> truncation_;
   std::optional<PaddingParams> padding_;
+  bool encode_special_tokens_ = false;
 };
 
 // HF's DecodeStream: ids in one (or a few) at a time, text out as soon as it is complete. Each step decodes

@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "status_error.h"
@@ -131,24 +130,6 @@ void words_input(nb::handle h, std::vector<std::string_view>& words, std::vector
 using PyTruncation = std::tuple<size_t, size_t, int, int>;
 // Padding: (length or None, direction 0 right / 1 left, pad_to_multiple_of or None, pad_id, pad_type_id, pad_token).
 using PyPadding = std::tuple<std::optional<size_t>, int, std::optional<size_t>, uint32_t, uint32_t, std::string>;
-
-// Runs f(i) for i in [0, n) on up to hardware_concurrency threads; each index is done by exactly one
-// thread, so results do not depend on the thread count.
-template <class F>
-void parallel_for(size_t n, F&& f) {
-  const size_t threads = std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
-  if (threads <= 1) {
-    for (size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      for (size_t i = t; i < n; i += threads) f(i);
-    });
-  }
-  for (auto& th : pool) th.join();
-}
 
 struct PyTokenizer {
   Tokenizer tok;
@@ -298,18 +279,13 @@ struct PyTokenizer {
   }
 
   std::vector<std::string> decode_batch(const std::vector<std::vector<uint32_t>>& batch, bool skip) const {
-    std::vector<std::optional<Result<std::string>>> texts(batch.size());
-    {
+    std::vector<std::span<const uint32_t>> spans(batch.begin(), batch.end());
+    Result<std::vector<std::string>> texts = [&] {
       nb::gil_scoped_release nogil;
-      parallel_for(batch.size(), [&](size_t i) { texts[i].emplace(tok.decode(batch[i], skip)); });
-    }
-    std::vector<std::string> out;
-    out.reserve(batch.size());
-    for (auto& t : texts) {
-      if (!t->ok()) raise_status(t->status());
-      out.push_back(std::move(*t).value());
-    }
-    return out;
+      return tok.decode_batch(spans, skip);
+    }();
+    if (!texts.ok()) raise_status(texts.status());
+    return std::move(texts).value();
   }
 
   nb::dict vocab(bool with_added) const {
@@ -374,6 +350,9 @@ NB_MODULE(_hf, m) {
       .def("truncation", &PyTokenizer::truncation)
       .def("with_padding", &PyTokenizer::with_padding, nb::arg("params").none())
       .def("padding", &PyTokenizer::padding)
+      .def("with_encode_special_tokens",
+           [](const PyTokenizer& t, bool on) { return PyTokenizer{t.tok.with_encode_special_tokens(on)}; })
+      .def("encode_special_tokens", [](const PyTokenizer& t) { return t.tok.encode_special_tokens(); })
       .def("num_special_tokens_to_add",
            [](const PyTokenizer& t, bool is_pair) { return t.tok.num_special_tokens_to_add(is_pair); })
       .def("decode", &PyTokenizer::decode)

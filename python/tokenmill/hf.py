@@ -14,14 +14,16 @@ A drop-in for the parts of `tokenizers.Tokenizer` it implements, with HF's names
     stream = DecodeStream(skip_special_tokens=True)   # HF's tokenizers.decoders.DecodeStream
     stream.step(tok, enc.ids[0])             # the next complete text, or None
 
-`pretrained_tokenizer_fast(path, **kwargs)` gives a `transformers` PreTrainedTokenizerFast whose backend is
-this Tokenizer (see its docstring).
+For `transformers` users: `auto_tokenizer(folder, **kwargs)` is AutoTokenizer.from_pretrained on a local
+folder with this Tokenizer as its backend, `pretrained_tokenizer_fast(path, **kwargs)` the same for
+PreTrainedTokenizerFast(tokenizer_file=path), and `from_transformers(tok)` switches a tokenizer already built.
 
 What it does not implement raises instead of answering differently: tokenizer.json components tokenmill
 lacks (ValueError naming the JSON path, at load).
 """
 from __future__ import annotations
 
+import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from tokenmill import _hf
@@ -296,7 +298,17 @@ class Tokenizer:
             for (i, content, single_word, lstrip, rstrip, normalized, special) in self._core.added_tokens()
         }
 
-    # ---- truncation and padding: settings of this object (the C++ Tokenizer it holds is replaced) ----
+    # ---- settings of this object (the C++ Tokenizer it holds is replaced) ----
+
+    @property
+    def encode_special_tokens(self) -> bool:
+        """HF's setting: True encodes the special added tokens' text as text (transformers'
+        split_special_tokens); non-special added tokens are still extracted."""
+        return self._core.encode_special_tokens()
+
+    @encode_special_tokens.setter
+    def encode_special_tokens(self, value: bool) -> None:
+        self._core = self._core.with_encode_special_tokens(bool(value))
 
     @property
     def truncation(self) -> Optional[dict]:
@@ -360,8 +372,7 @@ class _TransformersBackend:
     configuration (`_config`): its components are what `post_processor`, `normalizer`, `decoder`, ... return,
     and every edit through this backend is applied to it and then re-loaded into tokenmill, so tokenmill
     always encodes the configuration transformers sees. Encoding, decoding, truncation and padding are
-    tokenmill's. What tokenmill cannot do raises NotImplementedError: encode_special_tokens=True (special
-    tokens split as text) and training.
+    tokenmill's, and so is encode_special_tokens (split_special_tokens). Training raises NotImplementedError.
     """
 
     _OWN = {"_config", "_tm"}
@@ -370,6 +381,7 @@ class _TransformersBackend:
     def __init__(self, config):
         object.__setattr__(self, "_config", config)
         object.__setattr__(self, "_tm", Tokenizer.from_str(config.to_str()))
+        self._tm.encode_special_tokens = config.encode_special_tokens
         # The settings live in tokenmill; the configuration keeps none, so re-loads cannot bring stale ones.
         config.no_truncation()
         config.no_padding()
@@ -377,7 +389,8 @@ class _TransformersBackend:
     def _reload(self):
         old = self._tm
         tm = Tokenizer.from_str(self._config.to_str())
-        tm._core = tm._core.with_truncation(old._core.truncation()).with_padding(old._core.padding())
+        tm._core = tm._core.with_truncation(old._core.truncation()).with_padding(old._core.padding()) \
+            .with_encode_special_tokens(old._core.encode_special_tokens())
         object.__setattr__(self, "_tm", tm)
 
     def __getattr__(self, name):
@@ -387,9 +400,7 @@ class _TransformersBackend:
 
     def __setattr__(self, name, value):
         if name == "encode_special_tokens":
-            if value:
-                raise NotImplementedError("tokenmill.hf does not implement encode_special_tokens=True "
-                                          "(split_special_tokens) yet")
+            self._tm.encode_special_tokens = value
             return
         setattr(self._config, name, value)
         if name in self._REBUILD_ON_SET:
@@ -397,7 +408,7 @@ class _TransformersBackend:
 
     @property
     def encode_special_tokens(self) -> bool:
-        return False
+        return self._tm.encode_special_tokens
 
     def __deepcopy__(self, memo):
         import copy
@@ -502,11 +513,37 @@ def pretrained_tokenizer_fast(path: str, **kwargs):
         tok = pretrained_tokenizer_fast("tokenizer.json", pad_token="<|end_of_text|>")
         batch = tok(["Hello world", "Hi"], padding=True, truncation=True, max_length=16)
 
-    transformers' features tokenmill does not implement raise NotImplementedError when used:
-    split_special_tokens=True.
+    split_special_tokens=True (per call or at construction) is tokenmill's encode_special_tokens.
     """
     from transformers import PreTrainedTokenizerFast
 
-    tok = PreTrainedTokenizerFast(tokenizer_file=str(path), **kwargs)
-    tok._tokenizer = _TransformersBackend(tok._tokenizer)
+    return from_transformers(PreTrainedTokenizerFast(tokenizer_file=str(path), **kwargs))
+
+
+def auto_tokenizer(path: str, **kwargs):
+    """`transformers.AutoTokenizer.from_pretrained(path, **kwargs)` for a local folder (tokenizer.json and
+    tokenizer_config.json), with tokenmill as its backend: the class transformers picks (Qwen2Tokenizer,
+    GemmaTokenizer, ...) and what it gives, at tokenmill's speed. Nothing is downloaded (local_files_only).
+
+        from tokenmill.hf import auto_tokenizer
+        tok = auto_tokenizer("path/to/model")       # the folder holding tokenizer.json
+        ids = tok("Hello world")["input_ids"]
+    """
+    from transformers import AutoTokenizer
+
+    kwargs.setdefault("local_files_only", True)
+    return from_transformers(AutoTokenizer.from_pretrained(os.fspath(path), **kwargs))
+
+
+def from_transformers(tok):
+    """Puts tokenmill under a transformers tokenizer built on HF tokenizers (`PreTrainedTokenizerFast` or a
+    subclass, as AutoTokenizer gives), in place, and returns it. Its tokenizer.json configuration, as
+    transformers has edited it, is what tokenmill loads; a component tokenmill does not implement is a
+    ValueError naming it, and the tokenizer is left as it was."""
+    backend = getattr(tok, "_tokenizer", None)
+    if isinstance(backend, _TransformersBackend):
+        return tok
+    if backend is None or not hasattr(backend, "to_str"):
+        raise TypeError(f"{type(tok).__name__} has no HF tokenizers backend for tokenmill to replace")
+    tok._tokenizer = _TransformersBackend(backend)
     return tok

@@ -81,7 +81,7 @@ int32_t AddedMatcher::longest_at(std::string_view text, size_t pos) const {
   return best;
 }
 
-void AddedMatcher::split(std::string_view text, std::vector<AddedSegment>& out) const {
+void AddedMatcher::split(std::string_view text, std::vector<AddedSegment>& out, bool encode_special_tokens) const {
   out.clear();
   if (text.empty()) {
     out.push_back({std::nullopt, {0, 0}});
@@ -102,6 +102,7 @@ void AddedMatcher::split(std::string_view text, std::vector<AddedSegment>& out) 
     const Pattern& pat = patterns_[size_t(p)];
     size_t start = pos, stop = pos + pat.text.size();
     pos = stop;  // the automaton goes on after the match even if the match is then discarded
+    if (encode_special_tokens && pat.special) continue;
     if (pat.single_word) {
       bool start_space = start == 0 || !is_word_char(decode_before(text, start));
       bool stop_space = stop == text.size() || !is_word_char(decode_at(text, stop));

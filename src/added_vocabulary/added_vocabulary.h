@@ -4,7 +4,9 @@
 // starts first wins, and of those the longest. Tokens with normalized=false are matched on the raw text
 // (first pass); tokens with normalized=true on each remaining segment after the normalizer (second pass),
 // by their normalized content. single_word drops a match next to a word character (Rust regex's \w);
-// lstrip / rstrip extend the match over the whitespace before / after it.
+// lstrip / rstrip extend the match over the whitespace before / after it. With HF's encode_special_tokens a
+// special token's match is dropped where it is found, so its text goes on as text and is not searched again
+// for other added tokens (HF skips the automaton's match; the search resumes after it).
 #pragma once
 
 #include <cstdint>
@@ -28,12 +30,14 @@ class AddedMatcher {
     std::string text;  // what is searched for
     uint32_t id;
     bool lstrip, rstrip, single_word;
+    bool special;  // some special added token has this text (HF's special_tokens_set holds contents)
   };
   explicit AddedMatcher(std::vector<Pattern> patterns);
   bool empty() const { return patterns_.empty(); }
 
-  // HF's find_matches: `text` cut into added tokens and the text between them, tiling it.
-  void split(std::string_view text, std::vector<AddedSegment>& out) const;
+  // HF's find_matches: `text` cut into added tokens and the text between them, tiling it. With
+  // `encode_special_tokens` the special tokens' matches are text (HF's setting of that name).
+  void split(std::string_view text, std::vector<AddedSegment>& out, bool encode_special_tokens = false) const;
 
  private:
   struct Node {

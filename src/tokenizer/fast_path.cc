@@ -326,19 +326,20 @@ Status encode_segment(const Tokenizer::Impl& t, std::string_view segment, std::v
 }  // namespace
 
 Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add_special_tokens,
-                       std::vector<uint32_t>& out) {
+                       bool encode_special_tokens, std::vector<uint32_t>& out) {
   const FastPath& fast = *t.fast;
   out.insert(out.end(), fast.prefix[add_special_tokens].begin(), fast.prefix[add_special_tokens].end());
-  if (Status st = encode_sequence_ids_fast(t, text, out); !st.ok()) return st;
+  if (Status st = encode_sequence_ids_fast(t, text, encode_special_tokens, out); !st.ok()) return st;
   out.insert(out.end(), fast.suffix[add_special_tokens].begin(), fast.suffix[add_special_tokens].end());
   return Status();
 }
 
-Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text, std::vector<uint32_t>& out) {
+Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool encode_special_tokens,
+                                std::vector<uint32_t>& out) {
   const FastPath& fast = *t.fast;
   std::vector<hf::AddedSegment> raw, norm;
   if (t.raw_matcher) {
-    t.raw_matcher->split(text, raw);
+    t.raw_matcher->split(text, raw, encode_special_tokens);
   } else {
     raw.assign(1, {std::nullopt, {0, uint32_t(text.size())}});
   }
@@ -368,7 +369,7 @@ Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text,
       if (Status st = encode_segment(t, segment, out); !st.ok()) return st;
       continue;
     }
-    t.normalized_matcher->split(segment, norm);
+    t.normalized_matcher->split(segment, norm, encode_special_tokens);
     for (const hf::AddedSegment& s : norm) {
       if (s.id) {
         if (s.range.first != s.range.second) out.push_back(*s.id);

@@ -100,9 +100,11 @@ std::unique_ptr<FastPath> make_fast_path(const Tokenizer::Impl& t, const FastPat
 
 // encode_ids through the fast path: the same ids as Tokenizer::encode(text, options).ids. `text` is valid UTF-8.
 // Fails only when memory runs out.
+// `encode_special_tokens` is the Tokenizer's setting of that name.
 Status encode_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool add_special_tokens,
-                       std::vector<uint32_t>& out);
+                       bool encode_special_tokens, std::vector<uint32_t>& out);
 // The same before the post-processor: the ids of the added tokens and the model, as the stages give them.
-Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text, std::vector<uint32_t>& out);
+Status encode_sequence_ids_fast(const Tokenizer::Impl& t, std::string_view text, bool encode_special_tokens,
+                                std::vector<uint32_t>& out);
 
 }  // namespace tokenmill

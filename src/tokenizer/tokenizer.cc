@@ -1,12 +1,12 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <thread>
 
 #include "processors/encoding_ops.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenmill/file_io.h"
 #include "util/no_throw.h"
+#include "util/thread_pool.h"
 
 namespace tokenmill {
 
@@ -88,7 +88,7 @@ Result<Encoded> Tokenizer::encode_sequence(std::string_view text, uint32_t type_
   if (options.ids_and_masks_only && t.fast) {
     // HF's OffsetType::None keeps only what the ids give (see below): the fused loop's ids are enough.
     Encoded enc;
-    if (Status s = encode_sequence_ids_fast(t, text, enc.ids); !s.ok()) return s;
+    if (Status s = encode_sequence_ids_fast(t, text, encode_special_tokens_, enc.ids); !s.ok()) return s;
     const size_t n = enc.ids.size();
     enc.type_ids.assign(n, 0);
     enc.tokens.assign(n, std::string());
@@ -104,7 +104,7 @@ Result<Encoded> Tokenizer::encode_sequence(std::string_view text, uint32_t type_
   std::vector<Offsets> splits;
   std::vector<hf::ModelToken> model_tokens;
   if (t.raw_matcher) {
-    t.raw_matcher->split(text, raw);
+    t.raw_matcher->split(text, raw, encode_special_tokens_);
   } else {
     raw.assign(1, {std::nullopt, {0, uint32_t(text.size())}});
   }
@@ -120,7 +120,7 @@ Result<Encoded> Tokenizer::encode_sequence(std::string_view text, uint32_t type_
         text.substr(seg.range.first, seg.range.second - seg.range.first), seg.range.first);
     if (t.normalizer) t.normalizer->normalize(ns);
     if (t.normalized_matcher) {
-      t.normalized_matcher->split(ns.normalized, norm);
+      t.normalized_matcher->split(ns.normalized, norm, encode_special_tokens_);
     } else {
       norm.assign(1, {std::nullopt, {0, uint32_t(ns.normalized.size())}});
     }
@@ -259,21 +259,9 @@ Result<Encoded> Tokenizer::encode_input(const EncodeInput& in, const EncodeOptio
 Result<std::vector<Encoded>> Tokenizer::encode_batch(std::span<const EncodeInput> inputs, const EncodeOptions& options,
                                                      size_t threads) const try {
   std::vector<std::optional<Result<Encoded>>> results(inputs.size());
-  auto run = [&](size_t i) { results[i].emplace(encode_input(inputs[i], options)); };
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, inputs.size());
-  if (threads <= 1) {
-    for (size_t i = 0; i < inputs.size(); ++i) run(i);
-  } else {
-    // Each input is done by exactly one thread, so the result does not depend on the thread count.
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        for (size_t i = t; i < inputs.size(); i += threads) run(i);
-      });
-    }
-    for (auto& th : pool) th.join();
-  }
+  // Each input is done by exactly one thread, so the result does not depend on the thread count.
+  util::parallel_for(inputs.size(), unsigned(std::min<size_t>(threads, util::kMaxWorkers)),
+                     [&](size_t i) { results[i].emplace(encode_input(inputs[i], options)); });
   std::vector<Encoded> out;
   out.reserve(inputs.size());
   for (size_t i = 0; i < results.size(); ++i) {
@@ -312,6 +300,12 @@ Tokenizer Tokenizer::with_padding(std::optional<PaddingParams> padding) const {
   return out;
 }
 
+Tokenizer Tokenizer::with_encode_special_tokens(bool encode_special_tokens) const {
+  Tokenizer out = *this;
+  out.encode_special_tokens_ = encode_special_tokens;
+  return out;
+}
+
 size_t Tokenizer::num_special_tokens_to_add(bool is_pair) const {
   return impl_->post_processor ? impl_->post_processor->added_tokens(is_pair) : 0;
 }
@@ -329,7 +323,7 @@ Result<std::vector<uint32_t>> Tokenizer::encode_ids(std::string_view text, bool 
   if (impl_->fast) {
     if (Status s = check_utf8(text); !s.ok()) return s;
     std::vector<uint32_t> ids;
-    if (Status s = encode_ids_fast(*impl_, text, add_special_tokens, ids); !s.ok()) return s;
+    if (Status s = encode_ids_fast(*impl_, text, add_special_tokens, encode_special_tokens_, ids); !s.ok()) return s;
     return ids;
   }
   EncodeOptions options;
@@ -380,6 +374,24 @@ Result<std::string> Tokenizer::decode(std::span<const uint32_t> ids, bool skip_s
   return out;
 } catch (...) {
   return util::exception_status([&] { return "decoding " + std::to_string(ids.size()) + " ids"; });
+}
+
+Result<std::vector<std::string>> Tokenizer::decode_batch(std::span<const std::span<const uint32_t>> batch,
+                                                         bool skip_special_tokens, size_t threads) const try {
+  std::vector<std::optional<Result<std::string>>> texts(batch.size());
+  util::parallel_for(batch.size(), unsigned(std::min<size_t>(threads, util::kMaxWorkers)),
+                     [&](size_t i) { texts[i].emplace(decode(batch[i], skip_special_tokens)); });
+  std::vector<std::string> out;
+  out.reserve(batch.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (!texts[i]->ok()) {
+      return Status(texts[i]->status().code(), "sequence " + std::to_string(i) + ": " + texts[i]->status().message());
+    }
+    out.push_back(std::move(*texts[i]).value());
+  }
+  return out;
+} catch (...) {
+  return util::exception_status([&] { return "decoding a batch of " + std::to_string(batch.size()) + " sequences"; });
 }
 
 std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {

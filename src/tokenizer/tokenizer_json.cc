@@ -2,6 +2,8 @@
 // component, or a field value that would change the output, is an error naming the JSON path.
 #include <simdjson.h>
 
+#include <unordered_set>
+
 #include "tokenizer/tokenizer_impl.h"
 #include "util/json_error_location.h"
 #include "util/utf8.h"
@@ -719,8 +721,12 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string json, s
   if (!s.ok()) return s;
 
   std::vector<hf::AddedMatcher::Pattern> raw, normalized;
+  std::unordered_set<std::string_view> special_contents;
+  for (const auto& a : impl->added)
+    if (a.special) special_contents.insert(a.content);
   for (const auto& a : impl->added) {
-    hf::AddedMatcher::Pattern p{a.content, a.id, a.lstrip, a.rstrip, a.single_word};
+    hf::AddedMatcher::Pattern p{a.content, a.id, a.lstrip, a.rstrip, a.single_word,
+                                special_contents.contains(a.content)};
     impl->added_text.push_back(a.content);
     if (a.normalized) {
       // Matched after normalizing, so by the normalized form of its content.

