@@ -41,9 +41,8 @@ TEST(ParallelFor, NestedCallsAndConcurrentCallersFinish) {
   std::atomic<size_t> total{0};
   std::vector<std::thread> callers;
   for (int c = 0; c < 4; ++c) {
-    callers.emplace_back([&] {
-      parallel_for(16, 4, [&](size_t) { parallel_for(50, 4, [&](size_t j) { total.fetch_add(j); }); });
-    });
+    callers.emplace_back(
+        [&] { parallel_for(16, 4, [&](size_t) { parallel_for(50, 4, [&](size_t j) { total.fetch_add(j); }); }); });
   }
   for (auto& t : callers) t.join();
   EXPECT_EQ(total.load(), size_t(4) * 16 * (49 * 50 / 2));

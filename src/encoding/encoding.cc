@@ -257,7 +257,8 @@ Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* 
     }
   });
   for (size_t i = 0; i < n; ++i) {
-    if (!errors[i].ok()) return Status(errors[i].code(), std::string(item) + " " + std::to_string(i) + ": " + errors[i].message());
+    if (!errors[i].ok())
+      return Status(errors[i].code(), std::string(item) + " " + std::to_string(i) + ": " + errors[i].message());
   }
   return out;
 }
