@@ -1,7 +1,7 @@
 // The sink of the dataset pipeline: documents in input order -> batches -> encoding tasks on the library's
-// thread pool (at most `threads` at once) -> shards in the same order. Batches are written strictly by sequence number,
-// so the bytes do not depend on which thread encoded what; at most `2 * threads + 2` batches are in flight, which
-// bounds memory.
+// thread pool (at most `threads` at once) -> shards in the same order. Batches are written strictly by
+// sequence number, so the bytes do not depend on which thread encoded what; at most `2 * threads + 2`
+// batches are in flight, which bounds memory.
 #include <simdjson.h>
 
 #include <chrono>

@@ -725,8 +725,8 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string json, s
   for (const auto& a : impl->added)
     if (a.special) special_contents.insert(a.content);
   for (const auto& a : impl->added) {
-    hf::AddedMatcher::Pattern p{a.content, a.id,          a.lstrip,
-                                a.rstrip,  a.single_word, special_contents.contains(a.content)};
+    hf::AddedMatcher::Pattern p{a.content, a.id, a.lstrip, a.rstrip, a.single_word, false};
+    p.special = special_contents.contains(a.content);
     impl->added_text.push_back(a.content);
     if (a.normalized) {
       // Matched after normalizing, so by the normalized form of its content.
