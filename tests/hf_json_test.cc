@@ -87,9 +87,14 @@ TEST(HfJson, Errors) {
   model.special_tokens = {{"\xff", Rank(n)}};
   expect_refused(hf_tokenizer_json(model, trained->merges),
                  "special token with id " + std::to_string(n) + " is not valid UTF-8");
+  // An id after a gap (cl100k's <|endoftext|>) is a vocabulary entry too, so HF keeps it (HF itself
+  // loading such a file: tests/python/test_hf.py); two specials cannot share an id.
   model.special_tokens = {{"<|x|>", Rank(n + 1)}};
-  expect_refused(hf_tokenizer_json(model, trained->merges),
-                 "'<|x|>' has id " + std::to_string(n + 1) + ", expected " + std::to_string(n));
+  auto gap = hf_tokenizer_json(model, trained->merges);
+  ASSERT_TRUE(gap.ok()) << gap.error();
+  EXPECT_NE(gap->find("\"<|x|>\": " + std::to_string(n + 1)), std::string::npos);
+  model.special_tokens = {{"<|x|>", Rank(n)}, {"<|z|>", Rank(n)}};
+  expect_refused(hf_tokenizer_json(model, trained->merges), "have the same id " + std::to_string(n));
   model.special_tokens = {{"<|y|>", Rank(n - 1)}};
   expect_refused(hf_tokenizer_json(model, trained->merges),
                  "special token with id " + std::to_string(n - 1) + " overlaps the ranks");

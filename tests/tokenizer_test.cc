@@ -8,6 +8,8 @@
 #include <random>
 
 #include "random_bpe.h"
+#include "tokenmill/encoding.h"
+#include "tokenmill/hf_json.h"
 #include "test_util.h"
 
 namespace tokenmill {
@@ -446,6 +448,41 @@ TEST(Tokenizer, WordsAreEncodedOneByOne) {
   auto bad = tok->encode_words(std::vector<std::string_view>{"a", "\xff"}, plain);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("word 1"), std::string::npos) << bad.error();
+}
+
+TEST(Tokenizer, FromEncodingGivesTheEncodingsIdsWithEverySpecialToken) {
+  // Its ids are the Encoding's (itself tiktoken's, tests/differential) with every special token allowed, on
+  // the fused path and the stages alike; its tokens are the ids' bytes in byte-level form, its decode the
+  // Encoding's. (HF loading the same file and giving tiktoken's ids: tests/python/test_hf.py.)
+  std::mt19937 rng(5);
+  for (const char* name : {"r50k_base", "p50k_base", "cl100k_base", "o200k_base"}) {
+    const Encoding& enc = testing::builtin(name);
+    auto tok = Tokenizer::from_encoding(enc);
+    ASSERT_TRUE(tok.ok()) << tok.error();
+    EXPECT_TRUE(tok->ids_path().fused) << name;
+    for (const auto& [special, id] : enc.special_tokens()) EXPECT_EQ(tok->token_to_id(special), id) << special;
+    for (int i = 0; i < 300; ++i) {
+      std::string text = testing::random_text(rng, 40);
+      for (const auto& [special, id] : enc.special_tokens()) {
+        if (rng() % 3 == 0) text.insert(rng() % (text.size() + 1), special);  // may cut a character: invalid UTF-8
+      }
+      if (utf8_replace_invalid(text) != text) continue;
+      auto want = enc.encode(text, SpecialSet::all());
+      ASSERT_TRUE(want.ok()) << want.error();
+      auto ids = tok->encode_ids(text);
+      auto full = tok->encode(text);
+      ASSERT_TRUE(ids.ok() && full.ok());
+      ASSERT_EQ(*ids, *want) << name << ": " << ::testing::PrintToString(text);
+      ASSERT_EQ(full->ids, *want) << name << ": " << ::testing::PrintToString(text);
+      for (size_t k = 0; k < full->ids.size(); ++k) {
+        auto bytes = enc.decode_single_token_bytes(full->ids[k]);
+        ASSERT_TRUE(bytes.ok());
+        const bool special = enc.ranks().find_or_none(*bytes) == kNoRank;  // an added token: its text
+        EXPECT_EQ(full->tokens[k], special ? *bytes : byte_level_string(*bytes)) << name;
+      }
+      EXPECT_EQ(*tok->decode(*ids, false), *enc.decode(*ids)) << name;
+    }
+  }
 }
 
 }  // namespace

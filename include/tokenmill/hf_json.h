@@ -22,7 +22,8 @@
 //     that leave gaps.)
 //   - decoder: ByteLevel. normalizer and post_processor: none.
 //   - added_tokens: the special tokens with their ids, special = true (HF matches them in any text, like
-//     tokenmill's encode with allowed_special = all).
+//     tokenmill's encode with allowed_special = all). Special ids that do not follow the ranks without a
+//     gap (the OpenAI encodings') are vocabulary entries too, so HF keeps them.
 //
 // Which merges: HF BPE merges the adjacent pair with the lowest merge index; tiktoken/tokenmill merge the
 // adjacent pair whose concatenation has the lowest rank. With one merge per token, listed in rank order,
@@ -43,21 +44,27 @@
 
 namespace tokenmill {
 
+class Encoding;
+
 // GPT-2's bytes_to_unicode: the UTF-8 of the character byte `b` stands for in HF byte-level vocabularies.
 std::string byte_level_char(uint8_t b);
 // A token's bytes as a byte-level vocabulary string.
 std::string byte_level_string(std::string_view bytes);
 
-// One merge per rank r >= 256, in rank order: running tokenmill's BPE rule (lowest rank first, leftmost on
-// ties) on the token's bytes with only ranks < r ends in exactly two tokens. Fails (naming the rank) if
-// a token cannot be reached that way (not a byte-level BPE vocabulary), if a single byte is missing, or
-// if the ranks have gaps.
+// One merge per token of two or more bytes, in rank order (the single bytes may have any ranks, as in the
+// OpenAI encodings): running tokenmill's BPE rule (lowest rank first, leftmost on ties) on the token's bytes
+// with only lower ranks ends in exactly two tokens. Fails (naming the rank) if a token cannot be reached
+// that way (not a byte-level BPE vocabulary), if a single byte is missing, or if the ranks have gaps.
 Result<std::vector<std::pair<Rank, Rank>>> derive_merges(const Vocabulary& ranks);
 
-// The tokenizer.json text. `merges` are (left id, right id) pairs, merge k producing the token of rank
-// 256 + k (a trainer's TrainResult::merges, or derive_merges). Fails if a merge does not concatenate to
+// The tokenizer.json text. `merges` are (left id, right id) pairs, merge k producing the k-th token of two
+// or more bytes in rank order (rank 256 + k in a trained model: a trainer's TrainResult::merges, or
+// derive_merges). Fails if a merge does not concatenate to
 // its token, or a special token is not valid UTF-8 or collides with a vocabulary string.
 Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std::pair<Rank, Rank>> merges);
+// The tokenizer.json of an Encoding (its pattern, ranks and special tokens; derive_merges for the merges):
+// the file Tokenizer::from_encoding loads, and HF's tokenizers loads with the same ids.
+Result<std::string> encoding_tokenizer_json(const Encoding& encoding);
 // The same, written atomically.
 Status write_hf_tokenizer_json(const BpeModel& model, std::span<const std::pair<Rank, Rank>> merges,
                                const std::string& path);

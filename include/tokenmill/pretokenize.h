@@ -53,6 +53,17 @@ inline constexpr std::string_view kQwen2Pattern =
 inline constexpr std::string_view kGpt2ByteLevelPattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
+// r50k's and cl100k's patterns as a tokenizer.json must spell them for HF, whose regex engine (Oniguruma,
+// Ruby syntax) reads tiktoken's strings otherwise: there `X{1,3}+` is `(?:X{1,3})+` (any run of digits),
+// not possessive, and `$` ends a line, not the text. So the possessive interval is an atomic group and `$`
+// is `\z`: the same pieces as tiktoken's in both engines (what tokenmill writes; tests/python/test_hf.py
+// holds HF on them against tiktoken). tiktoken's own strings in a tokenizer.json are HF's reading, run on
+// the regex stage, not these scanners.
+inline constexpr std::string_view kR50kHfPattern =
+    R"('(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++\z|\s+(?!\S)|\s)";
+inline constexpr std::string_view kCl100kHfPattern =
+    R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|(?>\p{N}{1,3})| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++\z|\s*[\r\n]|\s+(?!\S)|\s)";
+
 // DeepSeek V3's pre-tokenizer is no one pattern but three Splits in sequence (HF's Sequence of Split, each
 // Isolated, each applied to every piece the one before made): numbers in groups of up to three; then runs of
 // CJK ideographs and kana in what is left; then this third pattern on each remaining part alone, the text

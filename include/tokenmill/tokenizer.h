@@ -50,6 +50,8 @@
 
 namespace tokenmill {
 
+class Encoding;
+
 // [begin, end) into a text.
 using Offsets = std::pair<uint32_t, uint32_t>;
 
@@ -129,6 +131,11 @@ class Tokenizer {
   // `source_name` names the input in error messages (a file name).
   static Result<Tokenizer> from_string(std::string_view json, std::string_view source_name = "tokenizer.json");
   static Result<Tokenizer> from_file(const std::string& path);
+  // An Encoding (an OpenAI encoding or a trained model) as a tokenizer.json model: its split pattern, then
+  // byte-level BPE with the merges its ranks imply (derive_merges, hf_json.h), its special tokens as special
+  // added tokens. Ids are the Encoding's encode(text, SpecialSet::all()); with add_special_tokens nothing is
+  // added (no template). The same file HF loads: write_hf_tokenizer_json.
+  static Result<Tokenizer> from_encoding(const Encoding& encoding);
 
   // Fails for text that is not valid UTF-8, and when memory runs out (kOutOfMemory; no call here throws).
   Result<Encoded> encode(std::string_view text, const EncodeOptions& options) const;

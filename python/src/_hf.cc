@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "status_error.h"
+#include "tokenmill/encoding.h"
+#include "tokenmill/hf_json.h"
 #include "tokenmill/tokenizer.h"
 
 namespace nb = nanobind;
@@ -325,6 +327,17 @@ struct PyDecodeStream {
 }  // namespace
 
 NB_MODULE(_hf, m) {
+  // A built-in encoding's tokenizer.json (fetched and verified like tiktoken's, from the same cache).
+  m.def("encoding_tokenizer_json", [](const std::string& name) {
+    Result<std::string> json = [&]() -> Result<std::string> {
+      nb::gil_scoped_release nogil;
+      auto enc = tokenmill::Encoding::load(name);
+      if (!enc.ok()) return enc.status();
+      return tokenmill::encoding_tokenizer_json(*enc);
+    }();
+    if (!json.ok()) raise_status(json.status());
+    return std::move(json).value();
+  });
   nb::class_<PyDecodeStream>(m, "DecodeStream")
       .def(
           "__init__",

@@ -203,6 +203,13 @@ class Tokenizer:
         return cls._make(_hf.Tokenizer.from_bytes(data, path), data)
 
     @classmethod
+    def from_encoding(cls, name: str) -> "Tokenizer":
+        """tokenmill's own (HF has no such call): a built-in encoding ("cl100k_base", "o200k_base", ...) as a
+        tokenizer.json model, with tiktoken's ids for encode(text, allowed_special="all"); `to_str()` is
+        a file HF's tokenizers loads with the same ids."""
+        return cls.from_str(_hf.encoding_tokenizer_json(name))
+
+    @classmethod
     def from_buffer(cls, buffer: bytes) -> "Tokenizer":
         return cls.from_str(bytes(buffer).decode("utf-8"))
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <vector>
 
 namespace tokenmill::hf {
 
@@ -86,11 +87,57 @@ std::string class_body(const GeneralCategory& gc, bool negate) {
 // Rewrites \s / \S and \p{..} / \P{..} (spelled out from the Unicode 16.0 tables); refuses escapes whose meaning
 // differs (Ruby's \h is a hex digit, PCRE2's horizontal space; \w, \d, \b follow different Unicode definitions) rather
 // than give other pieces.
+// An interval {n}, {n,} or {n,m} at p[i] ('{'): its length, or 0 if it is none (then '{' is a literal).
+size_t interval_length(std::string_view p, size_t i) {
+  size_t j = i + 1, digits = 0;
+  while (j < p.size() && p[j] >= '0' && p[j] <= '9') ++j, ++digits;
+  if (digits == 0) return 0;
+  if (j < p.size() && p[j] == ',') {
+    ++j;
+    while (j < p.size() && p[j] >= '0' && p[j] <= '9') ++j;
+  }
+  return j < p.size() && p[j] == '}' ? j + 1 - i : 0;
+}
+
+// Also Ruby's reading of a quantifier after an interval, where PCRE2's differs: `X{n,m}+` is `(?:X{n,m})+`
+// (a repeated interval, not a possessive one) and `X{n}?` is `(?:X{n})?` (optional, not lazy); `X{n,m}?`
+// is lazy in both.
 Result<std::string> rewrite(std::string_view p) {
   std::string out;
   bool in_class = false;
+  size_t atom = std::string::npos;  // where in `out` the last atom (what a quantifier repeats) starts
+  std::vector<size_t> groups;       // where in `out` each open group starts
   for (size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
+    if (!in_class) {
+      if (c == '{' && atom != std::string::npos) {
+        if (const size_t n = interval_length(p, i); n != 0) {
+          const std::string_view interval = p.substr(i, n);
+          const char next = i + n < p.size() ? p[i + n] : '\0';
+          if (next == '+' || (next == '?' && interval.find(',') == std::string_view::npos)) {
+            out.insert(atom, "(?:");
+            out += interval;
+            out += ')';
+          } else {
+            out += interval;
+          }
+          i += n - 1;
+          continue;
+        }
+      }
+      if (c == '(') {
+        groups.push_back(out.size());
+      } else if (c == ')' && !groups.empty()) {
+        out += c;
+        atom = groups.back();
+        groups.pop_back();
+        continue;
+      } else if (c != '*' && c != '+' && c != '?' && c != '|') {
+        atom = out.size();
+      } else if (c == '|') {
+        atom = std::string::npos;
+      }
+    }
     if (c == '\\' && i + 1 < p.size()) {
       char n = p[i + 1];
       if (n == 'p' || n == 'P') {

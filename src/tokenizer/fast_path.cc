@@ -91,6 +91,8 @@ std::vector<std::string_view> scanner_patterns(const element& pre) {
     if (!((behavior == "Isolated" && !invert) || keeps_all)) return {};
     std::string_view pattern;
     if (split["pattern"]["Regex"].get(pattern)) return {};
+    // HF reads tiktoken's own strings of these two otherwise than tiktoken (see kCl100kHfPattern).
+    if (pattern == kCl100kPattern || pattern == kR50kPattern) return {};
     patterns.push_back(pattern);
   }
   return patterns;

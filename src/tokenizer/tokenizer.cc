@@ -4,7 +4,9 @@
 
 #include "processors/encoding_ops.h"
 #include "tokenizer/tokenizer_impl.h"
+#include "tokenmill/encoding.h"
 #include "tokenmill/file_io.h"
+#include "tokenmill/hf_json.h"
 #include "util/no_throw.h"
 #include "util/thread_pool.h"
 
@@ -49,6 +51,14 @@ Result<Tokenizer> Tokenizer::from_string(std::string_view json, std::string_view
   return from_json_text(std::string(json), source_name);
 } catch (...) {
   return util::exception_status([&] { return "loading the tokenizer " + std::string(source_name); });
+}
+
+Result<Tokenizer> Tokenizer::from_encoding(const Encoding& encoding) try {
+  auto json = encoding_tokenizer_json(encoding);
+  if (!json.ok()) return json.status();
+  return from_json_text(std::move(json).value(), encoding.name());
+} catch (...) {
+  return util::exception_status([&] { return "making a tokenizer of the encoding " + encoding.name(); });
 }
 
 Result<Tokenizer> Tokenizer::from_file(const std::string& path) try {

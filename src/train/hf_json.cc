@@ -125,21 +125,27 @@ std::string byte_level_string(std::string_view bytes) {
   return out;
 }
 
-Result<std::vector<std::pair<Rank, Rank>>> derive_merges(const Vocabulary& ranks) try {
+namespace {
+// Every single byte is a token, at any rank. (The ranks may have gaps: p50k_base's 50256 is a special token.)
+Status check_byte_level(const Vocabulary& ranks) {
   for (int b = 0; b < 256; ++b) {
-    if (ranks.byte_rank(uint8_t(b)) != Rank(b)) {
+    if (ranks.byte_rank(uint8_t(b)) == kNoRank) {
       return Status(ErrorCode::kInvalidArgument,
-                    "not a byte-level BPE vocabulary: rank " + std::to_string(b) + " is not the single byte " +
-                        std::to_string(b));
+                    "not a byte-level BPE vocabulary: the single byte " + std::to_string(b) + " is no token");
     }
   }
-  if (ranks.rank_limit() != ranks.size()) {
-    return Status(ErrorCode::kInvalidArgument, "the ranks have gaps: cannot list one merge per rank");
-  }
+  return Status();
+}
+}  // namespace
+
+Result<std::vector<std::pair<Rank, Rank>>> derive_merges(const Vocabulary& ranks) try {
+  if (Status s = check_byte_level(ranks); !s.ok()) return s;
   std::vector<std::pair<Rank, Rank>> merges;
   merges.reserve(ranks.size() - 256);
-  for (Rank r = 256; r < ranks.size(); ++r) {
+  for (Rank r = 0; r < ranks.rank_limit(); ++r) {
+    if (!ranks.contains_rank(r)) continue;
     const std::string_view token = ranks.token_bytes(r);
+    if (token.size() == 1) continue;
     auto parts = bpe_parts_below(ranks, token, r);
     if (parts.size() == 2) {
       merges.emplace_back(*ranks.find(parts[0]), *ranks.find(parts[1]));
@@ -167,30 +173,31 @@ Result<std::vector<std::pair<Rank, Rank>>> derive_merges(const Vocabulary& ranks
 
 Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std::pair<Rank, Rank>> merges) try {
   const Vocabulary& ranks = model.ranks;
-  if (ranks.rank_limit() != ranks.size() || ranks.size() < 256) {
-    return Status(ErrorCode::kInvalidArgument, "tokenizer.json needs ranks 0..n-1 without gaps");
+  if (Status s = check_byte_level(ranks); !s.ok()) return s;
+  // Merge k makes the k-th token of two or more bytes, in rank order.
+  std::vector<Rank> made;
+  made.reserve(ranks.size() - 256);
+  for (Rank r = 0; r < ranks.rank_limit(); ++r) {
+    if (ranks.contains_rank(r) && ranks.token_bytes(r).size() > 1) made.push_back(r);
   }
-  for (int b = 0; b < 256; ++b) {
-    if (ranks.byte_rank(uint8_t(b)) != Rank(b)) {
-      return Status(ErrorCode::kInvalidArgument, "tokenizer.json needs rank b to be the single byte b (byte-level BPE)");
-    }
-  }
-  if (merges.size() != ranks.size() - 256) {
+  if (merges.size() != made.size()) {
     return Status(ErrorCode::kInvalidArgument, std::to_string(ranks.size()) + " ranks need " +
-                                                   std::to_string(ranks.size() - 256) + " merges, got " +
+                                                   std::to_string(made.size()) + " merges, got " +
                                                    std::to_string(merges.size()));
   }
   if (!valid_utf8(model.pattern)) return Status(ErrorCode::kInvalidArgument, "the split pattern is not valid UTF-8");
 
-  std::vector<std::string> strings(ranks.size());
+  std::vector<std::string> strings(ranks.rank_limit());
   std::unordered_map<std::string_view, Rank> by_string;
-  for (Rank r = 0; r < ranks.size(); ++r) {
-    strings[r] = byte_level_string(ranks.token_bytes(r));
+  for (Rank r = 0; r < ranks.rank_limit(); ++r) {
+    if (ranks.contains_rank(r)) strings[r] = byte_level_string(ranks.token_bytes(r));
   }
-  for (Rank r = 0; r < ranks.size(); ++r) by_string.emplace(strings[r], r);
+  for (Rank r = 0; r < ranks.rank_limit(); ++r) {
+    if (ranks.contains_rank(r)) by_string.emplace(strings[r], r);
+  }
   for (size_t k = 0; k < merges.size(); ++k) {
     const auto [a, b] = merges[k];
-    const Rank r = Rank(256 + k);
+    const Rank r = made[k];
     if (a >= r || b >= r || std::string(ranks.token_bytes(a)) + std::string(ranks.token_bytes(b)) != ranks.token_bytes(r)) {
       return Status(ErrorCode::kInvalidArgument, "merge " + std::to_string(k) + " (" + std::to_string(a) + ", " +
                                                      std::to_string(b) + ") does not make rank " + std::to_string(r));
@@ -201,7 +208,7 @@ Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std
       return Status(ErrorCode::kInvalidArgument, "special token with id " + std::to_string(id) +
                                                      " is not valid UTF-8 (tokenizer.json holds text)");
     }
-    if (id < ranks.size()) {
+    if (id < ranks.rank_limit() && ranks.contains_rank(id)) {
       return Status(ErrorCode::kInvalidArgument, "special token with id " + std::to_string(id) +
                                                      " overlaps the ranks (HF numbers added tokens after the vocabulary)");
     }
@@ -211,19 +218,21 @@ Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std
                                                      "it the vocabulary's id");
     }
   }
-  // HF gives added tokens that are not in the vocabulary the ids vocab_size, vocab_size + 1, ... in the
-  // order listed (it warns if the stored id differs); tokenmill's special ids must be exactly those.
-  {
-    std::vector<std::pair<Rank, std::string>> sorted;
-    for (const auto& [token, id] : model.special_tokens) sorted.emplace_back(id, token);
-    std::sort(sorted.begin(), sorted.end());
-    for (size_t i = 0; i < sorted.size(); ++i) {
-      if (sorted[i].first != ranks.size() + i) {
-        return Status(ErrorCode::kInvalidArgument,
-                      "special token ids must follow the ranks without gaps (HF numbers added tokens that way); '" +
-                          sorted[i].second + "' has id " + std::to_string(sorted[i].first) + ", expected " +
-                          std::to_string(ranks.size() + i));
-      }
+  // HF gives added tokens that are not in the model's vocabulary the ids vocab_size, vocab_size + 1, ... in
+  // the order listed (it warns if the stored id differs), and those that are, the vocabulary's id. Special
+  // ids that follow the ranks without gaps (a trained model's) are added tokens only; others (cl100k's
+  // <|endoftext|> is 100257, after a gap at 100256) are also vocabulary entries at their ids, as HF's own
+  // conversions of the OpenAI encodings write them.
+  std::vector<std::pair<Rank, std::string>> specials;
+  for (const auto& [token, id] : model.special_tokens) specials.emplace_back(id, token);
+  std::sort(specials.begin(), specials.end());
+  bool specials_in_vocab = ranks.rank_limit() != ranks.size();  // HF's vocab_size counts entries
+  for (size_t i = 0; i < specials.size(); ++i) specials_in_vocab |= specials[i].first != ranks.size() + i;
+  for (size_t i = 1; i < specials.size(); ++i) {
+    if (specials[i].first == specials[i - 1].first) {
+      return Status(ErrorCode::kInvalidArgument, "special tokens '" + specials[i - 1].second + "' and '" +
+                                                     specials[i].second + "' have the same id " +
+                                                     std::to_string(specials[i].first));
     }
   }
 
@@ -231,9 +240,7 @@ Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std
   out.reserve(ranks.size() * 40 + 4096);
   out += "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [";
   {
-    std::vector<std::pair<Rank, std::string>> sorted;
-    for (const auto& [token, id] : model.special_tokens) sorted.emplace_back(id, token);
-    std::sort(sorted.begin(), sorted.end());
+    const auto& sorted = specials;
     for (size_t i = 0; i < sorted.size(); ++i) {
       out += i ? ",\n    {" : "\n    {";
       out += "\"id\": " + std::to_string(sorted[i].first) + ", \"content\": ";
@@ -244,7 +251,11 @@ Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std
   }
   out += "],\n  \"normalizer\": null,\n  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [\n";
   out += "    {\"type\": \"Split\", \"pattern\": {\"Regex\": ";
-  append_json_string(out, model.pattern);
+  // HF's regex engine reads tiktoken's r50k and cl100k strings otherwise (pretokenize.h: kCl100kHfPattern).
+  const std::string_view pattern = model.pattern == kCl100kPattern ? kCl100kHfPattern
+                                   : model.pattern == kR50kPattern ? kR50kHfPattern
+                                                                   : std::string_view(model.pattern);
+  append_json_string(out, pattern);
   out += "}, \"behavior\": \"Isolated\", \"invert\": false},\n";
   out += "    {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n";
   out += "  \"post_processor\": null,\n";
@@ -252,10 +263,18 @@ Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std
   out += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n";
   out += "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": false,\n";
   out += "    \"byte_fallback\": false,\n    \"ignore_merges\": true,\n    \"vocab\": {";
-  for (Rank r = 0; r < ranks.size(); ++r) {
-    out += r ? ",\n      " : "\n      ";
+  for (Rank r = 0, written = 0; r < ranks.rank_limit(); ++r) {
+    if (!ranks.contains_rank(r)) continue;
+    out += written++ ? ",\n      " : "\n      ";
     append_json_string(out, strings[r]);
     out += ": " + std::to_string(r);
+  }
+  if (specials_in_vocab) {
+    for (const auto& [id, token] : specials) {
+      out += ",\n      ";
+      append_json_string(out, token);
+      out += ": " + std::to_string(id);
+    }
   }
   out += "\n    },\n    \"merges\": [";
   for (size_t k = 0; k < merges.size(); ++k) {
@@ -269,6 +288,17 @@ Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std
   return out;
 } catch (...) {
   return util::exception_status("making tokenizer.json");
+}
+
+Result<std::string> encoding_tokenizer_json(const Encoding& encoding) try {
+  BpeModel model{encoding.pattern(), encoding.ranks(), encoding.special_tokens()};
+  auto merges = derive_merges(model.ranks);
+  if (!merges.ok()) return Status(merges.status().code(), encoding.name() + ": " + merges.error());
+  auto json = hf_tokenizer_json(model, *merges);
+  if (!json.ok()) return Status(json.status().code(), encoding.name() + ": " + json.error());
+  return json;
+} catch (...) {
+  return util::exception_status([&] { return "making the tokenizer.json of " + encoding.name(); });
 }
 
 Status write_hf_tokenizer_json(const BpeModel& model, std::span<const std::pair<Rank, Rank>> merges,

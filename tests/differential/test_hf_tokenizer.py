@@ -356,6 +356,32 @@ def test_split_behaviors(tmp_path, behavior, invert, pattern):
     compare(path, small_texts(2)[:120], "hf components", f"split {behavior} {invert}")
 
 
+# Where Oniguruma's Ruby syntax (HF's) reads a quantifier otherwise than PCRE2 or tiktoken: an interval
+# followed by + repeats it, {n}? is optional, $ ends a line. tiktoken's own r50k and cl100k strings (which use
+# both) are here, and the forms tokenmill writes for them (kR50kHfPattern, kCl100kHfPattern).
+QUANTIFIER_PATTERNS = [
+    r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s""",
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
+    r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++\z|\s+(?!\S)|\s""",
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|(?>\p{N}{1,3})| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++\z|\s*[\r\n]|\s+(?!\S)|\s""",
+    r"\p{N}{2}?|(?:a|b){1,2}+|[xy]{1,2}?|\s{2,}+|(e){1}?f|.",
+]
+
+
+@pytest.mark.parametrize("pattern", QUANTIFIER_PATTERNS, ids=["r50k", "cl100k", "r50k_hf", "cl100k_hf", "mixed"])
+def test_split_quantifiers_read_as_oniguruma(tmp_path, pattern):
+    def edit(d):
+        d["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+
+    rng = random.Random(21)
+    units = ["1", "12", "12345", "1234567", " ", "  ", "\n", " \n ", "\n\n", "a", "b", "ab", "x", "y", "xyx", "e",
+             "ef", "eef", "don't", "Hello", "\t"]
+    texts = ["".join(rng.choice(units) for _ in range(rng.randint(0, 14))) for _ in range(400)]
+    compare(trained(tmp_path, "quant", byte_level=True, edit=edit), texts, "hf components", "split quantifiers")
+
+
 def test_byte_level_gpt2_regex_and_decoder(tmp_path):
     def edit(d):
         d["decoder"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}

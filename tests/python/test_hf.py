@@ -151,3 +151,31 @@ def test_decode_stream(pair):
             assert stream_pieces(DecodeStream(ids=ids[:2]), tm, ids[2:], 1) == want, t
     assert any(p is None for p in stream_pieces(DecodeStream(), tm, hf.encode("😀😀").ids, 1)) == any(
         p is None for p in stream_pieces(HfStream(), hf, hf.encode("😀😀").ids, 1))
+
+
+@pytest.mark.parametrize("encoding", ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"])
+def test_from_encoding_is_tiktoken_in_tokenmill_and_in_hf(encoding):
+    """A built-in encoding as tokenizer.json: tokenmill's Tokenizer and HF's, loading the same text, both give
+    tiktoken's encode(text, allowed_special="all"), on corpus lines and on generated text around every
+    special token."""
+    import tokenizers
+    from conftest import corpus_lines, tiktoken_encoding
+
+    import tokenmill.hf
+
+    tm = tokenmill.hf.Tokenizer.from_encoding(encoding)
+    hf = tokenizers.Tokenizer.from_str(tm.to_str())
+    ref = tiktoken_encoding(encoding)
+    specials = sorted(ref.special_tokens_set)
+    rng = random.Random(4)
+    pool = ["Hello", " world", "  ", "\n\n", "12345", "don't", "I'LL", "é", "日本語", "😀", "\t", " <|", "|>",
+            "\u00a0", "x"] + specials
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12))) for _ in range(300)]
+    texts += corpus_lines("multi.txt", 1 << 17) + corpus_lines("code.txt", 1 << 17)
+    for text in texts:
+        want = ref.encode(text, allowed_special="all")
+        assert hf.encode(text).ids == want, text
+        assert tm.encode_ids(text) == want, text
+        assert tm.encode(text).tokens == hf.encode(text).tokens, text
+    assert tm.decode(want) == hf.decode(want) == ref.decode(want)
+    assert tm.get_vocab_size() == hf.get_vocab_size()
