@@ -8,9 +8,9 @@
 #include <random>
 
 #include "random_bpe.h"
+#include "test_util.h"
 #include "tokenmill/encoding.h"
 #include "tokenmill/hf_json.h"
-#include "test_util.h"
 
 namespace tokenmill {
 namespace {

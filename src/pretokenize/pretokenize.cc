@@ -242,7 +242,8 @@ Result<Pretokenizer> Pretokenizer::create(std::string_view pattern) {
   Kind kind = Kind::kRegex;
   if (pattern == kR50kPattern || pattern == kGpt2ByteLevelPattern || pattern == kR50kHfPattern)
     kind = Kind::kR50k;
-  else if (pattern == kCl100kPattern || pattern == kCl100kHfPattern) kind = Kind::kCl100k;
+  else if (pattern == kCl100kPattern || pattern == kCl100kHfPattern)
+    kind = Kind::kCl100k;
   else if (pattern == kO200kPattern) kind = Kind::kO200k;
   else if (pattern == kGpt4Pattern || pattern == kLlama3Pattern)
     kind = Kind::kGpt4;
