@@ -116,15 +116,21 @@ unsigned resolve_threads(unsigned threads) {
 }
 
 void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn) {
-  const size_t helpers = std::min<size_t>(resolve_threads(threads), n) - (n > 0 ? 1 : 0);
-  if (helpers == 0 || pool().grow(unsigned(std::min<size_t>(helpers, kMaxWorkers))) == 0) {
+  size_t helpers = std::min<size_t>(resolve_threads(threads), n) - (n > 0 ? 1 : 0);
+  if (helpers != 0) helpers = std::min<size_t>(helpers, pool().grow(unsigned(std::min<size_t>(helpers, kMaxWorkers))));
+  if (helpers == 0) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
   auto job = std::make_shared<ForJob>();
   job->n = n;
   job->fn = &fn;
-  for (size_t h = 0; h < helpers; ++h) pool().post([job] { job->work(); });
+  // A helper that cannot be posted (no memory) is one helper fewer: the caller does its share. Nothing may
+  // leave this function before every index handed out has run, since the helpers call `fn`.
+  try {
+    for (size_t h = 0; h < helpers; ++h) pool().post([job] { job->work(); });
+  } catch (...) {
+  }
   job->work();
   std::unique_lock<std::mutex> lock(job->m);
   job->all_done.wait(lock, [&] { return job->done == n; });
@@ -148,11 +154,15 @@ void TaskGroup::run(std::function<void()> task) {
     if (start) ++running_;
   }
   if (!start) return;
-  if (pool().grow(parallel_) > 0) {
-    pool().post([this] { drain(); });
-  } else {
-    drain();
+  bool posted = false;
+  try {
+    if (pool().grow(parallel_) > 0) {
+      pool().post([this] { drain(); });
+      posted = true;
+    }
+  } catch (...) {  // no memory for the item: this thread drains instead
   }
+  if (!posted) drain();
 }
 
 void TaskGroup::drain() {
