@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -46,6 +48,27 @@ TEST(ParallelFor, NestedCallsAndConcurrentCallersFinish) {
   }
   for (auto& t : callers) t.join();
   EXPECT_EQ(total.load(), size_t(4) * 16 * (49 * 50 / 2));
+}
+
+TEST(ParallelFor, WorkerDoneRunsOnceOnEachWorkerThatHelpedBeforeTheCallReturns) {
+  std::mutex m;
+  std::set<std::thread::id> helpers, finished;
+  const std::thread::id caller = std::this_thread::get_id();
+  const std::function<void()> done = [&] {
+    std::lock_guard<std::mutex> lock(m);
+    EXPECT_TRUE(finished.insert(std::this_thread::get_id()).second) << "twice on one worker";
+  };
+  parallel_for(
+      200, 4,
+      [&](size_t) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        std::lock_guard<std::mutex> lock(m);
+        if (std::this_thread::get_id() != caller) helpers.insert(std::this_thread::get_id());
+      },
+      &done);
+  std::lock_guard<std::mutex> lock(m);
+  EXPECT_FALSE(helpers.empty());
+  EXPECT_EQ(finished, helpers);  // every helper, not the caller, and all of them before the return
 }
 
 TEST(ParallelFor, RethrowsTheItemsException) {

@@ -113,7 +113,7 @@ std::atomic<size_t> piece_cache_bytes{0};
 // more than the 262k entries). A thread that encodes a few strings keeps 1 MB. All threads' caches together stay within
 // one budget, 64 MiB (a 64-thread batch would otherwise hold 1 GiB): a thread the budget refuses keeps the cache it
 // has, or runs without one. The pool's workers outlive the calls they serve, so a worker gives back what it
-// grew beyond 1 MB when its item is done (see parallel_for): an idle worker never holds the budget a
+// grew beyond 1 MB when it has done its share of a call (see parallel_for): an idle worker never holds the budget a
 // later call's thread needs, and a batch of short texts keeps its workers' caches warm from call to call.
 class PieceCache {
  public:
@@ -230,11 +230,10 @@ namespace {
 // runs exactly once, so results written by index are the same whatever the thread count.
 template <class Fn>
 void parallel_for(size_t n, unsigned threads, Fn fn) {
-  const std::thread::id caller = std::this_thread::get_id();
-  util::parallel_for(n, threads, [&](size_t i) {
-    fn(i);
-    if (std::this_thread::get_id() != caller) piece_cache.trim();  // a worker: see PieceCache
-  });
+  // A worker keeps its cache warm over the items of one call (the parts of one long text), then gives back
+  // what they grew (see PieceCache).
+  static const std::function<void()> trim = [] { piece_cache.trim(); };
+  util::parallel_for(n, threads, std::ref(fn), &trim);
 }
 
 // fn(i) -> Result<T> for every i in [0, n) over parallel_for; all values, or the error of the first failing

@@ -83,6 +83,7 @@ Pool& pool() {
 struct ForJob {
   size_t n;
   const std::function<void(size_t)>* fn;
+  const std::function<void()>* worker_done;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};  // after an exception the remaining indices are taken but not run
   std::mutex m;
@@ -90,7 +91,7 @@ struct ForJob {
   size_t done = 0;  // indices taken and finished, under m
   std::exception_ptr error;
 
-  void work() {
+  void work(bool helper) {
     size_t finished = 0;
     for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n; ++finished) {
       if (failed.load(std::memory_order_relaxed)) continue;
@@ -103,6 +104,7 @@ struct ForJob {
       }
     }
     if (finished == 0) return;
+    if (helper && worker_done) (*worker_done)();  // before `done` counts: the caller waits for it
     std::lock_guard<std::mutex> lock(m);
     done += finished;
     if (done == n) all_done.notify_all();
@@ -115,7 +117,8 @@ unsigned resolve_threads(unsigned threads) {
   return threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
 }
 
-void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn) {
+void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn,
+                  const std::function<void()>* worker_done) {
   size_t helpers = std::min<size_t>(resolve_threads(threads), n) - (n > 0 ? 1 : 0);
   if (helpers != 0) helpers = std::min<size_t>(helpers, pool().grow(unsigned(std::min<size_t>(helpers, kMaxWorkers))));
   if (helpers == 0) {
@@ -125,13 +128,14 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
   auto job = std::make_shared<ForJob>();
   job->n = n;
   job->fn = &fn;
+  job->worker_done = worker_done;
   // A helper that cannot be posted (no memory) is one helper fewer: the caller does its share. Nothing may
   // leave this function before every index handed out has run, since the helpers call `fn`.
   try {
-    for (size_t h = 0; h < helpers; ++h) pool().post([job] { job->work(); });
+    for (size_t h = 0; h < helpers; ++h) pool().post([job] { job->work(true); });
   } catch (...) {
   }
-  job->work();
+  job->work(false);
   std::unique_lock<std::mutex> lock(job->m);
   job->all_done.wait(lock, [&] { return job->done == n; });
   if (job->error) std::rethrow_exception(job->error);

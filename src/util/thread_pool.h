@@ -31,7 +31,10 @@ unsigned resolve_threads(unsigned threads);
 
 // fn(i) for every i in [0, n) on the calling thread and up to resolve_threads(threads) - 1 workers. An
 // exception thrown by fn stops the handing out of indices and is rethrown here once all running items end.
-void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn);
+// `worker_done`, if given, runs on each worker that ran items of this call, after its last one (to give
+// back per-thread memory the items grew), before this call returns; it must not throw.
+void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn,
+                  const std::function<void()>* worker_done = nullptr);
 
 // Tasks run on the pool's workers, at most `parallel` of them at once whatever the pool's size; wait()
 // returns when all have run. If no worker could ever be started, run() runs the task itself. The first
