@@ -226,40 +226,24 @@ thread_local PieceCache piece_cache;
 
 namespace {
 
+// What a pool worker runs after its share of one call: having kept its piece cache warm over the call's
+// items (the parts of one long text), it gives back what they grew (see PieceCache).
+const std::function<void()>* trim_worker_cache() {
+  static const std::function<void()> trim = [] { piece_cache.trim(); };
+  return &trim;
+}
+
 // fn(i) for i in [0, n) on up to `threads` threads of the library's pool (util/thread_pool.h); each index
 // runs exactly once, so results written by index are the same whatever the thread count.
 template <class Fn>
 void parallel_for(size_t n, unsigned threads, Fn fn) {
-  // A worker keeps its cache warm over the items of one call (the parts of one long text), then gives back
-  // what they grew (see PieceCache).
-  static const std::function<void()> trim = [] { piece_cache.trim(); };
-  util::parallel_for(n, threads, std::ref(fn), &trim);
+  util::parallel_for(n, threads, std::ref(fn), trim_worker_cache());
 }
 
-// fn(i) -> Result<T> for every i in [0, n) over parallel_for; all values, or the error of the first failing
-// item (by index, so the same one whatever the thread count), named as "<item> <i>".
+// util::parallel_results, with the workers' caches trimmed as above.
 template <class T, class Fn>
 Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* item, Fn fn) {
-  std::vector<T> out(n);
-  std::vector<Status> errors(n);
-  parallel_for(n, threads, [&](size_t i) {
-    // Even copying an error message can fail; in a worker thread that must not become an exception.
-    try {
-      auto r = fn(i);
-      if (r.ok()) {
-        out[i] = std::move(r).value();
-      } else {
-        errors[i] = r.status();
-      }
-    } catch (...) {
-      errors[i] = util::current_exception_status({});
-    }
-  });
-  for (size_t i = 0; i < n; ++i) {
-    if (!errors[i].ok())
-      return Status(errors[i].code(), std::string(item) + " " + std::to_string(i) + ": " + errors[i].message());
-  }
-  return out;
+  return util::parallel_results<T>(n, threads, item, std::move(fn), trim_worker_cache());
 }
 
 }  // namespace

@@ -268,18 +268,11 @@ Result<Encoded> Tokenizer::encode_input(const EncodeInput& in, const EncodeOptio
 
 Result<std::vector<Encoded>> Tokenizer::encode_batch(std::span<const EncodeInput> inputs, const EncodeOptions& options,
                                                      size_t threads) const try {
-  std::vector<std::optional<Result<Encoded>>> results(inputs.size());
   // Each input is done by exactly one thread, so the result does not depend on the thread count.
-  util::parallel_for(inputs.size(), unsigned(std::min<size_t>(threads, util::kMaxWorkers)),
-                     [&](size_t i) { results[i].emplace(encode_input(inputs[i], options)); });
-  std::vector<Encoded> out;
-  out.reserve(inputs.size());
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i]->ok()) {
-      return Status(results[i]->status().code(), "input " + std::to_string(i) + ": " + results[i]->status().message());
-    }
-    out.push_back(std::move(*results[i]).value());
-  }
+  auto encoded = util::parallel_results<Encoded>(inputs.size(), unsigned(std::min<size_t>(threads, util::kMaxWorkers)),
+                                                 "input", [&](size_t i) { return encode_input(inputs[i], options); });
+  if (!encoded.ok()) return encoded.status();
+  std::vector<Encoded> out = std::move(encoded).value();
   if (padding_) hf::pad_encodings(out, *padding_);
   return out;
 } catch (...) {
@@ -388,18 +381,9 @@ Result<std::string> Tokenizer::decode(std::span<const uint32_t> ids, bool skip_s
 
 Result<std::vector<std::string>> Tokenizer::decode_batch(std::span<const std::span<const uint32_t>> batch,
                                                          bool skip_special_tokens, size_t threads) const try {
-  std::vector<std::optional<Result<std::string>>> texts(batch.size());
-  util::parallel_for(batch.size(), unsigned(std::min<size_t>(threads, util::kMaxWorkers)),
-                     [&](size_t i) { texts[i].emplace(decode(batch[i], skip_special_tokens)); });
-  std::vector<std::string> out;
-  out.reserve(batch.size());
-  for (size_t i = 0; i < texts.size(); ++i) {
-    if (!texts[i]->ok()) {
-      return Status(texts[i]->status().code(), "sequence " + std::to_string(i) + ": " + texts[i]->status().message());
-    }
-    out.push_back(std::move(*texts[i]).value());
-  }
-  return out;
+  return util::parallel_results<std::string>(batch.size(), unsigned(std::min<size_t>(threads, util::kMaxWorkers)),
+                                             "sequence",
+                                             [&](size_t i) { return decode(batch[i], skip_special_tokens); });
 } catch (...) {
   return util::exception_status([&] { return "decoding a batch of " + std::to_string(batch.size()) + " sequences"; });
 }

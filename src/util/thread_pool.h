@@ -23,6 +23,11 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <vector>
+
+#include "tokenmill/status.h"
+#include "util/no_throw.h"
 
 namespace tokenmill::util {
 
@@ -35,6 +40,36 @@ unsigned resolve_threads(unsigned threads);
 // back per-thread memory the items grew), before this call returns; it must not throw.
 void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn,
                   const std::function<void()>* worker_done = nullptr);
+
+// fn(i) -> Result<T> for every i in [0, n) over parallel_for: all values, or the error of the first failing
+// item by index (so the same one whatever the thread count), named "<item> <i>: ...". An exception in fn
+// becomes that item's error.
+template <class T, class Fn>
+Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* item, Fn fn,
+                                        const std::function<void()>* worker_done = nullptr) {
+  std::vector<T> out(n);
+  std::vector<Status> errors(n);
+  parallel_for(
+      n, threads,
+      [&](size_t i) {
+        try {
+          auto r = fn(i);
+          if (r.ok()) {
+            out[i] = std::move(r).value();
+          } else {
+            errors[i] = r.status();
+          }
+        } catch (...) {
+          errors[i] = current_exception_status({});
+        }
+      },
+      worker_done);
+  for (size_t i = 0; i < n; ++i) {
+    if (!errors[i].ok())
+      return Status(errors[i].code(), std::string(item) + " " + std::to_string(i) + ": " + errors[i].message());
+  }
+  return out;
+}
 
 // Tasks run on the pool's workers, at most `parallel` of them at once whatever the pool's size; wait()
 // returns when all have run. If no worker could ever be started, run() runs the task itself. The first
