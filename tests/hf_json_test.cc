@@ -100,6 +100,15 @@ TEST(HfJson, Errors) {
                  "special token with id " + std::to_string(n - 1) + " overlaps the ranks");
   model.special_tokens = {{"ab", Rank(n)}};
   expect_refused(hf_tokenizer_json(model, trained->merges), "special token 'ab' is also a vocabulary string");
+  // A merge naming a rank the vocabulary lacks (after a gap) is refused, not read.
+  {
+    std::vector<std::pair<std::string, Rank>> gapped;
+    for (Rank r = 0; r < 256; ++r) gapped.emplace_back(std::string(1, char(r)), r);
+    gapped.emplace_back("ab", 300);
+    BpeModel g{trained->model.pattern, *Vocabulary::from_ranks(gapped), {}};
+    const std::pair<Rank, Rank> missing[] = {{257, 98}};
+    expect_refused(hf_tokenizer_json(g, missing), "merge 0 (257, 98) does not make rank 300");
+  }
   model = trained->model;
   model.pattern = "\xc3(";
   expect_refused(hf_tokenizer_json(model, trained->merges), "the split pattern is not valid UTF-8");

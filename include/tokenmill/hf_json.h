@@ -54,13 +54,14 @@ std::string byte_level_string(std::string_view bytes);
 // One merge per token of two or more bytes, in rank order (the single bytes may have any ranks, as in the
 // OpenAI encodings): running tokenmill's BPE rule (lowest rank first, leftmost on ties) on the token's bytes
 // with only lower ranks ends in exactly two tokens. Fails (naming the rank) if a token cannot be reached
-// that way (not a byte-level BPE vocabulary), if a single byte is missing, or if the ranks have gaps.
+// that way (not a byte-level BPE vocabulary) or if a single byte is missing. Gaps in the ranks (p50k's
+// 50256, a special token) are skipped.
 Result<std::vector<std::pair<Rank, Rank>>> derive_merges(const Vocabulary& ranks);
 
 // The tokenizer.json text. `merges` are (left id, right id) pairs, merge k producing the k-th token of two
 // or more bytes in rank order (rank 256 + k in a trained model: a trainer's TrainResult::merges, or
-// derive_merges). Fails if a merge does not concatenate to
-// its token, or a special token is not valid UTF-8 or collides with a vocabulary string.
+// derive_merges). Fails if a merge does not concatenate to its token (or names a rank the vocabulary lacks),
+// or a special token is not valid UTF-8 or collides with a vocabulary string.
 Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std::pair<Rank, Rank>> merges);
 // The tokenizer.json of an Encoding (its pattern, ranks and special tokens; derive_merges for the merges):
 // the file Tokenizer::from_encoding loads, and HF's tokenizers loads with the same ids.

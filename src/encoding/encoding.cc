@@ -7,7 +7,6 @@
 #include <functional>
 #include <iterator>
 #include <memory>
-#include <thread>
 #include <unordered_map>
 
 #include "tokenmill/bpe.h"

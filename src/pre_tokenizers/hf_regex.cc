@@ -84,9 +84,6 @@ std::string class_body(const GeneralCategory& gc, bool negate) {
   return out;
 }
 
-// Rewrites \s / \S and \p{..} / \P{..} (spelled out from the Unicode 16.0 tables); refuses escapes whose meaning
-// differs (Ruby's \h is a hex digit, PCRE2's horizontal space; \w, \d, \b follow different Unicode definitions) rather
-// than give other pieces.
 // An interval {n}, {n,} or {n,m} at p[i] ('{'): its length, or 0 if it is none (then '{' is a literal).
 size_t interval_length(std::string_view p, size_t i) {
   size_t j = i + 1, digits = 0;
@@ -99,7 +96,9 @@ size_t interval_length(std::string_view p, size_t i) {
   return j < p.size() && p[j] == '}' ? j + 1 - i : 0;
 }
 
-// Also Ruby's reading of a quantifier after an interval, where PCRE2's differs: `X{n,m}+` is `(?:X{n,m})+`
+// Rewrites \s / \S and \p{..} / \P{..} (spelled out from the Unicode 16.0 tables); refuses escapes whose meaning
+// differs (Ruby's \h is a hex digit, PCRE2's horizontal space; \w, \d, \b follow different Unicode definitions) rather
+// than give other pieces. Also Ruby's reading of a quantifier after an interval, where PCRE2's differs: `X{n,m}+` is `(?:X{n,m})+`
 // (a repeated interval, not a possessive one) and `X{n}?` is `(?:X{n})?` (optional, not lazy); `X{n,m}?`
 // is lazy in both.
 Result<std::string> rewrite(std::string_view p) {

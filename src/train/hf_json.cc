@@ -190,15 +190,15 @@ Result<std::string> hf_tokenizer_json(const BpeModel& model, std::span<const std
   std::vector<std::string> strings(ranks.rank_limit());
   std::unordered_map<std::string_view, Rank> by_string;
   for (Rank r = 0; r < ranks.rank_limit(); ++r) {
-    if (ranks.contains_rank(r)) strings[r] = byte_level_string(ranks.token_bytes(r));
-  }
-  for (Rank r = 0; r < ranks.rank_limit(); ++r) {
-    if (ranks.contains_rank(r)) by_string.emplace(strings[r], r);
+    if (!ranks.contains_rank(r)) continue;
+    strings[r] = byte_level_string(ranks.token_bytes(r));
+    by_string.emplace(strings[r], r);  // `strings` never reallocates: the views stay valid
   }
   for (size_t k = 0; k < merges.size(); ++k) {
     const auto [a, b] = merges[k];
     const Rank r = made[k];
-    if (a >= r || b >= r || std::string(ranks.token_bytes(a)) + std::string(ranks.token_bytes(b)) != ranks.token_bytes(r)) {
+    if (a >= r || b >= r || !ranks.contains_rank(a) || !ranks.contains_rank(b) ||
+        std::string(ranks.token_bytes(a)) + std::string(ranks.token_bytes(b)) != ranks.token_bytes(r)) {
       return Status(ErrorCode::kInvalidArgument, "merge " + std::to_string(k) + " (" + std::to_string(a) + ", " +
                                                      std::to_string(b) + ") does not make rank " + std::to_string(r));
     }
