@@ -98,8 +98,8 @@ size_t interval_length(std::string_view p, size_t i) {
 
 // Rewrites \s / \S and \p{..} / \P{..} (spelled out from the Unicode 16.0 tables); refuses escapes whose meaning
 // differs (Ruby's \h is a hex digit, PCRE2's horizontal space; \w, \d, \b follow different Unicode definitions) rather
-// than give other pieces. Also Ruby's reading of a quantifier after an interval, where PCRE2's differs: `X{n,m}+` is `(?:X{n,m})+`
-// (a repeated interval, not a possessive one) and `X{n}?` is `(?:X{n})?` (optional, not lazy); `X{n,m}?`
+// than give other pieces. Also Ruby's reading of a quantifier after an interval, where PCRE2's differs: `X{n,m}+` is
+// `(?:X{n,m})+` (a repeated interval, not a possessive one) and `X{n}?` is `(?:X{n})?` (optional, not lazy); `X{n,m}?`
 // is lazy in both.
 Result<std::string> rewrite(std::string_view p) {
   std::string out;
