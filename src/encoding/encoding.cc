@@ -720,9 +720,14 @@ Result<std::vector<Rank>> Encoding::encode_ordinary_parallel(std::string_view te
   parallel_for(parts, threads, [&](size_t i) {
     const std::string_view part = text.substr(cuts[i], cuts[i + 1] - cuts[i]);
     // An exception in a worker would terminate the process: it becomes this part's status instead.
+    // Into a vector of this thread's own: out[i] and out[i + 1] share a cache line, and every push_back
+    // writing its end pointer into a line the other thread also writes cost ~40% more CPU on 2 threads
+    // (32 MB of en.txt, cl100k: 0.45-0.52 CPU-s against 0.32-0.34 encoding the same parts this way).
     try {
-      out[i].reserve(initial_capacity(part.size()));
-      status[i] = impl_->encode_text(part, out[i]);
+      std::vector<Rank> ids;
+      ids.reserve(initial_capacity(part.size()));
+      status[i] = impl_->encode_text(part, ids);
+      out[i] = std::move(ids);
     } catch (...) {
       status[i] = util::exception_status([&] { return "encoding part " + std::to_string(i) + " of the text"; });
     }
