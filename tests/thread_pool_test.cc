@@ -18,7 +18,8 @@ namespace tokenmill::util {
 namespace {
 
 TEST(ParallelFor, RunsEveryIndexExactlyOnce) {
-  for (size_t n : {0, 1, 2, 3, 1000}) {
+  // 100003: indices are taken in blocks (up to 256) once there are many, the last block a partial one.
+  for (size_t n : {0, 1, 2, 3, 1000, 100003}) {
     for (unsigned threads : {0u, 1u, 2u, 8u, 300u}) {
       std::vector<std::atomic<int>> runs(n);
       parallel_for(n, threads, [&](size_t i) { runs[i].fetch_add(1); });
@@ -84,6 +85,23 @@ TEST(ParallelFor, RethrowsTheItemsException) {
   std::atomic<int> after{0};
   parallel_for(100, 4, [&](size_t) { after.fetch_add(1); });
   EXPECT_EQ(after.load(), 100);
+}
+
+TEST(ParallelResults, ValuesByIndexOrTheLowestFailingIndexWhateverTheThreads) {
+  for (unsigned threads : {1u, 2u, 8u}) {
+    auto squares = parallel_results<uint64_t>(50000, threads, "item", [](size_t i) { return Result<uint64_t>(i * i); });
+    ASSERT_TRUE(squares.ok()) << squares.error();
+    for (size_t i = 0; i < squares->size(); ++i) ASSERT_EQ((*squares)[i], uint64_t(i) * i) << threads;
+    // Items 777, 20000 and 40000 fail (the last by throwing): always 777's error, named by its index.
+    auto failed = parallel_results<int>(50000, threads, "item", [](size_t i) -> Result<int> {
+      if (i == 40000) throw std::runtime_error("thrown");
+      if (i == 777 || i == 20000) return Status(ErrorCode::kInvalidArgument, "bad " + std::to_string(i));
+      return int(i);
+    });
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(failed.error(), "item 777: bad 777") << threads;
+  }
 }
 
 TEST(TaskGroup, RunsEveryTaskAtMostParallelAtOnce) {

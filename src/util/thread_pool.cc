@@ -91,16 +91,22 @@ struct ForJob {
   size_t done = 0;  // indices taken and finished, under m
   std::exception_ptr error;
 
+  size_t block = 1;  // indices taken at a time (see parallel_for)
+
   void work(bool helper) {
     size_t finished = 0;
-    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n; ++finished) {
-      if (failed.load(std::memory_order_relaxed)) continue;
-      try {
-        (*fn)(i);
-      } catch (...) {
-        failed.store(true, std::memory_order_relaxed);
-        std::lock_guard<std::mutex> lock(m);
-        if (!error) error = std::current_exception();
+    for (size_t first; (first = next.fetch_add(block, std::memory_order_relaxed)) < n;) {
+      const size_t last = std::min(n, first + block);
+      finished += last - first;
+      for (size_t i = first; i < last; ++i) {
+        if (failed.load(std::memory_order_relaxed)) continue;
+        try {
+          (*fn)(i);
+        } catch (...) {
+          failed.store(true, std::memory_order_relaxed);
+          std::lock_guard<std::mutex> lock(m);
+          if (!error) error = std::current_exception();
+        }
       }
     }
     if (finished == 0) return;
@@ -129,6 +135,13 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
   job->n = n;
   job->fn = &fn;
   job->worker_done = worker_done;
+  // Many small items (a batch of short lines) are taken in blocks of consecutive indices: one counter
+  // update per item kept that line bouncing between the cores, and neighbouring results (out[i] of
+  // parallel_results) written by different threads shared cache lines. Blocks stay small enough (a 64th of
+  // a thread's share) that uneven items still spread over the threads. On 1.28M lines of en.txt (64 MB,
+  // cl100k, 2 threads, encode_ordinary_batch): 1.15 CPU-s and 0.67 s with one index at a time, 0.94 CPU-s
+  // and 0.55 s with blocks (one thread: 0.90 CPU-s).
+  job->block = std::clamp<size_t>(n / ((helpers + 1) * 64), 1, 256);
   // A helper that cannot be posted (no memory) is one helper fewer: the caller does its share. Nothing may
   // leave this function before every index handed out has run, since the helpers call `fn`.
   try {

@@ -48,7 +48,18 @@ template <class T, class Fn>
 Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* item, Fn fn,
                                         const std::function<void()>* worker_done = nullptr) {
   std::vector<T> out(n);
-  std::vector<Status> errors(n);
+  // Only failures are kept, the lowest index winning: a Status per item would be built, faulted in and
+  // destroyed on the calling thread alone (51 MB for a batch of 1.28M lines).
+  std::mutex m;
+  size_t first_failed = n;
+  Status first_error;
+  auto fail = [&](size_t i, Status s) {
+    std::lock_guard<std::mutex> lock(m);
+    if (i < first_failed) {
+      first_failed = i;
+      first_error = std::move(s);
+    }
+  };
   parallel_for(
       n, threads,
       [&](size_t i) {
@@ -57,16 +68,16 @@ Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* 
           if (r.ok()) {
             out[i] = std::move(r).value();
           } else {
-            errors[i] = r.status();
+            fail(i, r.status());
           }
         } catch (...) {
-          errors[i] = current_exception_status({});
+          fail(i, current_exception_status({}));
         }
       },
       worker_done);
-  for (size_t i = 0; i < n; ++i) {
-    if (!errors[i].ok())
-      return Status(errors[i].code(), std::string(item) + " " + std::to_string(i) + ": " + errors[i].message());
+  if (first_failed < n) {
+    return Status(first_error.code(),
+                  std::string(item) + " " + std::to_string(first_failed) + ": " + first_error.message());
   }
   return out;
 }
