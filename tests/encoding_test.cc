@@ -29,6 +29,20 @@ TEST_P(EveryEncoding, DecodeBytesInvertsEncodeOnAnyBytes) {
   }
 }
 
+TEST_P(EveryEncoding, CountEqualsTheEncodesLengthPastItsBuffer) {
+  // count() empties its buffer every 32768 ids: texts of ~10^5 tokens cross that several times.
+  const Encoding& enc = testing::builtin(GetParam());
+  std::mt19937 rng(17);
+  for (int i = 0; i < 3; ++i) {
+    std::string text;
+    while (text.size() < 400000) text += testing::random_text(rng, 200);
+    auto ids = enc.encode_ordinary(text);
+    ASSERT_TRUE(ids.ok()) << ids.error();
+    ASSERT_GT(ids->size(), 65536u);
+    EXPECT_EQ(*enc.count(text), ids->size());
+  }
+}
+
 TEST_P(EveryEncoding, BatchEqualsSerialForAnyThreadCount) {
   const Encoding& enc = testing::builtin(GetParam());
   std::mt19937 rng(5);

@@ -758,24 +758,26 @@ Result<size_t> Encoding::count(std::string_view text) const try {
     if (!ids.ok()) return ids.status();
     return ids->size();
   }
+  // encode_text's pipeline, into a buffer that is counted and emptied as it fills: the count needs no
+  // memory of the text's size, and runs as fast as the encode (a loop of its own, one piece of lag, ran
+  // ~20% slower: 0.38-0.45 against 0.31-0.32 CPU-s on 32 MB of en.txt with cl100k).
+  constexpr size_t kFlushAt = size_t(1) << 15;
+  std::vector<Rank> ids;
+  ids.reserve(kFlushAt + 4096);
   size_t n = 0;
-  std::vector<Rank> scratch;
-  std::string_view pending;
-  Vocabulary::Probe pending_probe{};
-  auto flush = [&] {
-    scratch.clear();
-    impl_->encode_piece(pending, pending_probe, scratch);
-    n += scratch.size();
-  };
-  Status split = impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {  // pipelined as in encode_text
-    Vocabulary::Probe probe = impl_->ranks.probe(piece);
-    if (!pending.empty()) flush();
-    pending = piece;
-    pending_probe = probe;
-  });
+  Status split = impl_->encode_stream(
+      [&](auto& on_piece) {
+        return impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {
+          on_piece(piece);
+          if (ids.size() >= kFlushAt) {
+            n += ids.size();
+            ids.clear();
+          }
+        });
+      },
+      text.size(), text.data() + text.size(), ids);
   if (!split.ok()) return split;
-  if (!pending.empty()) flush();
-  return n;
+  return n + ids.size();
 } catch (...) {
   return util::exception_status([&] { return text_what("counting the tokens of", text.size(), impl_->name); });
 }
