@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -671,28 +672,30 @@ def bench_worst(args, workdir: Path):
 
 
 def bench_two_threads(args, inputs, workdir: Path):
-    """tokenmill's encode_ordinary_parallel on 2 threads against 1, wall time, one whole text per input."""
+    """tokenmill on 2 threads against 1, wall time of the call: one whole text per input
+    (encode_ordinary_parallel) and the same input's lines as one batch (encode_ordinary_batch)."""
     env = child_env()
-    header = ["encoding", "input", "MB", "1 thread s", "2 threads s", "speed-up", "per-CPU 2 ÷ 1", "ids"]
+    header = ["encoding", "input", "call", "MB", "1 thread s", "2 threads s", "speed-up", "per-CPU 2 ÷ 1", "ids"]
     rows = []
     for encoding in args.encodings:
-        for name, path in inputs:
+        for (name, path), (call, flags) in itertools.product(
+                inputs, [("one text", []), ("batch of lines", ["--lines"])]):
             res = {}
             for threads in (1, 2):
                 ids_path = workdir / f"two-{encoding}-{name}-{threads}.u32"
                 cmd = tool_cmd("tokenmill", encoding, path, repeat=args.repeat, ids_out=ids_path)
-                cmd += ["--threads", str(threads)]
-                log(f"[two-threads] {encoding} {name} {threads} thread(s) ...")
+                cmd += ["--threads", str(threads)] + flags
+                log(f"[two-threads] {encoding} {name} {call} {threads} thread(s) ...")
                 r = run_child(cmd, args.corpus_timeout, env)
                 res[threads] = (r, ids_path)
             (r1, p1), (r2, p2) = res[1], res[2]
             if r1["outcome"] != "ok" or r2["outcome"] != "ok":
-                rows.append([encoding, name, "–", r1["outcome"], r2["outcome"], "–", "–", "–"])
+                rows.append([encoding, name, call, "–", r1["outcome"], r2["outcome"], "–", "–", "–"])
                 continue
             j1, j2 = r1["json"], r2["json"]
             same = compare_ids(p1, p2)[1]
             per_cpu = (j1["bytes"] / j2["cpu_seconds"]) / (j1["bytes"] / j1["cpu_seconds"])
-            rows.append([encoding, name, f"{j1['bytes'] / 1e6:.1f}", fmt_secs(j1["wall_seconds"]),
+            rows.append([encoding, name, call, f"{j1['bytes'] / 1e6:.1f}", fmt_secs(j1["wall_seconds"]),
                          fmt_secs(j2["wall_seconds"]), fmt_ratio(j1["wall_seconds"] / j2["wall_seconds"]),
                          f"{per_cpu:.2f}", same])
             p1.unlink(missing_ok=True)
