@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -27,7 +28,12 @@ class OutFile {
     bytes_ = 0;
     hash_ = util::Sha256();
     ok_ = true;
-    return file_->open();
+    if (Status s = file_->open(); !s.ok()) return s;
+    // Documents come a few KB at a time: with stdio's 4 KiB buffer that was a write() per document or two
+    // (8.7k system calls for the 67 MB of ids of 60 MB of docs.jsonl); with 1 MiB, 68.
+    if (!buffer_) buffer_ = std::make_unique<char[]>(kBuffer);
+    std::setvbuf(file_->file(), buffer_.get(), _IOFBF, kBuffer);
+    return Status();
   }
   template <class T>
   void put(T v) {
@@ -110,7 +116,9 @@ class OutFile {
   void abandon() { file_.reset(); }
 
  private:
+  static constexpr size_t kBuffer = size_t(1) << 20;
   std::string path_;
+  std::unique_ptr<char[]> buffer_;  // the stream's buffer: declared before file_, so it outlives the stream
   std::optional<util::AtomicFile> file_;
   util::Sha256 hash_;
   uint64_t bytes_ = 0;
