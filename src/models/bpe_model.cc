@@ -47,10 +47,16 @@ void BpeModel::PairTable::reserve(size_t n) {
   while (3 * cap < 4 * n) cap *= 2;
   slots_.assign(cap, Slot{});
   mask_ = cap - 1;
+  unsigned bits = 12;
+  while (bits < 21 && (size_t(1) << bits) < 8 * n) ++bits;
+  filter_.assign((size_t(1) << bits) / 64, 0);
+  filter_shift_ = 64 - bits;
 }
 
 void BpeModel::PairTable::insert_or_assign(uint32_t a, uint32_t b, Merge m) {
   const uint64_t key = (uint64_t(a) << 32) | b;
+  const size_t bit = filter_bit(key);
+  filter_[bit >> 6] |= uint64_t(1) << (bit & 63);
   for (size_t i = slot(key);; i = (i + 1) & mask_) {
     Slot& s = slots_[i];
     if (s.merge.rank == kEmpty || s.key == key) {

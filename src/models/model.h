@@ -80,6 +80,7 @@ class BpeModel {
     void insert_or_assign(uint32_t a, uint32_t b, Merge m);
     const Merge* find(uint32_t a, uint32_t b) const {
       const uint64_t key = (uint64_t(a) << 32) | b;
+      if (!might_contain(key)) return nullptr;
       for (size_t i = slot(key);; i = (i + 1) & mask_) {
         const Slot& s = slots_[i];
         if (s.merge.rank == kEmpty) return nullptr;
@@ -94,8 +95,18 @@ class BpeModel {
       Merge merge{kEmpty, 0};
     };
     size_t slot(uint64_t key) const { return size_t((key * 0x9E3779B97F4A7C15ull) >> 32) & mask_; }
+    // One bit per key under a second hash, about 8 bits per merge (at most 256 KiB, so it stays in L2 where
+    // the 8 MiB of slots do not): most pairs a BPE run asks about have no merge, and the filter proves that
+    // without touching the slots.
+    size_t filter_bit(uint64_t key) const { return size_t((key * 0xD6E8FEB86659FD93ull) >> filter_shift_); }
+    bool might_contain(uint64_t key) const {
+      const size_t bit = filter_bit(key);
+      return (filter_[bit >> 6] >> (bit & 63)) & 1;
+    }
     std::vector<Slot> slots_{1};
     size_t mask_ = 0;
+    std::vector<uint64_t> filter_ = std::vector<uint64_t>(1, ~uint64_t(0));  // before reserve(): all "maybe"
+    unsigned filter_shift_ = 63;
   };
   const Merge* find_merge(uint32_t a, uint32_t b) const { return merges_.find(a, b); }
   // Key of a unit or token in the space the model reads (raw bytes for byte-level).
