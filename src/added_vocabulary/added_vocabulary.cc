@@ -1,6 +1,7 @@
 #include "added_vocabulary/added_vocabulary.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace tokenmill::hf {
 
@@ -64,6 +65,11 @@ AddedMatcher::AddedMatcher(std::vector<Pattern> patterns) : patterns_(std::move(
     // Two tokens with the same text: the first one listed keeps it.
     if (trie_[node].pattern < 0) trie_[node].pattern = int32_t(p);
   }
+  for (int b = 0; b < 256; ++b) {
+    if (!first_byte_[b]) continue;
+    only_first_byte_ = only_first_byte_ == -1 ? b : -2;
+  }
+  if (only_first_byte_ < 0) only_first_byte_ = -1;  // none (nothing to find) or several: the table
 }
 
 int32_t AddedMatcher::longest_at(std::string_view text, size_t pos) const {
@@ -90,7 +96,11 @@ void AddedMatcher::split(std::string_view text, std::vector<AddedSegment>& out, 
   size_t start_offset = 0;
   size_t pos = 0;
   while (pos < text.size()) {
-    if (!first_byte_[static_cast<unsigned char>(text[pos])]) {
+    if (only_first_byte_ >= 0) {
+      const void* next = std::memchr(text.data() + pos, only_first_byte_, text.size() - pos);
+      if (next == nullptr) break;
+      pos = size_t(static_cast<const char*>(next) - text.data());
+    } else if (!first_byte_[static_cast<unsigned char>(text[pos])]) {
       ++pos;
       continue;
     }

@@ -49,6 +49,9 @@ class AddedMatcher {
   std::vector<Pattern> patterns_;
   std::vector<Node> trie_;
   bool first_byte_[256] = {};
+  // The one byte every pattern starts with, if there is one ('<' for most models' special tokens), or -1:
+  // then split() jumps to the next candidate with memchr instead of testing every byte.
+  int only_first_byte_ = -1;
 };
 
 // Rust regex's Unicode \w, for single_word.
