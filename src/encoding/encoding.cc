@@ -259,6 +259,7 @@ struct Encoding::Impl {
   std::unordered_map<Rank, uint32_t> special_by_id;               // id -> first special with that id
   std::vector<size_t> special_lengths;                            // distinct, longest first
   bool special_first_byte[256] = {};
+  int only_special_first_byte = -1;  // the one byte all special tokens start with, if so (find_special's memchr)
   uint32_t n_vocab = 0;
   std::optional<Rank> eot;
   std::shared_ptr<const PieceEncoder> piece_encoder;  // null: byte_pair_encode over the ranks
@@ -356,7 +357,13 @@ struct Encoding::Impl {
   int64_t find_special(std::string_view text, size_t from, size_t* at, Accept accept) const {
     if (specials.empty()) return -1;
     for (size_t i = from; i < text.size(); ++i) {
-      if (!special_first_byte[uint8_t(text[i])]) continue;
+      if (only_special_first_byte >= 0) {  // every OpenAI special token starts with '<'
+        const void* next = std::memchr(text.data() + i, only_special_first_byte, text.size() - i);
+        if (next == nullptr) return -1;
+        i = size_t(static_cast<const char*>(next) - text.data());
+      } else if (!special_first_byte[uint8_t(text[i])]) {
+        continue;
+      }
       for (size_t len : special_lengths) {
         if (i + len > text.size()) continue;
         auto it = special_index.find(text.substr(i, len));
@@ -474,6 +481,10 @@ Result<Encoding> Encoding::create_tables(EncodingSpec spec) {
     if (text == kEndOfText) impl->eot = id;
   }
   std::sort(impl->special_lengths.rbegin(), impl->special_lengths.rend());
+  for (int b = 0; b < 256; ++b) {
+    if (impl->special_first_byte[b]) impl->only_special_first_byte = impl->only_special_first_byte == -1 ? b : -2;
+  }
+  if (impl->only_special_first_byte < 0) impl->only_special_first_byte = -1;
   for (Rank r = 0; r < impl->ranks.rank_limit() && !impl->piece_encoder; ++r) {
     if (!impl->ranks.contains_rank(r) && !impl->special_by_id.count(r)) {
       return Status(ErrorCode::kInvalidArgument, spec.name + ": rank " + std::to_string(r) + " is missing from " +
