@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "id_list.h"
 #include "status_error.h"
 #include "tokenmill/encoding.h"
 #include "tokenmill/fetch.h"
@@ -46,6 +47,7 @@ namespace {
 }
 
 using tokenmill::python::raise_status;
+using tokenmill::python::to_list;
 
 // UTF-8 of a Python str. With `fix_surrogates`, a str that has no UTF-8 form (lone surrogates) is first
 // re-encoded as tiktoken does: text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"); the new
@@ -134,31 +136,6 @@ std::vector<Rank> ids_of(nb::handle seq) {
   return out;
 }
 
-// Python ints for token ids, created once and shared: building a list of ids then costs an incref per id
-// instead of an allocation (ids are below 2^20 in every real vocabulary; larger ones are created as needed).
-// Only touched with the GIL held.
-constexpr Rank kIntCacheLimit = 1u << 20;
-std::vector<PyObject*> g_ints;
-
-PyObject* py_int(Rank id) {
-  if (id < g_ints.size()) {
-    PyObject* v = g_ints[id];
-    if (v != nullptr) {
-      Py_INCREF(v);
-      return v;
-    }
-  } else if (id < kIntCacheLimit) {
-    g_ints.resize(std::min<size_t>(kIntCacheLimit, std::max<size_t>(size_t(id) + 1, g_ints.size() * 2)), nullptr);
-  } else {
-    return PyLong_FromLong(long(id));
-  }
-  PyObject* v = PyLong_FromLong(long(id));
-  if (v == nullptr) return nullptr;
-  g_ints[id] = v;  // the cache keeps one reference for the life of the process
-  Py_INCREF(v);
-  return v;
-}
-
 // The lists built here hold only ints, so they cannot form reference cycles; the cyclic GC is paused while
 // they are built (a batch creates one list per text, and each few hundred new lists would otherwise start a
 // collection that walks every live container: half the time of a batch of short texts).
@@ -170,20 +147,6 @@ struct GcPause {
   }
 #endif
 };
-
-nb::object to_list(const std::vector<Rank>& ids) {
-  PyObject* list = PyList_New(Py_ssize_t(ids.size()));
-  if (list == nullptr) throw nb::python_error();
-  for (size_t i = 0; i < ids.size(); ++i) {
-    PyObject* v = py_int(ids[i]);
-    if (v == nullptr) {
-      Py_DECREF(list);
-      throw nb::python_error();
-    }
-    PyList_SET_ITEM(list, Py_ssize_t(i), v);
-  }
-  return nb::steal(list);
-}
 
 nb::object to_list_of_lists(const std::vector<std::vector<Rank>>& all) {
   GcPause pause;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "id_list.h"
 #include "status_error.h"
 #include "tokenmill/encoding.h"
 #include "tokenmill/hf_json.h"
@@ -64,7 +65,7 @@ nb::tuple to_python(const Encoded& e) {
   for (auto [b, en] : e.offsets) offsets.append(nb::make_tuple(b, en));
   for (const Encoded& o : e.overflowing) overflowing.append(to_python(o));
   for (const auto& [seq, r] : e.sequence_ranges) ranges[nb::int_(seq)] = nb::make_tuple(r.first, r.second);
-  return nb::make_tuple(nb::cast(e.ids), nb::cast(e.type_ids), nb::cast(e.tokens), offsets,
+  return nb::make_tuple(tokenmill::python::to_list(e.ids), nb::cast(e.type_ids), nb::cast(e.tokens), offsets,
                         nb::cast(e.special_tokens_mask), nb::cast(e.attention_mask), optional_list(e.word_ids),
                         optional_list(e.sequence_ids()), e.n_sequences(), overflowing, ranges);
 }
@@ -195,14 +196,14 @@ struct PyTokenizer {
   }
 
   // Ids only, from the fused loop where the model allows it (Tokenizer::encode_ids).
-  std::vector<uint32_t> encode_ids(nb::handle text, bool add_special_tokens) const {
+  nb::object encode_ids(nb::handle text, bool add_special_tokens) const {
     std::string_view s = utf8_of(text);
     Result<std::vector<uint32_t>> ids = [&] {
       nb::gil_scoped_release nogil;
       return tok.encode_ids(s, add_special_tokens);
     }();
     if (!ids.ok()) raise_status(ids.status());
-    return std::move(ids).value();
+    return tokenmill::python::to_list(*ids);  // shared ints: an incref per id, not an allocation
   }
 
   nb::list encode_batch(nb::handle seq, bool add_special_tokens, bool fast, bool pretokenized) const {
