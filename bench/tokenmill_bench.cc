@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
       call_wall = wall_now() - wall_start;
     };
     if (!lines_mode) {
-      auto ids = bytes_mode       ? enc->encode_bytes(text)
+      auto ids = bytes_mode      ? enc->encode_bytes(text)
                  : n_threads > 1 ? enc->encode_ordinary_parallel(text, n_threads)
                                  : enc->encode_ordinary(text);
       timed();
