@@ -1,7 +1,6 @@
 #include "added_vocabulary/added_vocabulary.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace tokenmill::hf {
 
@@ -47,7 +46,7 @@ AddedMatcher::AddedMatcher(std::vector<Pattern> patterns) : patterns_(std::move(
   for (size_t p = 0; p < patterns_.size(); ++p) {
     const std::string& t = patterns_[p].text;
     if (t.empty()) continue;  // an empty token matches nothing in HF's automaton
-    first_byte_[static_cast<unsigned char>(t[0])] = true;
+    first_bytes_.insert(static_cast<unsigned char>(t[0]));
     uint32_t node = 0;
     for (unsigned char c : t) {
       auto& edges = trie_[node].edges;
@@ -65,11 +64,6 @@ AddedMatcher::AddedMatcher(std::vector<Pattern> patterns) : patterns_(std::move(
     // Two tokens with the same text: the first one listed keeps it.
     if (trie_[node].pattern < 0) trie_[node].pattern = int32_t(p);
   }
-  for (int b = 0; b < 256; ++b) {
-    if (!first_byte_[b]) continue;
-    only_first_byte_ = only_first_byte_ == -1 ? b : -2;
-  }
-  if (only_first_byte_ < 0) only_first_byte_ = -1;  // none (nothing to find) or several: the table
 }
 
 int32_t AddedMatcher::longest_at(std::string_view text, size_t pos) const {
@@ -95,15 +89,7 @@ void AddedMatcher::split(std::string_view text, std::vector<AddedSegment>& out, 
   }
   size_t start_offset = 0;
   size_t pos = 0;
-  while (pos < text.size()) {
-    if (only_first_byte_ >= 0) {
-      const void* next = std::memchr(text.data() + pos, only_first_byte_, text.size() - pos);
-      if (next == nullptr) break;
-      pos = size_t(static_cast<const char*>(next) - text.data());
-    } else if (!first_byte_[static_cast<unsigned char>(text[pos])]) {
-      ++pos;
-      continue;
-    }
+  while ((pos = first_bytes_.next(text, pos)) < text.size()) {
     int32_t p = longest_at(text, pos);
     if (p < 0) {
       ++pos;

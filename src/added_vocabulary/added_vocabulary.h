@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tokenmill/tokenizer.h"
+#include "util/byte_set.h"
 
 namespace tokenmill::hf {
 
@@ -48,10 +49,7 @@ class AddedMatcher {
   int32_t longest_at(std::string_view text, size_t pos) const;
   std::vector<Pattern> patterns_;
   std::vector<Node> trie_;
-  bool first_byte_[256] = {};
-  // The one byte every pattern starts with, if there is one ('<' for most models' special tokens), or -1:
-  // then split() jumps to the next candidate with memchr instead of testing every byte.
-  int only_first_byte_ = -1;
+  util::ByteSet first_bytes_;
 };
 
 // Rust regex's Unicode \w, for single_word.

@@ -13,6 +13,7 @@
 #include "tokenmill/detail/unicode_class.h"
 #include "tokenmill/fetch.h"
 #include "tokenmill/file_io.h"
+#include "util/byte_set.h"
 #include "util/no_throw.h"
 #include "util/sha256.h"
 #include "util/thread_pool.h"
@@ -258,8 +259,7 @@ struct Encoding::Impl {
   std::unordered_map<std::string_view, uint32_t> special_index;  // text -> index into specials
   std::unordered_map<Rank, uint32_t> special_by_id;               // id -> first special with that id
   std::vector<size_t> special_lengths;                            // distinct, longest first
-  bool special_first_byte[256] = {};
-  int only_special_first_byte = -1;  // the one byte all special tokens start with, if so (find_special's memchr)
+  util::ByteSet special_first_bytes;
   uint32_t n_vocab = 0;
   std::optional<Rank> eot;
   std::shared_ptr<const PieceEncoder> piece_encoder;  // null: byte_pair_encode over the ranks
@@ -356,14 +356,7 @@ struct Encoding::Impl {
   template <class Accept>
   int64_t find_special(std::string_view text, size_t from, size_t* at, Accept accept) const {
     if (specials.empty()) return -1;
-    for (size_t i = from; i < text.size(); ++i) {
-      if (only_special_first_byte >= 0) {  // every OpenAI special token starts with '<'
-        const void* next = std::memchr(text.data() + i, only_special_first_byte, text.size() - i);
-        if (next == nullptr) return -1;
-        i = size_t(static_cast<const char*>(next) - text.data());
-      } else if (!special_first_byte[uint8_t(text[i])]) {
-        continue;
-      }
+    for (size_t i = special_first_bytes.next(text, from); i < text.size(); i = special_first_bytes.next(text, i + 1)) {
       for (size_t len : special_lengths) {
         if (i + len > text.size()) continue;
         auto it = special_index.find(text.substr(i, len));
@@ -473,7 +466,7 @@ Result<Encoding> Encoding::create_tables(EncodingSpec spec) {
     }
     impl->special_by_id.emplace(id, i);
     max_id = std::max(max_id, id);
-    impl->special_first_byte[uint8_t(text[0])] = true;
+    impl->special_first_bytes.insert(uint8_t(text[0]));
     if (std::find(impl->special_lengths.begin(), impl->special_lengths.end(), text.size()) ==
         impl->special_lengths.end()) {
       impl->special_lengths.push_back(text.size());
@@ -481,10 +474,6 @@ Result<Encoding> Encoding::create_tables(EncodingSpec spec) {
     if (text == kEndOfText) impl->eot = id;
   }
   std::sort(impl->special_lengths.rbegin(), impl->special_lengths.rend());
-  for (int b = 0; b < 256; ++b) {
-    if (impl->special_first_byte[b]) impl->only_special_first_byte = impl->only_special_first_byte == -1 ? b : -2;
-  }
-  if (impl->only_special_first_byte < 0) impl->only_special_first_byte = -1;
   for (Rank r = 0; r < impl->ranks.rank_limit() && !impl->piece_encoder; ++r) {
     if (!impl->ranks.contains_rank(r) && !impl->special_by_id.count(r)) {
       return Status(ErrorCode::kInvalidArgument, spec.name + ": rank " + std::to_string(r) + " is missing from " +
