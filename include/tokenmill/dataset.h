@@ -77,6 +77,9 @@ struct JsonlDocument {
 // what it rejects (control characters in strings, trailing commas, ...); nesting deeper than 1000 levels
 // is malformed (Python raises RecursionError near there).
 JsonlDocument parse_jsonl_document(std::string_view line, std::string_view field);
+// The same into `doc`, reusing its buffers: a reader that parses line after line into one JsonlDocument
+// stops allocating once its text has grown to the longest document.
+void parse_jsonl_document(std::string_view line, std::string_view field, JsonlDocument& doc);
 
 // ---------------------------------------------------------------------------------------------------
 // Tokenizing.

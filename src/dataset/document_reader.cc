@@ -167,7 +167,8 @@ class Reader {
     size_t k = 0;
     while (k < line.size() && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r')) ++k;
     if (k == line.size()) return Status();
-    JsonlDocument doc = parse_jsonl_document(line, opt_.jsonl_field);
+    JsonlDocument& doc = doc_;
+    parse_jsonl_document(line, opt_.jsonl_field, doc);
     if (doc.error != JsonlError::kNone) {
       if (opt_.skip_bad) {
         out_.add_skipped();
@@ -191,6 +192,7 @@ class Reader {
   uint64_t bytes_before_;
   bool universal_newlines_;
   std::string buf_;
+  JsonlDocument doc_;  // the record being parsed: its text buffer is reused from line to line
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 // single pass without recursion (an explicit stack), so deep nesting cannot overflow the C++ stack.
 #include <simdjson.h>
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -55,8 +56,12 @@ class Parser {
  public:
   explicit Parser(std::string_view s) : s_(s) {}
 
-  JsonlDocument run(std::string_view field) {
-    JsonlDocument doc;
+  // Parses into `doc`, whose buffers are reused: a reader that parses line after line into one document
+  // allocates nothing once they have grown.
+  void run(std::string_view field, JsonlDocument& doc) {
+    doc.error = JsonlError::kNone;
+    doc.message.clear();
+    doc.text.clear();
     skip_ws();
     if (pos_ >= s_.size()) return fail(doc, "Expecting value");
     if (s_[pos_] != '{') {
@@ -72,7 +77,8 @@ class Parser {
     ++pos_;
     skip_ws();
     bool found = false, found_string = false;
-    std::string key, text;
+    std::string key;
+    std::string& text = doc.text;
     if (peek() == '}') {
       ++pos_;
     } else {
@@ -116,15 +122,13 @@ class Parser {
     if (!found) {
       doc.error = JsonlError::kMissingField;
       doc.message = "no field \"" + std::string(field) + "\"";
-      return doc;
+      return;
     }
     if (!found_string) {
       doc.error = JsonlError::kFieldNotString;
       doc.message = "field \"" + std::string(field) + "\" is not a string";
-      return doc;
+      return;
     }
-    doc.text = std::move(text);
-    return doc;
   }
 
  private:
@@ -137,27 +141,29 @@ class Parser {
     return false;
   }
 
-  JsonlDocument& fail(JsonlDocument& doc, const std::string& message) {
+  void fail(JsonlDocument& doc, const std::string& message) {
+    doc.text.clear();
     // Python counts columns in characters of the decoded str.
     uint64_t column = 1;
     for (size_t i = 0; i < pos_ && i < s_.size(); ++i) column += (uint8_t(s_[i]) & 0xC0) != 0x80;
     doc.error = JsonlError::kMalformed;
     doc.message = "malformed JSON: " + message + ": column " + std::to_string(column);
-    return doc;
   }
 
   // The end of the run from `pos` of bytes a JSON string holds as themselves (not '"', '\\' or a control
   // byte). Eight bytes at a time: this scan was a seventh of a one-thread `tokenize` of docs.jsonl byte by
-  // byte. The zero-byte tests flag a word exactly when some byte in it matches; the bytes loop finds which.
+  // byte. The zero-byte tests can flag a byte above a true match (a borrow runs upwards) but never one
+  // below it, so the lowest flagged byte is the first stop.
   static size_t plain_run_end(std::string_view s, size_t pos) {
     constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
     auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
     while (pos + 8 <= s.size()) {
       uint64_t w;
       std::memcpy(&w, s.data() + pos, 8);
+      if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
       const uint64_t stops =
           has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | ((w - kOnes * 0x20) & ~w & kHigh);
-      if (stops) break;
+      if (stops) return pos + size_t(std::countr_zero(stops)) / 8;
       pos += 8;
     }
     while (pos < s.size() && s[pos] != '"' && s[pos] != '\\' && uint8_t(s[pos]) >= 0x20) ++pos;
@@ -356,11 +362,20 @@ class Parser {
 
 }  // namespace
 
-JsonlDocument parse_jsonl_document(std::string_view line, std::string_view field) {
-  if (simdjson::validate_utf8(line.data(), line.size())) return Parser(line).run(field);
+void parse_jsonl_document(std::string_view line, std::string_view field, JsonlDocument& doc) {
+  if (simdjson::validate_utf8(line.data(), line.size())) {
+    Parser(line).run(field, doc);
+    doc.repaired = false;
+    return;
+  }
   const std::string repaired = utf8_replace_invalid(line);
-  JsonlDocument doc = Parser(repaired).run(field);
+  Parser(repaired).run(field, doc);
   doc.repaired = true;
+}
+
+JsonlDocument parse_jsonl_document(std::string_view line, std::string_view field) {
+  JsonlDocument doc;
+  parse_jsonl_document(line, field, doc);
   return doc;
 }
 

@@ -311,6 +311,29 @@ def test_jsonl_records_follow_python_json(tmp_path):
     assert f"{bad} skipped" in p.stderr
 
 
+def test_string_scan_stops_exactly_at_every_offset(tmp_path):
+    # The string scanner tests eight bytes at a time and takes the lowest flagged byte as the stop: a stop
+    # (quote, backslash, control byte) at every offset of a word, after and before bytes that sit next to
+    # the tested values ('!' and '#' beside '"', ']' beside '\\', ' ' beside the controls) or have the
+    # high bit set (UTF-8), each record as json.loads reads it or rejects it.
+    neighbours = ["a", "!", "#", "]", "[", " ", "é", "日", "\x7f"]
+    stops = ['\\"', "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude00", '"', "\x01", "\x1f"]
+    rng = random.Random(7)
+    lines = []
+    for offset in range(0, 19):
+        for stop in stops:
+            before = "".join(rng.choice(neighbours) for _ in range(offset))
+            after = "".join(rng.choice(neighbours) for _ in range(rng.randint(0, 12)))
+            lines.append(('{"text": "' + before + stop + after + '"}').encode("utf-8"))
+    data = b"\n".join(lines) + b"\n"
+    (tmp_path / "s.jsonl").write_bytes(data)
+    docs, bad = python_jsonl(data)
+    assert bad > 50 and len(docs) > 50  # raw control bytes and stray quotes are rejected, escapes read
+    run(tmp_path / "s.jsonl", "-o", tmp_path / "out", "--skip-bad")
+    assert formats.read_megatron(str(tmp_path / "out"))[1] == expected_ids("cl100k_base", docs)
+    assert json.loads((tmp_path / "out.manifest.json").read_text())["skipped"] == bad
+
+
 def test_each_bad_record_names_file_and_line(tmp_path):
     good = b'{"text": "fine"}'
     for bad, why in [(b'{"text": "x",}', "malformed JSON"), (b'{"body": "x"}', 'no field "text"'),
