@@ -1,0 +1,70 @@
+// util::AtomicFile: the file appears at its path whole, on commit, or not at all.
+#include "util/atomic_file.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+namespace tokenmill::util {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("tokenmill_atomic_file_" + std::to_string(::getpid()))) {
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string contents(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Bytes written in pieces of odd sizes (so stdio's buffer holds part of them at every writeback), with a
+// writeback asked for after each piece, some twice in a row: the committed file is every byte in order.
+TEST(AtomicFile, WritebackWhileWritingKeepsEveryByte) {
+  TempDir dir;
+  const fs::path path = dir.path() / "ids.bin";
+  AtomicFile f(path.string());
+  ASSERT_TRUE(f.open().ok());
+  std::string expected;
+  for (int piece = 0; piece < 40; ++piece) {
+    std::string bytes(size_t(piece) * 7919 + 13, char('a' + piece % 26));
+    bytes[0] = char(piece);
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f.file()), bytes.size());
+    expected += bytes;
+    f.start_writeback();
+    if (piece % 5 == 0) f.start_writeback();
+    EXPECT_FALSE(fs::exists(path));  // not at its path before commit
+  }
+  ASSERT_TRUE(f.commit().ok());
+  EXPECT_EQ(contents(path), expected);
+}
+
+TEST(AtomicFile, NotCommittedLeavesNothing) {
+  TempDir dir;
+  const fs::path path = dir.path() / "partial.bin";
+  {
+    AtomicFile f(path.string());
+    ASSERT_TRUE(f.open().ok());
+    std::string bytes(1 << 20, 'x');
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f.file()), bytes.size());
+    f.start_writeback();
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(fs::is_empty(dir.path()));  // the temporary is gone too
+}
+
+}  // namespace
+}  // namespace tokenmill::util
