@@ -22,6 +22,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,9 @@ def main() -> int:
     ap.add_argument("--corpus", help="docs.jsonl (one {'text': ...} per line)")
     ap.add_argument("--encoding", default="cl100k_base")
     ap.add_argument("--smoke", action="store_true", help="tiny generated input; checks ids, timings meaningless")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each tokenmill row, interleaved; the median wall and the largest RSS are shown "
+                         "(the prepare.py rows, ~10x slower, run once)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dataset_bench_"))
     try:
@@ -147,8 +151,15 @@ def main() -> int:
         size = src.stat().st_size
         rows = []
         ids_by_run = {}
-        for name, path in make_variants(src, work).items():
-            for threads in (1, 2):
+        # Each tokenmill configuration runs --repeat times, the configurations interleaved (a slow moment of
+        # the machine then costs every row a run, not one row its only run); outputs are removed after each.
+        configs = [(name, path, threads) for name, path in make_variants(src, work).items() for threads in (1, 2)]
+        walls = {c: [] for c in configs}
+        peak = {c: 0 for c in configs}
+        repeat = 1 if args.smoke else max(1, args.repeat)
+        for _ in range(repeat):
+            for config in configs:
+                name, path, threads = config
                 prefix = work / f"tm_{name.replace('.', '_')}_{threads}"
                 if name == "parquet":
                     argv = [sys.executable, "-m", "tokenmill", "tokenize", str(path), "-o", str(prefix), "-e",
@@ -157,11 +168,18 @@ def main() -> int:
                     argv = [CLI, "tokenize", str(path), "-o", str(prefix), "-e", args.encoding, "-t", str(threads),
                             "-q", "--no-resume"]
                 wall, rss = run_measured(argv)
-                ids_by_run[f"tokenmill {name} t{threads}"] = digest(megatron_ids(prefix))
-                rows.append((f"tokenmill tokenize ({name})", threads, wall, ids_by_run[f"tokenmill {name} t{threads}"][0],
-                             rss))
+                walls[config].append(wall)
+                peak[config] = max(peak[config], rss)
+                ids = digest(megatron_ids(prefix))
+                key = f"tokenmill {name} t{threads}"
+                if ids_by_run.setdefault(key, ids) != ids:
+                    raise RuntimeError(f"{key}: different ids from one run to the next")
                 for f in prefix.parent.glob(prefix.name + "*"):
                     f.unlink()
+        for config in configs:
+            name, _, threads = config
+            rows.append((f"tokenmill tokenize ({name})", threads, statistics.median(walls[config]),
+                         ids_by_run[f"tokenmill {name} t{threads}"][0], peak[config]))
         for which in ("tiktoken", "gigatoken"):
             if which == "gigatoken":
                 try:
@@ -192,6 +210,7 @@ def main() -> int:
         reference = next(iter(ids_by_run.values()))
         mismatched = [k for k, v in ids_by_run.items() if v != reference]
         print(f"input {src} ({size / 1e6:.1f} MB), {args.encoding}, {time.strftime('%Y-%m-%d')}")
+        print(f"tokenmill rows: median wall of {repeat} interleaved runs, largest peak RSS; prepare.py rows: one run")
         print(f"{'run':40} {'thr':>3} {'s':>8} {'MB/s':>8} {'Mtok/s':>8} {'peak RSS MB':>12}")
         for name, threads, wall, ntok, rss in rows:
             print(f"{name:40} {threads:>3} {wall:8.2f} {size / 1e6 / wall:8.1f} {ntok / wall / 1e6:8.2f} "
@@ -202,10 +221,14 @@ def main() -> int:
         for name, threads, wall, ntok, rss in rows:
             if name.startswith("tokenmill") and threads == 1:
                 print(f"  {name}, 1 thread: {ntok / wall / bare_rate:.0%} of bare encode (tokens/s, wall)")
+        one = {name: wall for name, threads, wall, _, _ in rows if threads == 1}
+        for name, threads, wall, _, _ in rows:
+            if name.startswith("tokenmill") and threads == 2:
+                print(f"  {name}: 2 threads {one[name] / wall:.2f}x as fast as 1 (wall)")
         if mismatched:
             print("DIFFERENT ids from the first run:", ", ".join(mismatched))
             return 1
-        print(f"all {len(ids_by_run)} runs produced the same {reference[0]} ids")
+        print(f"all {len(ids_by_run)} configurations produced the same {reference[0]} ids")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
