@@ -12,6 +12,8 @@
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,14 +72,19 @@ nb::tuple to_python(const Encoded& e) {
                         optional_list(e.sequence_ids()), e.n_sequences(), overflowing, ranges);
 }
 
+// The items of a list or a tuple, the inputs HF takes as sequences (borrowed: they live as long as the
+// sequence holds them), or nullopt for anything else.
+std::optional<std::span<PyObject* const>> items_of(nb::handle h) {
+  if (!PyList_Check(h.ptr()) && !PyTuple_Check(h.ptr())) return std::nullopt;
+  return std::span<PyObject* const>(PySequence_Fast_ITEMS(h.ptr()), size_t(PySequence_Fast_GET_SIZE(h.ptr())));
+}
+
 // HF's TextEncodeInput: a str, or a pair of str as a tuple or a list of two.
 Tokenizer::EncodeInput encode_input(nb::handle h) {
   if (PyUnicode_Check(h.ptr())) return {utf8_of(h), std::nullopt};
-  if ((PyTuple_Check(h.ptr()) || PyList_Check(h.ptr())) && PySequence_Size(h.ptr()) == 2) {
-    nb::object a = nb::steal(PySequence_GetItem(h.ptr(), 0));
-    nb::object b = nb::steal(PySequence_GetItem(h.ptr(), 1));
+  if (auto items = items_of(h); items && items->size() == 2) {
     // The items stay alive: the tuple or list holds them, and it is held by the batch.
-    return {utf8_of(a), utf8_of(b)};
+    return {utf8_of((*items)[0]), utf8_of((*items)[1])};
   }
   PyErr_SetString(PyExc_TypeError,
                   "TextEncodeInput must be Union[TextInputSequence, Tuple[InputSequence, InputSequence]]");
@@ -92,13 +99,11 @@ Tokenizer::EncodeInput encode_input(nb::handle h) {
 // HF's PreTokenizedInputSequence: a list or a tuple of str. The views stay valid while the sequence lives
 // (it holds its items). False if `h` is no such sequence.
 bool words_of(nb::handle h, std::vector<std::string_view>& out) {
-  const bool list = PyList_Check(h.ptr());
-  if (!list && !PyTuple_Check(h.ptr())) return false;
-  const Py_ssize_t n = list ? PyList_GET_SIZE(h.ptr()) : PyTuple_GET_SIZE(h.ptr());
+  const auto items = items_of(h);
+  if (!items) return false;
   out.clear();
-  out.reserve(size_t(n));
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    PyObject* item = list ? PyList_GET_ITEM(h.ptr(), i) : PyTuple_GET_ITEM(h.ptr(), i);
+  out.reserve(items->size());
+  for (PyObject* item : *items) {
     if (!PyUnicode_Check(item)) return false;
     out.push_back(utf8_of(item));
   }
@@ -114,12 +119,9 @@ void words_input(nb::handle h, std::vector<std::string_view>& words, std::vector
     in.words = words;
     return;
   }
-  const bool list = PyList_Check(h.ptr());
-  if ((list || PyTuple_Check(h.ptr())) && PySequence_Size(h.ptr()) == 2) {
-    PyObject* a = list ? PyList_GET_ITEM(h.ptr(), 0) : PyTuple_GET_ITEM(h.ptr(), 0);
-    PyObject* b = list ? PyList_GET_ITEM(h.ptr(), 1) : PyTuple_GET_ITEM(h.ptr(), 1);
+  if (auto items = items_of(h); items && items->size() == 2) {
     // HF reads a two-item list or tuple as a pair from here on: an item that is not words is its error.
-    if (!words_of(a, words) || !words_of(b, pair)) type_error(kWordsType);
+    if (!words_of((*items)[0], words) || !words_of((*items)[1], pair)) type_error(kWordsType);
     in.words = words;
     in.pair_words = std::span<const std::string_view>(pair);
     return;
