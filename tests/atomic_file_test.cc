@@ -9,22 +9,12 @@
 #include <iterator>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace tokenmill::util {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("tokenmill_atomic_file_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string contents(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -34,7 +24,7 @@ std::string contents(const fs::path& p) {
 // Bytes written in pieces of odd sizes (so stdio's buffer holds part of them at every writeback), with a
 // writeback asked for after each piece, some twice in a row: the committed file is every byte in order.
 TEST(AtomicFile, WritebackWhileWritingKeepsEveryByte) {
-  TempDir dir;
+  tokenmill::testing::TempDir dir("atomic_file");
   const fs::path path = dir.path() / "ids.bin";
   AtomicFile f(path.string());
   ASSERT_TRUE(f.open().ok());
@@ -53,7 +43,7 @@ TEST(AtomicFile, WritebackWhileWritingKeepsEveryByte) {
 }
 
 TEST(AtomicFile, NotCommittedLeavesNothing) {
-  TempDir dir;
+  tokenmill::testing::TempDir dir("atomic_file");
   const fs::path path = dir.path() / "partial.bin";
   {
     AtomicFile f(path.string());

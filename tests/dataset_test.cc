@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "test_util.h"
 #include "util/sha256.h"
 
@@ -85,21 +86,6 @@ std::vector<std::string> sample_docs(int n, unsigned seed) {
   }
   return docs;
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("tokenmill_dataset_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  static int& counter() {
-    static int c = 0;
-    return c;
-  }
-};
 
 std::map<std::string, std::string> output_files(const fs::path& dir) {
   std::map<std::string, std::string> out;
@@ -208,9 +194,9 @@ TEST(DatasetWriter, MegatronShardsRoundTripAndThreadInvariance) {
   auto docs = sample_docs(2000, 1);
   std::map<std::string, std::string> first;
   for (unsigned threads : {1u, 2u, 4u}) {
-    TempDir dir;
+    testing::TempDir dir("dataset");
     TokenizeOptions o;
-    o.output_prefix = (dir.path / "out").string();
+    o.output_prefix = (dir.path() / "out").string();
     o.threads = threads;
     o.batch_bytes = 500;
     o.shard_tokens = 3000;
@@ -220,14 +206,14 @@ TEST(DatasetWriter, MegatronShardsRoundTripAndThreadInvariance) {
     auto s = w->finish();
     ASSERT_TRUE(s.ok()) << s.error();
     EXPECT_EQ(s->documents, docs.size());
-    auto files = output_files(dir.path);
+    auto files = output_files(dir.path());
     if (threads == 1) {
       first = files;
       std::vector<std::vector<Rank>> seqs;
       for (uint64_t i = 0; i < s->shards; ++i) {
         char name[32];
         std::snprintf(name, sizeof name, "out_%06llu", static_cast<unsigned long long>(i));
-        for (auto& q : read_megatron((dir.path / name).string())) seqs.push_back(std::move(q));
+        for (auto& q : read_megatron((dir.path() / name).string())) seqs.push_back(std::move(q));
       }
       ASSERT_EQ(seqs.size(), docs.size());
       for (size_t i = 0; i < docs.size(); ++i) {
@@ -246,19 +232,19 @@ TEST(DatasetWriter, ResumeAfterAbandonedWriterIsByteIdentical) {
   const Encoding& enc = testing::builtin("gpt2");
   auto docs = sample_docs(3000, 2);
   for (ShardFormat format : {ShardFormat::kMegatron, ShardFormat::kNanogpt, ShardFormat::kLlmc}) {
-    TempDir ref, cut;
+    testing::TempDir ref("dataset"), cut("dataset");
     TokenizeOptions o;
     o.format = format;
     o.shard_tokens = 2500;
     o.batch_bytes = 300;
-    o.output_prefix = (ref.path / "out").string();
+    o.output_prefix = (ref.path() / "out").string();
     {
       auto w = DatasetWriter::open(enc, "gpt2", {}, o);
       ASSERT_TRUE(w.ok());
       for (const auto& d : docs) ASSERT_TRUE(w->add_document(d).ok());
       ASSERT_TRUE(w->finish().ok());
     }
-    o.output_prefix = (cut.path / "out").string();
+    o.output_prefix = (cut.path() / "out").string();
     {
       auto w = DatasetWriter::open(enc, "gpt2", {}, o);
       ASSERT_TRUE(w.ok());
@@ -273,20 +259,20 @@ TEST(DatasetWriter, ResumeAfterAbandonedWriterIsByteIdentical) {
     auto s = w->finish();
     ASSERT_TRUE(s.ok()) << s.error();
     EXPECT_GT(s->resumed_documents, 0u);
-    EXPECT_EQ(output_files(cut.path), output_files(ref.path)) << int(format);
+    EXPECT_EQ(output_files(cut.path()), output_files(ref.path())) << int(format);
   }
 }
 
 TEST(TokenizeFiles, GzipAndZstdInputsEqualPlain) {
   const Encoding& enc = testing::builtin("gpt2");
-  TempDir dir;
+  testing::TempDir dir("dataset");
   std::string jsonl;
   for (const auto& d : sample_docs(500, 3)) {
     std::string esc;
     for (char c : d) esc += c == '\n' ? std::string("\\n") : std::string(1, c);
     jsonl += "{\"text\": \"" + esc + "\"}\n";
   }
-  spit(dir.path / "a.jsonl", jsonl);
+  spit(dir.path() / "a.jsonl", jsonl);
   // gzip made here with zlib's deflate (gzip wrapper: windowBits 15 + 16).
   {
     z_stream z{};
@@ -299,21 +285,21 @@ TEST(TokenizeFiles, GzipAndZstdInputsEqualPlain) {
     ASSERT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
     out.resize(z.total_out);
     deflateEnd(&z);
-    spit(dir.path / "a.jsonl.gz", out);
-    spit(dir.path / "t.jsonl.gz", out.substr(0, out.size() - 10));
+    spit(dir.path() / "a.jsonl.gz", out);
+    spit(dir.path() / "t.jsonl.gz", out.substr(0, out.size() - 10));
   }
   {
     std::string out(ZSTD_compressBound(jsonl.size()), '\0');
     size_t n = ZSTD_compress(out.data(), out.size(), jsonl.data(), jsonl.size(), 3);
     ASSERT_FALSE(ZSTD_isError(n));
     out.resize(n);
-    spit(dir.path / "a.jsonl.zst", out);
+    spit(dir.path() / "a.jsonl.zst", out);
   }
   std::string plain;
   for (std::string name : {"a.jsonl", "a.jsonl.gz", "a.jsonl.zst"}) {
     TokenizeOptions o;
-    o.output_prefix = (dir.path / ("o_" + name)).string();
-    std::vector<std::string> inputs = {(dir.path / name).string()};
+    o.output_prefix = (dir.path() / ("o_" + name)).string();
+    std::vector<std::string> inputs = {(dir.path() / name).string()};
     auto s = tokenize_files(enc, "gpt2", inputs, o);
     ASSERT_TRUE(s.ok()) << s.error();
     EXPECT_EQ(s->documents, 500u);
@@ -322,8 +308,8 @@ TEST(TokenizeFiles, GzipAndZstdInputsEqualPlain) {
     EXPECT_EQ(bin, plain) << name;
   }
   TokenizeOptions o;
-  o.output_prefix = (dir.path / "o_t").string();
-  std::vector<std::string> inputs = {(dir.path / "t.jsonl.gz").string()};
+  o.output_prefix = (dir.path() / "o_t").string();
+  std::vector<std::string> inputs = {(dir.path() / "t.jsonl.gz").string()};
   auto s = tokenize_files(enc, "gpt2", inputs, o);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().find("t.jsonl.gz: truncated gzip stream at offset"), std::string::npos) << s.error();
@@ -342,18 +328,18 @@ uint64_t line_of(const std::string& data, size_t offset) {
 
 TEST(ReadDocuments, BadRecordInAByteRangeNamesTheFilesLine) {
   const Encoding& enc = testing::builtin("gpt2");
-  TempDir dir;
+  testing::TempDir dir("dataset");
   std::string data;
   for (int i = 0; i < 60; ++i)
     data += i == 41 ? "{\"text\": oops}\n" : "{\"text\": \"doc " + std::to_string(i) + "\"}\n";
-  const fs::path path = dir.path / "a.jsonl";
+  const fs::path path = dir.path() / "a.jsonl";
   spit(path, data);
   const size_t bad = data.find("oops");
   // A cluster unit: from the start of line 31 to the end of the file (both at line starts).
   size_t begin = 0;
   for (int i = 0; i < 30; ++i) begin = data.find('\n', begin) + 1;
   TokenizeOptions o;
-  o.output_prefix = (dir.path / "out").string();
+  o.output_prefix = (dir.path() / "out").string();
   auto w = DatasetWriter::open(enc, "gpt2", {}, o);
   ASSERT_TRUE(w.ok()) << w.error();
   auto r = read_documents(path.string(), 0, 0, o, *w, begin, data.size());
@@ -373,15 +359,15 @@ TEST(DatasetWriter, RegexGivingUpInABatchNamesFileAndLine) {
   spec.special_tokens = {{"<|endoftext|>", 256}};
   auto enc = Encoding::create(std::move(spec));
   ASSERT_TRUE(enc.ok()) << enc.error();
-  TempDir dir;
+  testing::TempDir dir("dataset");
   std::string data;
   for (int i = 0; i < 200; ++i) data += i == 123 ? std::string(40, 'a') + "b\n" : "line " + std::to_string(i) + "\n";
-  const fs::path path = dir.path / "a.txt";
+  const fs::path path = dir.path() / "a.txt";
   spit(path, data);
   const std::string where = path.string() + ":" + std::to_string(line_of(data, data.find("aaaa"))) + ":";
   for (unsigned threads : {1u, 2u}) {
     TokenizeOptions o;
-    o.output_prefix = (dir.path / ("out" + std::to_string(threads))).string();
+    o.output_prefix = (dir.path() / ("out" + std::to_string(threads))).string();
     o.threads = threads;
     o.batch_bytes = 64;  // many batches: the failing one is encoded while later lines are read
     std::vector<std::string> inputs = {path.string()};

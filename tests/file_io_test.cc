@@ -8,25 +8,15 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace tokenmill {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("tokenmill_file_io_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 TEST(ReadFile, GivesBackEveryByteWritten) {
-  TempDir dir;
+  testing::TempDir dir("file_io");
   std::string bytes;
   for (int i = 0; i < 3 * 65536 + 7; ++i) bytes += char(i * 131 % 256);  // NULs, 0xFF, more than one read
   const std::string path = (dir.path() / "bytes.bin").string();
@@ -40,7 +30,7 @@ TEST(ReadFile, GivesBackEveryByteWritten) {
 }
 
 TEST(ReadFile, FailuresAreErrorsNamingTheFile) {
-  TempDir dir;
+  testing::TempDir dir("file_io");
   const std::string missing = (dir.path() / "missing.txt").string();
   auto r = read_file(missing, kNoSizeLimit, "model file");
   ASSERT_FALSE(r.ok());

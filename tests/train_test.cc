@@ -26,6 +26,7 @@
 
 // The test process's memory limit: one allocation above 1 GiB is refused (see ChunkTable tests).
 #include "allocation_cap.h"
+#include "temp_dir.h"
 const bool kAllocationCapSet = (g_allocation_cap = std::size_t(1) << 30, true);
 
 namespace tokenmill {
@@ -180,22 +181,6 @@ TEST(Train, Errors) {
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
 }
 
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("tokenmill-train-" + std::to_string(getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name, const std::string& contents) const {
-    std::ofstream(path_ / name, std::ios::binary) << contents;
-    return (path_ / name).string();
-  }
-  fs::path path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 std::vector<std::string> chunks_of(const ChunkCounter& c) {
   std::vector<std::string> out;
   for (size_t i = 0; i < c.distinct_chunks(); ++i) out.emplace_back(c.chunk(i));
@@ -203,7 +188,7 @@ std::vector<std::string> chunks_of(const ChunkCounter& c) {
 }
 
 TEST(CorpusReader, LinesAreWhatPythonSees) {
-  TempDir dir;
+  testing::TempDir dir("train");
   // Universal newlines: \r\n and a lone \r end a line and read as \n; the last line keeps no newline.
   std::string path = dir.file("a.txt", "x\r\ny\rz\nw");
   auto c = ChunkCounter::create(R"([^\n]+|\n)");
@@ -216,7 +201,7 @@ TEST(CorpusReader, LinesAreWhatPythonSees) {
 }
 
 TEST(CorpusReader, InvalidUtf8IsReplaced) {
-  TempDir dir;
+  testing::TempDir dir("train");
   std::string path = dir.file("bad.txt", "a\xff" "b\n");
   auto c = ChunkCounter::create(R"([^\n]+|\n)");
   ASSERT_TRUE(c.ok());
@@ -226,7 +211,7 @@ TEST(CorpusReader, InvalidUtf8IsReplaced) {
 }
 
 TEST(CorpusReader, LongLinesAcrossBlocks) {
-  TempDir dir;
+  testing::TempDir dir("train");
   std::string big(9 << 20, 'a');  // longer than the 4 MB read block
   std::string path = dir.file("big.txt", "b\n" + big + "\nc");
   auto c = ChunkCounter::create(kGpt4Pattern);
@@ -239,7 +224,7 @@ TEST(CorpusReader, LongLinesAcrossBlocks) {
 }
 
 TEST(CorpusReader, DocCapAndMaxChars) {
-  TempDir dir;
+  testing::TempDir dir("train");
   std::string path = dir.file("d.txt", "\xC3\xA9\xC3\xA9\xC3\xA9\n" "abcdef\n" "ghi\n" "jkl\n");
   auto c = ChunkCounter::create(R"([^\n]+|\n)");
   ASSERT_TRUE(c.ok());
@@ -252,7 +237,7 @@ TEST(CorpusReader, DocCapAndMaxChars) {
 }
 
 TEST(CorpusReader, JsonLinesErrorsNameTheLine) {
-  TempDir dir;
+  testing::TempDir dir("train");
   auto c = ChunkCounter::create(kGpt4Pattern);
   ASSERT_TRUE(c.ok());
   CorpusReader reader(*c, {.format = InputFormat::kJsonl});
@@ -294,7 +279,7 @@ TEST(Model, FileRoundTripAndErrors) {
 }
 
 TEST(Model, WritesAtomically) {
-  TempDir dir;
+  testing::TempDir dir("train");
   auto r = train_bpe(counter_of({{"hello", 3}}), {.vocab_size = 260});
   ASSERT_TRUE(r.ok());
   const std::string path = (dir.path() / "m.model").string();
@@ -359,14 +344,14 @@ TEST(Model, DevZeroIsAnErrorNotAnException) {
   auto m = BpeModel::load_model_file("/dev/zero");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.error().find("/dev/zero"), std::string::npos) << m.error();
-  TempDir dir;
+  testing::TempDir dir("train");
   auto d = BpeModel::load_model_file(dir.path().string());
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.error().find("is a directory"), std::string::npos) << d.error();
 }
 
 TEST(CorpusReader, JsonLinesDuplicateKeyTakesTheLastValueAsPythonDoes) {
-  TempDir dir;
+  testing::TempDir dir("train");
   auto c = ChunkCounter::create(R"(\S+|\s+)");
   ASSERT_TRUE(c.ok());
   CorpusReader reader(*c, {.format = InputFormat::kJsonl});
@@ -376,7 +361,7 @@ TEST(CorpusReader, JsonLinesDuplicateKeyTakesTheLastValueAsPythonDoes) {
 }
 
 TEST(CorpusReader, RegexMatchErrorIsAnErrorNamingTheLine) {
-  TempDir dir;
+  testing::TempDir dir("train");
   auto c = ChunkCounter::create("(a+)+$|.");
   ASSERT_TRUE(c.ok());
   for (unsigned threads : {1u, 2u}) {
@@ -392,7 +377,7 @@ TEST(CorpusReader, RegexMatchErrorIsAnErrorNamingTheLine) {
 // This test binary refuses any single allocation above 1 GiB (tests/allocation_cap.h): an address-space
 // rlimit would do the same but does not work under AddressSanitizer, which reserves terabytes up front.
 TEST(ChunkTable, HugeEntryLengthIsTruncationNotAnAllocation) {
-  TempDir dir;
+  testing::TempDir dir("train");
   auto c = ChunkCounter::create(kGpt4Pattern);
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(c->add_document("abc abc").ok());
@@ -424,7 +409,7 @@ std::string read_all(const std::string& path) {
 
 // Threads of one process saving to one path: each write is whole (unique temp names), never a mix.
 TEST(AtomicWrite, ThreadsWritingOnePathNeverMixTheirFiles) {
-  TempDir dir;
+  testing::TempDir dir("train");
   const std::string path = (dir.path() / "out.bin").string();
   for (int trial = 0; trial < 5; ++trial) {
     std::vector<std::thread> threads;
@@ -444,7 +429,7 @@ TEST(AtomicWrite, ThreadsWritingOnePathNeverMixTheirFiles) {
 }
 
 TEST(AtomicWrite, FollowsSymlinksAndWritesThroughFifos) {
-  TempDir dir;
+  testing::TempDir dir("train");
   const std::string target = dir.file("target.txt", "old");
   const fs::path link = dir.path() / "link.txt";
   fs::create_symlink(target, link);
@@ -474,7 +459,7 @@ TEST(AtomicWrite, FollowsSymlinksAndWritesThroughFifos) {
 }
 
 TEST(AtomicWrite, RemovesStaleTempFilesOfDeadProcesses) {
-  TempDir dir;
+  testing::TempDir dir("train");
   pid_t dead = fork();
   if (dead == 0) _exit(0);
   waitpid(dead, nullptr, 0);
@@ -489,7 +474,7 @@ TEST(AtomicWrite, RemovesStaleTempFilesOfDeadProcesses) {
 }
 
 TEST(AtomicWrite, SeveralFilesAllOrNone) {
-  TempDir dir;
+  testing::TempDir dir("train");
   const std::string a = (dir.path() / "a.model").string(), b = (dir.path() / "no" / "b.json").string();
   std::vector<std::pair<std::string, std::string>> files = {{a, "model"}, {b, "json"}};
   Status s = write_files_atomically(files);
