@@ -123,6 +123,29 @@ TEST(JsonlDocument, PythonExtensionsAndStrictness) {
   EXPECT_EQ(parse_jsonl_document(deep, "text").error, JsonlError::kMalformed);
 }
 
+// One document parsed into again and again (as the reader does) gives each line what a fresh one gives:
+// nothing of an earlier line's text, message or repair survives, and a failed line has no text.
+TEST(JsonlDocument, ReusedDocumentEqualsAFreshOne) {
+  const std::vector<std::string> lines = {R"({"text": "a long first document"})",
+                                          R"({"text": "a", "text": 1})",
+                                          "{\"text\": \"b\xFF\"}",
+                                          R"({"text": "short"})",
+                                          R"({"other": "x"})",
+                                          R"({"text": "unterminated)",
+                                          R"({"text": ""})",
+                                          R"({"text": "a\nb", "text": "last"})"};
+  JsonlDocument reused;
+  for (const std::string& line : lines) {
+    parse_jsonl_document(line, "text", reused);
+    const JsonlDocument fresh = parse_jsonl_document(line, "text");
+    EXPECT_EQ(reused.error, fresh.error) << line;
+    EXPECT_EQ(reused.text, fresh.text) << line;
+    EXPECT_EQ(reused.message, fresh.message) << line;
+    EXPECT_EQ(reused.repaired, fresh.repaired) << line;
+    if (fresh.error != JsonlError::kNone) EXPECT_EQ(fresh.text, "") << line;
+  }
+}
+
 // A string is read in runs of plain bytes, eight at a time: escapes, quotes and raw control bytes at every
 // offset of long strings (and within and across each 8-byte word) must still be found. The expected text is
 // what was written: the escaping below follows RFC 8259, section 7.

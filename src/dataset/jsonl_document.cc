@@ -125,6 +125,7 @@ class Parser {
       return;
     }
     if (!found_string) {
+      text.clear();  // a string an earlier duplicate of the field left
       doc.error = JsonlError::kFieldNotString;
       doc.message = "field \"" + std::string(field) + "\" is not a string";
       return;

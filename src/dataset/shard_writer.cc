@@ -26,7 +26,6 @@ class OutFile {
     path_ = path;
     file_.emplace(path);
     bytes_ = 0;
-    written_back_ = 0;
     hash_ = util::Sha256();
     ok_ = true;
     if (Status s = file_->open(); !s.ok()) return s;
@@ -50,10 +49,7 @@ class OutFile {
     }
     hash_.update(std::string_view(p, n));
     bytes_ += n;
-    if (bytes_ - written_back_ >= kWritebackEvery) {
-      file_->start_writeback();
-      written_back_ = bytes_;
-    }
+    if ((bytes_ - n) / kWritebackEvery != bytes_ / kWritebackEvery) file_->start_writeback();
   }
   // Tokens as `width`-byte little-endian integers. On a little-endian machine 4-byte ids are the bytes in
   // memory and 2-byte ids a plain narrowing the compiler vectorises; byte by byte, this took a sixth of the
@@ -122,15 +118,14 @@ class OutFile {
 
  private:
   static constexpr size_t kBuffer = size_t(1) << 20;
-  // Writeback is started every this many bytes, so committing a shard does not wait for all of it to reach
-  // the disk (util::AtomicFile::start_writeback).
+  // Writeback is started each time the bytes written pass a multiple of this, so committing a shard does
+  // not wait for all of it to reach the disk (util::AtomicFile::start_writeback).
   static constexpr uint64_t kWritebackEvery = uint64_t(32) << 20;
   std::string path_;
   std::unique_ptr<char[]> buffer_;  // the stream's buffer: declared before file_, so it outlives the stream
   std::optional<util::AtomicFile> file_;
   util::Sha256 hash_;
   uint64_t bytes_ = 0;
-  uint64_t written_back_ = 0;
   bool ok_ = true;
   int errno_ = 0;
 };
