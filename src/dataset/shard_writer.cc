@@ -1,5 +1,7 @@
 #include "dataset/shard_writer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "util/atomic_file.h"
+#include "util/direct_writer.h"
 #include "util/sha256.h"
 
 namespace tokenmill::dataset {
@@ -29,10 +32,9 @@ class OutFile {
     hash_ = util::Sha256();
     ok_ = true;
     if (Status s = file_->open(); !s.ok()) return s;
-    // Documents come a few KB at a time: with stdio's 4 KiB buffer that was a write() per document or two
-    // (8.7k system calls for the 67 MB of ids of 60 MB of docs.jsonl); with 1 MiB, 68.
-    if (!buffer_) buffer_ = std::make_unique<char[]>(kBuffer);
-    std::setvbuf(file_->file(), buffer_.get(), _IOFBF, kBuffer);
+    // Documents come a few KB at a time; the writer gathers them into blocks it writes past the page cache
+    // from a thread of its own (util/direct_writer.h).
+    writer_.emplace(fileno(file_->file()));
     return Status();
   }
   template <class T>
@@ -43,13 +45,9 @@ class OutFile {
   }
   void raw(const char* p, size_t n) {
     if (!ok_) return;
-    if (std::fwrite(p, 1, n, file_->file()) != n) {
-      ok_ = false;
-      errno_ = errno;
-    }
+    writer_->append(p, n);
     hash_.update(std::string_view(p, n));
     bytes_ += n;
-    if ((bytes_ - n) / kWritebackEvery != bytes_ / kWritebackEvery) file_->start_writeback();
   }
   // Tokens as `width`-byte little-endian integers. On a little-endian machine 4-byte ids are the bytes in
   // memory and 2-byte ids a plain narrowing the compiler vectorises; byte by byte, this took a sixth of the
@@ -83,22 +81,28 @@ class OutFile {
     raw(buf, fill);
   }
   Result<FileRecord> commit() {
-    // Flushed here, so a full disk is reported with its errno rather than as a bare failed commit.
-    if (ok_ && std::fflush(file_->file()) != 0) set_failed(errno);
+    // Finished here, so a full disk is reported with its errno rather than as a bare failed commit.
+    finish_writes();
+    writer_.reset();
     std::string why = ok_ ? "" : std::string(": ") + std::strerror(errno_);
     Status s = file_->commit(ok_);
     file_.reset();
     if (!s.ok()) return Status(s.code(), s.message() + why);
     return FileRecord{path_, bytes_, hash_.hex_digest()};
   }
-  // The data is hashed again from disk: for a file whose header is rewritten at the end.
-  std::FILE* file() { return file_->file(); }
-  void rehash_from_start() {
+  // Overwrites `size` bytes at `offset` once everything is written, and hashes the file again from disk:
+  // for a file whose header is rewritten at the end.
+  void patch(uint64_t offset, const void* data, size_t size) {
+    finish_writes();
     if (!ok_) return;
-    std::FILE* f = file_->file();
+    const int fd = fileno(file_->file());
+    if (::pwrite(fd, data, size, off_t(offset)) != ssize_t(size)) {
+      set_failed(errno);
+      return;
+    }
     // The temporary is open write-only; read it back through a second descriptor.
-    const std::string self = "/proc/self/fd/" + std::to_string(fileno(f));
-    std::FILE* in = std::fflush(f) == 0 ? std::fopen(self.c_str(), "rb") : nullptr;
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    std::FILE* in = std::fopen(self.c_str(), "rb");
     if (in == nullptr) {
       set_failed(errno);
       return;
@@ -114,16 +118,20 @@ class OutFile {
     ok_ = false;
     errno_ = err;
   }
-  void abandon() { file_.reset(); }
+  void abandon() {
+    writer_.reset();
+    file_.reset();
+  }
 
  private:
-  static constexpr size_t kBuffer = size_t(1) << 20;
-  // Writeback is started each time the bytes written pass a multiple of this, so committing a shard does
-  // not wait for all of it to reach the disk (util::AtomicFile::start_writeback).
-  static constexpr uint64_t kWritebackEvery = uint64_t(32) << 20;
+  void finish_writes() {
+    if (!writer_) return;
+    if (int err = writer_->finish(); err != 0 && ok_) set_failed(err);
+  }
+
   std::string path_;
-  std::unique_ptr<char[]> buffer_;  // the stream's buffer: declared before file_, so it outlives the stream
   std::optional<util::AtomicFile> file_;
+  std::optional<util::DirectWriter> writer_;  // writes file_'s descriptor; reset before file_ closes it
   util::Sha256 hash_;
   uint64_t bytes_ = 0;
   bool ok_ = true;
@@ -243,14 +251,9 @@ class LlmcWriter final : public ShardWriter {
     return Status();
   }
   Result<std::vector<FileRecord>> commit() override {
-    std::FILE* f = bin_.file();
     unsigned char count[4];
     for (int i = 0; i < 4; ++i) count[i] = static_cast<unsigned char>(tokens_ >> (8 * i));
-    if (std::fflush(f) != 0 || std::fseek(f, 8, SEEK_SET) != 0 || std::fwrite(count, 1, 4, f) != 4) {
-      bin_.set_failed(errno);
-    }
-    bin_.rehash_from_start();
-    if (std::fseek(f, 0, SEEK_END) != 0) bin_.set_failed(errno);
+    bin_.patch(8, count, sizeof count);
     auto bin = bin_.commit();
     if (!bin.ok()) return bin.status();
     return std::vector<FileRecord>{std::move(bin).value()};

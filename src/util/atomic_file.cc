@@ -135,16 +135,6 @@ Status AtomicFile::open() {
   return Status();
 }
 
-void AtomicFile::start_writeback() {
-#if defined(__linux__)
-  if (file_ == nullptr || write_through_) return;
-  const off_t end = ::lseek(fileno(file_), 0, SEEK_CUR);  // what stdio has handed the kernel
-  if (end <= off_t(written_back_)) return;
-  (void)sync_file_range(fileno(file_), off_t(written_back_), end - off_t(written_back_), SYNC_FILE_RANGE_WRITE);
-  written_back_ = uint64_t(end);
-#endif
-}
-
 Status AtomicFile::finish(bool write_ok) {
   bool ok = write_ok && file_ != nullptr;
   int err = 0;
