@@ -27,6 +27,7 @@ class OutFile {
  public:
   Status open(const std::string& path) {
     path_ = path;
+    writer_.reset();  // before the descriptor it writes is closed
     file_.emplace(path);
     bytes_ = 0;
     hash_ = util::Sha256();

@@ -58,7 +58,7 @@ class DirectWriter {
   std::condition_variable changed_;
   const char* pending_ = nullptr;  // a full block the thread has yet to write
   bool quit_ = false;
-  int error_ = 0;       // first failed write's errno; read by the caller only under mutex_
+  int error_ = 0;       // first failed write's errno; under mutex_ while the thread runs
   std::thread thread_;  // started with the first full block: a small file never starts one
 };
 
