@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "temp_dir.h"
@@ -15,11 +13,6 @@ namespace tokenmill::util {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string contents(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Bytes written in pieces of odd sizes: the committed file is every byte in order, and nothing is at the path
 // before the commit.
@@ -37,7 +30,7 @@ TEST(AtomicFile, CommitPutsEveryByteInPlace) {
     EXPECT_FALSE(fs::exists(path));
   }
   ASSERT_TRUE(f.commit().ok());
-  EXPECT_EQ(contents(path), expected);
+  EXPECT_EQ(tokenmill::testing::file_contents(path), expected);
 }
 
 TEST(AtomicFile, NotCommittedLeavesNothing) {

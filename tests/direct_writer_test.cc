@@ -7,8 +7,6 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <thread>
@@ -19,11 +17,6 @@ namespace tokenmill::util {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string contents(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Appends `total` random bytes in pieces of random sizes (a few bytes to more than a block, so pieces
 // straddle block ends) and returns them.
@@ -69,7 +62,7 @@ TEST(DirectWriter, FileHoldsEveryByteInOrder) {
       EXPECT_EQ(::lseek(fd, 0, SEEK_CUR), off_t(total));
     }
     ::close(fd);
-    EXPECT_EQ(contents(path), expected) << total;
+    EXPECT_EQ(tokenmill::testing::file_contents(path), expected) << total;
   }
 }
 
@@ -89,7 +82,7 @@ TEST(DirectWriter, StartsAtTheDescriptorsOffset) {
       EXPECT_EQ(w.finish(), 0);
     }
     ::close(fd);
-    EXPECT_EQ(contents(path), head + body) << header;
+    EXPECT_EQ(tokenmill::testing::file_contents(path), head + body) << header;
   }
 }
 
@@ -146,7 +139,7 @@ TEST(DirectWriter, DestroyedWithoutFinishWritesOnlyWholeBlocks) {
   }
   EXPECT_FALSE(has_o_direct(fd));
   ::close(fd);
-  EXPECT_EQ(contents(path), expected.substr(0, 2 * DirectWriter::kBlock));
+  EXPECT_EQ(tokenmill::testing::file_contents(path), expected.substr(0, 2 * DirectWriter::kBlock));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -41,5 +42,11 @@ class TempDir {
   }
   std::filesystem::path path_;
 };
+
+// Every byte of the file at `path` (empty if it cannot be read).
+inline std::string file_contents(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 }  // namespace tokenmill::testing

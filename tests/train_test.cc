@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <new>
 #include <random>
@@ -383,8 +382,7 @@ TEST(ChunkTable, HugeEntryLengthIsTruncationNotAnAllocation) {
   ASSERT_TRUE(c->add_document("abc abc").ok());
   const std::string path = (dir.path() / "t.chunks").string();
   ASSERT_TRUE(write_chunk_table(*c, path).ok());
-  std::ifstream in(path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data = testing::file_contents(path);
   uint32_t plen;
   std::memcpy(&plen, data.data() + 40, 4);
   const uint32_t huge = 0xF0000000u;
@@ -402,11 +400,6 @@ std::vector<std::string> names_in(const fs::path& dir) {
   return out;
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // Threads of one process saving to one path: each write is whole (unique temp names), never a mix.
 TEST(AtomicWrite, ThreadsWritingOnePathNeverMixTheirFiles) {
   testing::TempDir dir("train");
@@ -421,7 +414,7 @@ TEST(AtomicWrite, ThreadsWritingOnePathNeverMixTheirFiles) {
     }
     for (auto& th : threads) th.join();
     EXPECT_EQ(failures.load(), 0);
-    const std::string got = read_all(path);
+    const std::string got = testing::file_contents(path);
     ASSERT_EQ(got.size(), size_t(1) << 18);
     EXPECT_EQ(got, std::string(got.size(), got[0])) << "trial " << trial;
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"out.bin"});
@@ -435,7 +428,7 @@ TEST(AtomicWrite, FollowsSymlinksAndWritesThroughFifos) {
   fs::create_symlink(target, link);
   ASSERT_TRUE(write_file_atomically(link.string(), "new").ok());
   EXPECT_TRUE(fs::is_symlink(link));
-  EXPECT_EQ(read_all(target), "new");
+  EXPECT_EQ(testing::file_contents(target), "new");
   const std::string fifo = (dir.path() / "pipe").string();
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   // The read end is opened first without blocking, so the writer can open the FIFO, and the test cannot
@@ -483,8 +476,8 @@ TEST(AtomicWrite, SeveralFilesAllOrNone) {
   EXPECT_TRUE(names_in(dir.path()).empty());
   files[1].first = (dir.path() / "b.json").string();
   ASSERT_TRUE(write_files_atomically(files).ok());
-  EXPECT_EQ(read_all(a), "model");
-  EXPECT_EQ(read_all(files[1].first), "json");
+  EXPECT_EQ(testing::file_contents(a), "model");
+  EXPECT_EQ(testing::file_contents(files[1].first), "json");
 }
 
 }  // namespace
