@@ -29,7 +29,9 @@ DirectWriter::DirectWriter(int fd) : fd_(fd) {
 #endif
 }
 
-DirectWriter::~DirectWriter() {
+DirectWriter::~DirectWriter() { stop_thread(); }
+
+void DirectWriter::stop_thread() {
   {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return pending_ == nullptr; });
@@ -37,6 +39,7 @@ DirectWriter::~DirectWriter() {
   }
   changed_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // The thread is gone: error_ and direct_ are this thread's alone from here on.
   stop_direct();
 }
 
@@ -93,15 +96,8 @@ void DirectWriter::run() {
 }
 
 int DirectWriter::finish() {
-  {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return pending_ == nullptr; });
-    quit_ = true;
-  }
-  changed_.notify_all();
-  if (thread_.joinable()) thread_.join();
-  // The thread is gone: error_ and direct_ are this thread's alone from here on.
-  stop_direct();  // the tail is not a whole block, and the caller may write the file itself after this
+  // Also clears O_DIRECT: the tail is not a whole block, and the caller may write the file itself after this.
+  stop_thread();
   if (error_ == 0 && fill_ > 0) error_ = write_all(buffers_[current_].get(), fill_);
   fill_ = 0;
   return error_;

@@ -40,8 +40,9 @@ class DirectWriter {
   static constexpr size_t kBlock = size_t(1) << 20;
 
  private:
-  void hand_off();  // passes the full current block to the thread, after the previous one is written
-  void run();       // the background thread
+  void hand_off();     // passes the full current block to the thread, after the previous one is written
+  void run();          // the background thread
+  void stop_thread();  // waits for the block in flight, ends the thread and clears O_DIRECT
   int write_all(const char* data, size_t size);
   void stop_direct();
 
