@@ -54,6 +54,56 @@ TEST_P(EveryEncoding, BatchEqualsSerialForAnyThreadCount) {
   for (unsigned threads : {1u, 2u, 3u, 8u}) EXPECT_EQ(*enc.encode_ordinary_batch(views, threads), serial) << threads;
 }
 
+TEST_P(EveryEncoding, DocumentsEncodeAsOneEncodePerDocument) {
+  const Encoding& enc = testing::builtin(GetParam());
+  std::mt19937 rng(31);
+  // Documents shorter than the pipeline's ring and longer, empty ones, invalid UTF-8, trailing whitespace
+  // (`\s++$` holds at a document's end, not at the batch's), and pairs that would merge across a boundary.
+  std::vector<std::string> docs = {"", "don", "'t", "a  ", " ", "\n\n", "x", "", "123", "4567"};
+  for (int i = 0; i < 300; ++i) {
+    switch (i % 4) {
+      case 0:
+        docs.push_back(testing::random_text(rng, 1 + i % 7));
+        break;
+      case 1:
+        docs.push_back(testing::random_text(rng, 120));
+        break;
+      case 2:
+        docs.push_back(testing::random_bytes(rng, 1 + i % 30));
+        break;
+      default:
+        docs.push_back(i % 8 == 3 ? std::string() : testing::random_text(rng, 30) + "   ");
+    }
+  }
+  std::string text;
+  std::vector<size_t> ends;
+  for (const auto& d : docs) {
+    text += d;
+    ends.push_back(text.size());
+  }
+  for (auto [begin, end] : {std::pair{kNoRank, kNoRank}, std::pair{Rank(7), kNoRank}, std::pair{kNoRank, Rank(9)}}) {
+    std::vector<Rank> expected = {42};  // appended after what out holds
+    std::vector<size_t> expected_ends;
+    for (const auto& d : docs) {
+      if (begin != kNoRank) expected.push_back(begin);
+      ASSERT_TRUE(enc.encode_ordinary(d, expected).ok());
+      if (end != kNoRank) expected.push_back(end);
+      expected_ends.push_back(expected.size());
+    }
+    std::vector<Rank> out = {42};
+    std::vector<size_t> token_ends;
+    ASSERT_TRUE(enc.encode_ordinary_documents(text, ends, out, token_ends, begin, end).ok());
+    EXPECT_EQ(out, expected) << begin << " " << end;
+    EXPECT_EQ(token_ends, expected_ends) << begin << " " << end;
+  }
+  std::vector<Rank> out;
+  std::vector<size_t> token_ends;
+  const std::vector<size_t> beyond = {3, text.size() + 1};
+  EXPECT_FALSE(enc.encode_ordinary_documents(text, beyond, out, token_ends).ok());
+  const std::vector<size_t> descending = {5, 3};
+  EXPECT_FALSE(enc.encode_ordinary_documents(text, descending, out, token_ends).ok());
+}
+
 // Megabytes of text with many cut points: words and line breaks, with random class-covering characters.
 std::string long_text_with_cuts(size_t bytes, uint32_t seed) {
   static const char* kWords[] = {"The", " the", " cat", "'s", " 2024", ".\n", "\n", ",", " don't", "\r\n", "  ", " x"};
@@ -345,6 +395,13 @@ TEST(CustomPattern, RegexMatchErrorIsAnErrorEverywhere) {
   auto b = enc->encode_ordinary_batch(batch, 2);
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.error().find("text 1"), std::string::npos) << b.error();
+  // A batch of documents stops at the one that fails, the ones before complete.
+  const std::string docs = "ok" + text + "ok";
+  const std::vector<size_t> ends = {2, 2 + text.size(), docs.size()};
+  std::vector<Rank> out;
+  std::vector<size_t> token_ends;
+  EXPECT_FALSE(enc->encode_ordinary_documents(docs, ends, out, token_ends).ok());
+  EXPECT_EQ(token_ends, (std::vector<size_t>{2}));
   // Text the engine can decide still encodes: one id per byte here.
   EXPECT_EQ(*enc->encode_ordinary("aab"), (std::vector<Rank>{97, 97, 98}));
 }

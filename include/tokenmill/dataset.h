@@ -93,6 +93,12 @@ struct DatasetTokenizer {
   std::optional<Rank> eot;  // the default separator: <|endoftext|> if the vocabulary has it
   // Appends one document's ids to `out`.
   std::function<Status(std::string_view text, std::vector<Rank>& out)> encode;
+  // Optional, for speed: a batch of documents as Encoding::encode_ordinary_documents takes them (document i
+  // is text[ends[i-1], ends[i]); begin/end tokens around each, kNoRank for none); the same ids as `encode`
+  // per document. Without it, `encode` is called per document.
+  std::function<Status(std::string_view text, std::span<const size_t> ends, std::vector<Rank>& out,
+                       std::vector<size_t>& token_ends, Rank begin_token, Rank end_token)>
+      encode_documents;
   // A token's id by its name (for TokenizeOptions::separator_token).
   std::function<std::optional<Rank>(std::string_view token)> token_id;
 

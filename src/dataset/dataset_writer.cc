@@ -104,6 +104,10 @@ DatasetTokenizer DatasetTokenizer::of(const Encoding& encoding, std::string name
   t.n_vocab = encoding.n_vocab();
   t.eot = encoding.eot_token();
   t.encode = [encoding](std::string_view text, std::vector<Rank>& out) { return encoding.encode_ordinary(text, out); };
+  t.encode_documents = [encoding](std::string_view text, std::span<const size_t> ends, std::vector<Rank>& out,
+                                  std::vector<size_t>& token_ends, Rank begin_token, Rank end_token) {
+    return encoding.encode_ordinary_documents(text, ends, out, token_ends, begin_token, end_token);
+  };
   t.token_id = [encoding](std::string_view token) -> std::optional<Rank> {
     auto id = encoding.encode_single_token(token);
     if (!id.ok()) return std::nullopt;
@@ -201,6 +205,13 @@ struct DatasetWriter::Impl {
   // batch's status.
   void encode(Batch& b) const try {
     b.tokens.reserve(b.text.size() / 3 + 2 * b.ends.size());
+    if (enc.encode_documents) {
+      const Rank begin = sep && opt.separator == Separator::kBos ? *sep : kNoRank;
+      const Rank end = sep && opt.separator == Separator::kEos ? *sep : kNoRank;
+      b.status = enc.encode_documents(b.text, b.ends, b.tokens, b.token_ends, begin, end);
+      if (!b.status.ok()) b.failed_document = b.token_ends.size();
+      return;
+    }
     size_t start = 0;
     for (size_t end : b.ends) {
       if (sep && opt.separator == Separator::kBos) b.tokens.push_back(*sep);

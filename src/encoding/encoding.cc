@@ -7,6 +7,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <type_traits>
 #include <unordered_map>
 
 #include "tokenmill/bpe.h"
@@ -295,15 +296,23 @@ struct Encoding::Impl {
   // Splits and encodes valid UTF-8 text; sets *last_count to how many tokens the last piece produced.
   // Fails only where a custom pattern's regex gives up (out then holds the ids of the pieces before).
   Status encode_text(std::string_view text, std::vector<Rank>& out, size_t* last_count = nullptr) const {
-    return encode_stream([&](auto& on_piece) { return pretokenizer.for_each_piece(text, on_piece); }, text.size(),
-                         text.data() + text.size(), out, last_count);
+    return encode_stream([&](auto& on_piece, auto&) { return pretokenizer.for_each_piece(text, on_piece); },
+                         text.size(), text.data() + text.size(), out, last_count);
   }
+
+  // What a document marker in encode_stream's ring asks for when its turn to emit comes (see encode_documents).
+  enum MarkerKind : size_t { kDocumentBegin = 0, kDocumentBytes = 1, kDocumentEnd = 2, kMarkerKinds = 4 };
+  static constexpr auto kNoMarkers = [](size_t) {};
 
   // Encodes the pieces for_each_piece(on_piece) passes to on_piece, in order: `bytes` in all, each readable up
   // to `readable_end`.
-  template <class ForEachPiece>
+  //
+  // for_each_piece(on_piece, mark) may also call mark(tag) between pieces: on_marker(tag) then runs when the
+  // ids of every piece before it are in `out` and none after it (a marker goes through the ring like a piece).
+  template <class ForEachPiece, class OnMarker = std::remove_const_t<decltype(kNoMarkers)>>
   Status encode_stream(ForEachPiece&& for_each_piece, size_t bytes, const char* readable_end, std::vector<Rank>& out,
-                       size_t* last_count = nullptr) const {
+                       size_t* last_count = nullptr, const OnMarker& on_marker = kNoMarkers) const {
+    constexpr bool kMarkers = !std::is_same_v<OnMarker, std::remove_const_t<decltype(kNoMarkers)>>;
     // Software pipelining over the stream of pieces, so the splitter's work hides memory latency (the
     // token table is 6 MB for cl100k, 12 MB for o200k, the piece cache up to 16 MB: first touches miss L2):
     //   piece i:      probe the token table (prefetches its slot);
@@ -325,6 +334,12 @@ struct Encoding::Impl {
       if (p.rank == kNoRank) cache.prefetch(p.probe.hash);
     };
     auto emit = [&](const Pending& p) {
+      if constexpr (kMarkers) {
+        if (p.piece.data() == nullptr) {  // a marker: its tag is the size
+          on_marker(p.piece.size());
+          return;
+        }
+      }
       const size_t before = out.size();
       if (p.rank != kNoRank) {
         out.push_back(p.rank);
@@ -344,7 +359,17 @@ struct Encoding::Impl {
       if (seen >= kEmitLag) emit(ring[(seen - kEmitLag) % kRing]);
       ++seen;
     };
-    Status split = for_each_piece(on_piece);
+    // A marker's probe is kAbsent, so resolving it reads no table (and prefetches a harmless cache line).
+    auto mark = [&](size_t tag) {
+      Pending& slot = ring[seen % kRing];
+      slot.piece = std::string_view(nullptr, tag);
+      slot.probe = Vocabulary::Probe{0, Vocabulary::kAbsent};
+      slot.rank = kNoRank;
+      if (seen >= kResolveLag) resolve(ring[(seen - kResolveLag) % kRing]);
+      if (seen >= kEmitLag) emit(ring[(seen - kEmitLag) % kRing]);
+      ++seen;
+    };
+    Status split = for_each_piece(on_piece, mark);
     for (size_t i = seen > kResolveLag ? seen - kResolveLag : 0; i < seen; ++i) resolve(ring[i % kRing]);
     for (size_t i = seen > kEmitLag ? seen - kEmitLag : 0; i < seen; ++i) emit(ring[i % kRing]);
     if (last_count != nullptr) *last_count = last;
@@ -588,7 +613,7 @@ Status Encoding::encode_pieces(std::span<const std::string_view> pieces, const c
   size_t bytes = 0;
   for (std::string_view p : pieces) bytes += p.size();
   return impl_->encode_stream(
-      [&](auto& on_piece) {
+      [&](auto& on_piece, auto&) {
         for (std::string_view p : pieces) {
           if (!p.empty()) on_piece(p);
         }
@@ -677,6 +702,55 @@ Result<std::vector<Rank>> Encoding::encode(std::string_view text, const SpecialS
   return util::exception_status([&] { return text_what("encoding", text.size(), impl_->name); });
 }
 
+Status Encoding::encode_ordinary_documents(std::string_view text, std::span<const size_t> ends, std::vector<Rank>& out,
+                                           std::vector<size_t>& token_ends, Rank begin_token, Rank end_token) const
+    try {
+  size_t start = 0;
+  for (size_t end : ends) {
+    if (end < start || end > text.size()) {
+      return Status(ErrorCode::kInvalidArgument, "document end " + std::to_string(end) + " is not within " +
+                                                     std::to_string(start) + ".." + std::to_string(text.size()));
+    }
+    start = end;
+  }
+  const Impl& impl = *impl_;
+  auto document = [&](size_t i) { return text.substr(i == 0 ? 0 : ends[i - 1], ends[i] - (i == 0 ? 0 : ends[i - 1])); };
+  auto on_marker = [&](size_t tag) {
+    const size_t i = tag / Impl::kMarkerKinds;
+    switch (tag % Impl::kMarkerKinds) {
+      case Impl::kDocumentBegin:
+        if (begin_token != kNoRank) out.push_back(begin_token);
+        break;
+      case Impl::kDocumentBytes: {  // not UTF-8: tiktoken's _encode_bytes, outside the pipeline (rare)
+        auto ids = impl.encode_bytes(document(i));
+        if (ids.ok()) out.insert(out.end(), ids->begin(), ids->end());
+        break;
+      }
+      default:
+        if (end_token != kNoRank) out.push_back(end_token);
+        token_ends.push_back(out.size());
+    }
+  };
+  return impl.encode_stream(
+      [&](auto& on_piece, auto& mark) {
+        for (size_t i = 0; i < ends.size(); ++i) {
+          const std::string_view doc = document(i);
+          mark(i * Impl::kMarkerKinds + Impl::kDocumentBegin);
+          if (impl.is_valid_utf8(doc)) {
+            // A custom pattern's regex can give up: the documents before this one are complete in out.
+            if (Status s = impl.pretokenizer.for_each_piece(doc, on_piece); !s.ok()) return s;
+          } else {
+            mark(i * Impl::kMarkerKinds + Impl::kDocumentBytes);
+          }
+          mark(i * Impl::kMarkerKinds + Impl::kDocumentEnd);
+        }
+        return Status();
+      },
+      text.size(), text.data() + text.size(), out, nullptr, on_marker);
+} catch (...) {
+  return util::exception_status([&] { return batch_what("encoding", ends.size(), impl_->name) + " (documents)"; });
+}
+
 Result<std::vector<std::vector<Rank>>> Encoding::encode_ordinary_batch(std::span<const std::string_view> texts,
                                                                        unsigned threads) const try {
   return parallel_results<std::vector<Rank>>(texts.size(), threads, "text",
@@ -758,7 +832,7 @@ Result<size_t> Encoding::count(std::string_view text) const try {
   ids.reserve(kFlushAt + 4096);
   size_t n = 0;
   Status split = impl_->encode_stream(
-      [&](auto& on_piece) {
+      [&](auto& on_piece, auto&) {
         return impl_->pretokenizer.for_each_piece(text, [&](std::string_view piece) {
           on_piece(piece);
           if (ids.size() >= kFlushAt) {
