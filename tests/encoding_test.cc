@@ -46,8 +46,22 @@ TEST_P(EveryEncoding, CountEqualsTheEncodesLengthPastItsBuffer) {
 TEST_P(EveryEncoding, BatchEqualsSerialForAnyThreadCount) {
   const Encoding& enc = testing::builtin(GetParam());
   std::mt19937 rng(5);
+  // Short texts are encoded in groups of up to 1024 texts or 64 KiB: enough texts for several groups, with
+  // empty ones, invalid UTF-8, and texts of a group's size and more (encoded alone) among them.
   std::vector<std::string> texts;
-  for (int i = 0; i < 400; ++i) texts.push_back(testing::random_text(rng, 200));
+  for (int i = 0; i < 2500; ++i) {
+    if (i % 97 == 0) {
+      texts.emplace_back();
+    } else if (i % 31 == 0) {
+      texts.push_back(testing::random_bytes(rng, 50));
+    } else if (i % 1000 == 500) {
+      std::string big;
+      while (big.size() < 70000) big += testing::random_text(rng, 200);
+      texts.push_back(std::move(big));
+    } else {
+      texts.push_back(testing::random_text(rng, 1 + i % 200));
+    }
+  }
   std::vector<std::string_view> views(texts.begin(), texts.end());
   std::vector<std::vector<Rank>> serial;
   for (auto v : views) serial.push_back(*enc.encode_ordinary(v));
@@ -395,6 +409,13 @@ TEST(CustomPattern, RegexMatchErrorIsAnErrorEverywhere) {
   auto b = enc->encode_ordinary_batch(batch, 2);
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.error().find("text 1"), std::string::npos) << b.error();
+  // In a batch of many texts (several groups), the error names the first text that fails.
+  std::vector<std::string_view> many(3000, "ok");
+  many[2100] = text;
+  many[2900] = text;
+  auto failed = enc->encode_ordinary_batch(many, 2);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().find("text 2100:"), std::string::npos) << failed.error();
   // A batch of documents stops at the one that fails, the ones before complete.
   const std::string docs = "ok" + text + "ok";
   const std::vector<size_t> ends = {2, 2 + text.size(), docs.size()};

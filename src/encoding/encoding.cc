@@ -7,6 +7,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <type_traits>
 #include <unordered_map>
 
@@ -305,13 +306,14 @@ struct Encoding::Impl {
   static constexpr auto kNoMarkers = [](size_t) {};
 
   // Encodes the pieces for_each_piece(on_piece) passes to on_piece, in order: `bytes` in all, each readable up
-  // to `readable_end`.
+  // to `readable_end` as it is when the piece is passed (a caller may move it between pieces).
   //
   // for_each_piece(on_piece, mark) may also call mark(tag) between pieces: on_marker(tag) then runs when the
   // ids of every piece before it are in `out` and none after it (a marker goes through the ring like a piece).
   template <class ForEachPiece, class OnMarker = std::remove_const_t<decltype(kNoMarkers)>>
-  Status encode_stream(ForEachPiece&& for_each_piece, size_t bytes, const char* readable_end, std::vector<Rank>& out,
-                       size_t* last_count = nullptr, const OnMarker& on_marker = kNoMarkers) const {
+  Status encode_stream(ForEachPiece&& for_each_piece, size_t bytes, const char* const& readable_end,
+                       std::vector<Rank>& out, size_t* last_count = nullptr,
+                       const OnMarker& on_marker = kNoMarkers) const {
     constexpr bool kMarkers = !std::is_same_v<OnMarker, std::remove_const_t<decltype(kNoMarkers)>>;
     // Software pipelining over the stream of pieces, so the splitter's work hides memory latency (the
     // token table is 6 MB for cl100k, 12 MB for o200k, the piece cache up to 16 MB: first touches miss L2):
@@ -374,6 +376,55 @@ struct Encoding::Impl {
     for (size_t i = seen > kEmitLag ? seen - kEmitLag : 0; i < seen; ++i) emit(ring[i % kRing]);
     if (last_count != nullptr) *last_count = last;
     return split;
+  }
+
+  // encode_ordinary of documents doc_at(0), ..., doc_at(count - 1) (`bytes` in all) in one pipelined pass, each
+  // between begin_token and end_token (unless kNoRank); out.size() is appended to token_ends after each.
+  // `readable_end`: where all documents may be read up to (one buffer), or nullptr: each to its own end.
+  template <class DocAt>
+  Status encode_documents(size_t count, DocAt doc_at, size_t bytes, const char* shared_end, std::vector<Rank>& out,
+                          std::vector<size_t>& token_ends, Rank begin_token, Rank end_token) const {
+    Status bytes_error;  // a custom pattern's regex gave up on a document that is not UTF-8
+    auto on_marker = [&](size_t tag) {
+      if (!bytes_error.ok()) return;  // nothing after the failed document
+      const size_t i = tag / kMarkerKinds;
+      switch (tag % kMarkerKinds) {
+        case kDocumentBegin:
+          if (begin_token != kNoRank) out.push_back(begin_token);
+          break;
+        case kDocumentBytes: {  // not UTF-8: tiktoken's _encode_bytes, outside the pipeline (rare)
+          auto ids = encode_bytes(doc_at(i));
+          if (!ids.ok()) {
+            bytes_error = ids.status();
+            return;
+          }
+          out.insert(out.end(), ids->begin(), ids->end());
+          break;
+        }
+        default:
+          if (end_token != kNoRank) out.push_back(end_token);
+          token_ends.push_back(out.size());
+      }
+    };
+    const char* readable_end = shared_end;  // encode_stream reads it as each piece arrives
+    Status split = encode_stream(
+        [&](auto& on_piece, auto& mark) {
+          for (size_t i = 0; i < count && bytes_error.ok(); ++i) {
+            const std::string_view doc = doc_at(i);
+            if (shared_end == nullptr) readable_end = doc.data() + doc.size();
+            mark(i * kMarkerKinds + kDocumentBegin);
+            if (is_valid_utf8(doc)) {
+              // A custom pattern's regex can give up: the documents before this one are complete in out.
+              if (Status s = pretokenizer.for_each_piece(doc, on_piece); !s.ok()) return s;
+            } else {
+              mark(i * kMarkerKinds + kDocumentBytes);
+            }
+            mark(i * kMarkerKinds + kDocumentEnd);
+          }
+          return Status();
+        },
+        bytes, readable_end, out, nullptr, on_marker);
+    return split.ok() ? bytes_error : split;
   }
 
   // Leftmost special token at or after `from` whose index passes `accept`; longest if several start at
@@ -713,48 +764,72 @@ Status Encoding::encode_ordinary_documents(std::string_view text, std::span<cons
     }
     start = end;
   }
-  const Impl& impl = *impl_;
-  auto document = [&](size_t i) { return text.substr(i == 0 ? 0 : ends[i - 1], ends[i] - (i == 0 ? 0 : ends[i - 1])); };
-  auto on_marker = [&](size_t tag) {
-    const size_t i = tag / Impl::kMarkerKinds;
-    switch (tag % Impl::kMarkerKinds) {
-      case Impl::kDocumentBegin:
-        if (begin_token != kNoRank) out.push_back(begin_token);
-        break;
-      case Impl::kDocumentBytes: {  // not UTF-8: tiktoken's _encode_bytes, outside the pipeline (rare)
-        auto ids = impl.encode_bytes(document(i));
-        if (ids.ok()) out.insert(out.end(), ids->begin(), ids->end());
-        break;
-      }
-      default:
-        if (end_token != kNoRank) out.push_back(end_token);
-        token_ends.push_back(out.size());
-    }
-  };
-  return impl.encode_stream(
-      [&](auto& on_piece, auto& mark) {
-        for (size_t i = 0; i < ends.size(); ++i) {
-          const std::string_view doc = document(i);
-          mark(i * Impl::kMarkerKinds + Impl::kDocumentBegin);
-          if (impl.is_valid_utf8(doc)) {
-            // A custom pattern's regex can give up: the documents before this one are complete in out.
-            if (Status s = impl.pretokenizer.for_each_piece(doc, on_piece); !s.ok()) return s;
-          } else {
-            mark(i * Impl::kMarkerKinds + Impl::kDocumentBytes);
-          }
-          mark(i * Impl::kMarkerKinds + Impl::kDocumentEnd);
-        }
-        return Status();
+  return impl_->encode_documents(
+      ends.size(),
+      [&](size_t i) {
+        const size_t from = i == 0 ? 0 : ends[i - 1];
+        return text.substr(from, ends[i] - from);
       },
-      text.size(), text.data() + text.size(), out, nullptr, on_marker);
+      text.size(), text.data() + text.size(), out, token_ends, begin_token, end_token);
 } catch (...) {
   return util::exception_status([&] { return batch_what("encoding", ends.size(), impl_->name) + " (documents)"; });
 }
 
 Result<std::vector<std::vector<Rank>>> Encoding::encode_ordinary_batch(std::span<const std::string_view> texts,
                                                                        unsigned threads) const try {
-  return parallel_results<std::vector<Rank>>(texts.size(), threads, "text",
-                                             [&](size_t i) { return encode_ordinary(texts[i]); });
+  // Consecutive short texts are encoded in groups, each in one pipelined pass (Impl::encode_documents), so the
+  // lookups of one text's last pieces overlap the next text's splitting; a text of a group's size or more
+  // is a group of its own and is encoded straight into its result.
+  constexpr size_t kGroupBytes = size_t(1) << 16, kGroupTexts = 1024;
+  std::vector<size_t> group_starts;  // group g holds texts [group_starts[g], group_starts[g + 1])
+  size_t group_bytes = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (group_starts.empty() || group_bytes + texts[i].size() > kGroupBytes || i - group_starts.back() >= kGroupTexts) {
+      group_starts.push_back(i);
+      group_bytes = 0;
+    }
+    group_bytes += texts[i].size();
+  }
+  group_starts.push_back(texts.size());
+  std::vector<std::vector<Rank>> results(texts.size());
+  std::mutex m;
+  size_t first_failed = texts.size();
+  Status first_error;
+  auto fail = [&](size_t i, Status s) {
+    std::lock_guard<std::mutex> lock(m);
+    if (i < first_failed) {
+      first_failed = i;
+      first_error = std::move(s);
+    }
+  };
+  parallel_for(group_starts.size() - 1, threads, [&](size_t g) {
+    const size_t first = group_starts[g], count = group_starts[g + 1] - first;
+    size_t bytes = 0;
+    for (size_t i = first; i < first + count; ++i) bytes += texts[i].size();
+    try {
+      if (count == 1) {
+        results[first].reserve(initial_capacity(texts[first].size()));
+        if (Status s = encode_ordinary(texts[first], results[first]); !s.ok()) fail(first, std::move(s));
+        return;
+      }
+      std::vector<Rank> ids;
+      std::vector<size_t> ends;
+      ids.reserve(bytes / 4 + count);
+      // Each text is readable only to its own end.
+      Status s = impl_->encode_documents(
+          count, [&](size_t i) { return texts[first + i]; }, bytes, nullptr, ids, ends, kNoRank, kNoRank);
+      for (size_t k = 0; k < ends.size(); ++k) {
+        results[first + k].assign(ids.begin() + (k == 0 ? 0 : ends[k - 1]), ids.begin() + ends[k]);
+      }
+      if (!s.ok()) fail(first + ends.size(), std::move(s));
+    } catch (...) {
+      fail(first, util::current_exception_status(text_what("encoding", bytes, impl_->name)));
+    }
+  });
+  if (first_failed < texts.size()) {
+    return Status(first_error.code(), "text " + std::to_string(first_failed) + ": " + first_error.message());
+  }
+  return results;
 } catch (...) {
   return util::exception_status([&] { return batch_what("encoding", texts.size(), impl_->name); });
 }
