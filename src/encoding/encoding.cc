@@ -7,7 +7,6 @@
 #include <functional>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <type_traits>
 #include <unordered_map>
 
@@ -792,16 +791,7 @@ Result<std::vector<std::vector<Rank>>> Encoding::encode_ordinary_batch(std::span
   }
   group_starts.push_back(texts.size());
   std::vector<std::vector<Rank>> results(texts.size());
-  std::mutex m;
-  size_t first_failed = texts.size();
-  Status first_error;
-  auto fail = [&](size_t i, Status s) {
-    std::lock_guard<std::mutex> lock(m);
-    if (i < first_failed) {
-      first_failed = i;
-      first_error = std::move(s);
-    }
-  };
+  util::FirstFailure failure(texts.size());
   parallel_for(group_starts.size() - 1, threads, [&](size_t g) {
     const size_t first = group_starts[g], count = group_starts[g + 1] - first;
     size_t bytes = 0;
@@ -809,7 +799,7 @@ Result<std::vector<std::vector<Rank>>> Encoding::encode_ordinary_batch(std::span
     try {
       if (count == 1) {
         results[first].reserve(initial_capacity(texts[first].size()));
-        if (Status s = encode_ordinary(texts[first], results[first]); !s.ok()) fail(first, std::move(s));
+        if (Status s = encode_ordinary(texts[first], results[first]); !s.ok()) failure.record(first, std::move(s));
         return;
       }
       std::vector<Rank> ids;
@@ -821,14 +811,12 @@ Result<std::vector<std::vector<Rank>>> Encoding::encode_ordinary_batch(std::span
       for (size_t k = 0; k < ends.size(); ++k) {
         results[first + k].assign(ids.begin() + (k == 0 ? 0 : ends[k - 1]), ids.begin() + ends[k]);
       }
-      if (!s.ok()) fail(first + ends.size(), std::move(s));
+      if (!s.ok()) failure.record(first + ends.size(), std::move(s));
     } catch (...) {
-      fail(first, util::current_exception_status(text_what("encoding", bytes, impl_->name)));
+      failure.record(first, util::current_exception_status(text_what("encoding", bytes, impl_->name)));
     }
   });
-  if (first_failed < texts.size()) {
-    return Status(first_error.code(), "text " + std::to_string(first_failed) + ": " + first_error.message());
-  }
+  if (failure.failed()) return failure.named("text");
   return results;
 } catch (...) {
   return util::exception_status([&] { return batch_what("encoding", texts.size(), impl_->name); });

@@ -41,6 +41,31 @@ unsigned resolve_threads(unsigned threads);
 void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn,
                   const std::function<void()>* worker_done = nullptr);
 
+// The error of a parallel loop's first failing item by index, whatever order the threads fail in (so the same
+// one whatever the thread count); only failures are kept.
+class FirstFailure {
+ public:
+  explicit FirstFailure(size_t none) : none_(none), index_(none) {}
+  void record(size_t i, Status s) {
+    std::lock_guard<std::mutex> lock(m_);
+    if (i < index_) {
+      index_ = i;
+      status_ = std::move(s);
+    }
+  }
+  // After the loop: whether an item failed, and as "<item> <i>: ..." its error.
+  bool failed() const { return index_ != none_; }
+  Status named(const char* item) const {
+    return Status(status_.code(), std::string(item) + " " + std::to_string(index_) + ": " + status_.message());
+  }
+
+ private:
+  std::mutex m_;
+  const size_t none_;
+  size_t index_;
+  Status status_;
+};
+
 // fn(i) -> Result<T> for every i in [0, n) over parallel_for: all values, or the error of the first failing
 // item by index (so the same one whatever the thread count), named "<item> <i>: ...". An exception in fn
 // becomes that item's error.
@@ -48,18 +73,9 @@ template <class T, class Fn>
 Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* item, Fn fn,
                                         const std::function<void()>* worker_done = nullptr) {
   std::vector<T> out(n);
-  // Only failures are kept, the lowest index winning: a Status per item would be built, faulted in and
-  // destroyed on the calling thread alone (51 MB for a batch of 1.28M lines).
-  std::mutex m;
-  size_t first_failed = n;
-  Status first_error;
-  auto fail = [&](size_t i, Status s) {
-    std::lock_guard<std::mutex> lock(m);
-    if (i < first_failed) {
-      first_failed = i;
-      first_error = std::move(s);
-    }
-  };
+  // Only failures are kept: a Status per item would be built, faulted in and destroyed on the calling thread
+  // alone (51 MB for a batch of 1.28M lines).
+  FirstFailure failure(n);
   parallel_for(
       n, threads,
       [&](size_t i) {
@@ -68,17 +84,14 @@ Result<std::vector<T>> parallel_results(size_t n, unsigned threads, const char* 
           if (r.ok()) {
             out[i] = std::move(r).value();
           } else {
-            fail(i, r.status());
+            failure.record(i, r.status());
           }
         } catch (...) {
-          fail(i, current_exception_status({}));
+          failure.record(i, current_exception_status({}));
         }
       },
       worker_done);
-  if (first_failed < n) {
-    return Status(first_error.code(),
-                  std::string(item) + " " + std::to_string(first_failed) + ": " + first_error.message());
-  }
+  if (failure.failed()) return failure.named(item);
   return out;
 }
 
