@@ -349,6 +349,12 @@ struct Encoding::Impl {
       }
       last = out.size() - before;
     };
+    // After a slot is filled: the pieces that lag behind it take their next step.
+    auto advance = [&] {
+      if (seen >= kResolveLag) resolve(ring[(seen - kResolveLag) % kRing]);
+      if (seen >= kEmitLag) emit(ring[(seen - kEmitLag) % kRing]);
+      ++seen;
+    };
     auto on_piece = [&](std::string_view piece) {
       // Field by field: building a Pending and copying it made the compiler store it in 8-byte parts
       // and reload it in 16-byte parts, a store-forwarding stall on every piece.
@@ -356,9 +362,7 @@ struct Encoding::Impl {
       slot.piece = piece;
       slot.probe = ranks.probe(piece, readable_end);
       slot.rank = kNoRank;
-      if (seen >= kResolveLag) resolve(ring[(seen - kResolveLag) % kRing]);
-      if (seen >= kEmitLag) emit(ring[(seen - kEmitLag) % kRing]);
-      ++seen;
+      advance();
     };
     // A marker's probe is kAbsent, so resolving it reads no table (and prefetches a harmless cache line).
     auto mark = [&](size_t tag) {
@@ -366,9 +370,7 @@ struct Encoding::Impl {
       slot.piece = std::string_view(nullptr, tag);
       slot.probe = Vocabulary::Probe{0, Vocabulary::kAbsent};
       slot.rank = kNoRank;
-      if (seen >= kResolveLag) resolve(ring[(seen - kResolveLag) % kRing]);
-      if (seen >= kEmitLag) emit(ring[(seen - kEmitLag) % kRing]);
-      ++seen;
+      advance();
     };
     Status split = for_each_piece(on_piece, mark);
     for (size_t i = seen > kResolveLag ? seen - kResolveLag : 0; i < seen; ++i) resolve(ring[i % kRing]);
@@ -379,7 +381,7 @@ struct Encoding::Impl {
 
   // encode_ordinary of documents doc_at(0), ..., doc_at(count - 1) (`bytes` in all) in one pipelined pass, each
   // between begin_token and end_token (unless kNoRank); out.size() is appended to token_ends after each.
-  // `readable_end`: where all documents may be read up to (one buffer), or nullptr: each to its own end.
+  // `shared_end`: where all documents may be read up to (one buffer), or nullptr: each to its own end.
   template <class DocAt>
   Status encode_documents(size_t count, DocAt doc_at, size_t bytes, const char* shared_end, std::vector<Rank>& out,
                           std::vector<size_t>& token_ends, Rank begin_token, Rank end_token) const {
