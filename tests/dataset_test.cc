@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "dataset/manifest.h"
 #include "temp_dir.h"
 #include "test_util.h"
 #include "util/sha256.h"
@@ -336,6 +337,71 @@ TEST(TokenizeFiles, GzipAndZstdInputsEqualPlain) {
   auto s = tokenize_files(enc, "gpt2", inputs, o);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().find("t.jsonl.gz: truncated gzip stream at offset"), std::string::npos) << s.error();
+}
+
+// The manifest's sha256 of every input and shard is computed off the encoding thread (inputs re-read at an
+// offset, shards hashed by their writer thread): it must still be the sha256 of the file's bytes, here on
+// files of several 1 MiB blocks, compressed or not, a byte range, and for any thread count.
+TEST(TokenizeFiles, ManifestHashesAreTheFilesSha256) {
+  const Encoding& enc = testing::builtin("gpt2");
+  testing::TempDir dir("dataset");
+  std::string jsonl;
+  for (auto d : sample_docs(4000, 9)) {
+    while (d.size() < 900) d += " " + d.substr(0, 300);  // longer documents: several MiB in all
+    std::string esc;
+    for (char c : d) esc += c == '\n' ? std::string("\\n") : std::string(1, c);
+    jsonl += "{\"text\": \"" + esc + "\"}\n";
+  }
+  ASSERT_GT(jsonl.size(), size_t(3) << 20);
+  spit(dir.path() / "a.jsonl", jsonl);
+  {
+    std::string out(ZSTD_compressBound(jsonl.size()), '\0');
+    size_t n = ZSTD_compress(out.data(), out.size(), jsonl.data(), jsonl.size(), 1);
+    ASSERT_FALSE(ZSTD_isError(n));
+    out.resize(n);
+    spit(dir.path() / "a.jsonl.zst", out);
+  }
+  auto check_manifest = [&](const std::string& prefix, const std::vector<std::string>& expected_inputs) {
+    auto m = dataset::Manifest::parse(slurp(prefix + ".manifest.json"), prefix);
+    ASSERT_TRUE(m.ok()) << m.error();
+    ASSERT_EQ(m->inputs.size(), expected_inputs.size());
+    for (size_t i = 0; i < expected_inputs.size(); ++i) {
+      EXPECT_EQ(m->inputs[i].sha256, util::sha256_hex(expected_inputs[i])) << prefix << " input " << i;
+    }
+    ASSERT_FALSE(m->shards.empty());
+    bool big = false;
+    for (const auto& shard : m->shards) {
+      for (const auto& f : shard.files) {
+        const std::string body = slurp(fs::path(prefix).parent_path() / f.path);
+        big = big || body.size() > (size_t(1) << 20);
+        EXPECT_EQ(f.sha256, util::sha256_hex(body)) << f.path;
+      }
+    }
+    EXPECT_TRUE(big) << "no shard spans more than one writer block";
+  };
+  for (unsigned threads : {1u, 2u}) {
+    for (std::string name : {"a.jsonl", "a.jsonl.zst"}) {
+      TokenizeOptions o;
+      o.threads = threads;
+      o.output_prefix = (dir.path() / ("o_" + name + std::to_string(threads))).string();
+      std::vector<std::string> inputs = {(dir.path() / name).string()};
+      auto s = tokenize_files(enc, "gpt2", inputs, o);
+      ASSERT_TRUE(s.ok()) << s.error();
+      check_manifest(o.output_prefix, {slurp(dir.path() / name)});
+    }
+  }
+  // A cluster unit: a byte range from a line start past the first MiB to the end; its hash covers the range.
+  const size_t begin = jsonl.find('\n', (size_t(1) << 20) + 12345) + 1;
+  TokenizeOptions o;
+  o.output_prefix = (dir.path() / "range").string();
+  auto w =
+      DatasetWriter::open(enc, "gpt2", {InputInfo{(dir.path() / "a.jsonl").string(), jsonl.size() - begin, ""}}, o);
+  ASSERT_TRUE(w.ok()) << w.error();
+  auto r = read_documents((dir.path() / "a.jsonl").string(), 0, 0, o, *w, begin, jsonl.size());
+  ASSERT_TRUE(r.ok()) << r.error();
+  auto s = w->finish();
+  ASSERT_TRUE(s.ok()) << s.error();
+  check_manifest(o.output_prefix, {jsonl.substr(begin)});
 }
 
 }  // namespace

@@ -61,19 +61,16 @@ def _sha256_file(path: str) -> str:
 
 
 class _FileHash:
-    """sha256 of a file for the manifest. With more than one thread it is hashed on a thread of its own while
-    the record batches are read (hashlib releases the GIL on each block): at the end, after the last batch, it
-    was a tenth of a second of one core idle in a 2-thread run on docs.jsonl as Parquet. With one thread it is
-    hashed when asked, so a one-thread run uses one core."""
+    """sha256 of a file for the manifest, hashed on a thread of its own while the record batches are read
+    (hashlib releases the GIL on each block), as the C++ reader hashes its inputs: the thread that decodes and
+    encodes the batches does not also hash."""
 
-    def __init__(self, path: str, background: bool):
+    def __init__(self, path: str):
         self._path = path
         self._digest: Optional[str] = None
         self._error: Optional[BaseException] = None
-        self._thread = None
-        if background:
-            self._thread = threading.Thread(target=self._run, name="tokenmill-sha256", daemon=True)
-            self._thread.start()
+        self._thread = threading.Thread(target=self._run, name="tokenmill-sha256", daemon=True)
+        self._thread.start()
 
     def _run(self) -> None:
         try:
@@ -82,8 +79,6 @@ class _FileHash:
             self._error = e
 
     def hexdigest(self) -> str:
-        if self._thread is None:
-            return _sha256_file(self._path)
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -113,7 +108,7 @@ def _push_strings(writer, column, skip_bad: bool, null_message: Callable[[int], 
     writer.add_documents(docs)
 
 
-def _push_parquet(writer, path: str, index: int, field: str, skip_bad: bool, batch_rows: int, threads: int) -> None:
+def _push_parquet(writer, path: str, index: int, field: str, skip_bad: bool, batch_rows: int) -> None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -130,7 +125,7 @@ def _push_parquet(writer, path: str, index: int, field: str, skip_bad: bool, bat
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
         raise ValueError(f"{path}: column {field!r} is {kind}, not a string column")
     size = os.path.getsize(path)
-    file_hash = _FileHash(path, background=threads != 1)  # 0: all cores
+    file_hash = _FileHash(path)
     total_rows = max(1, pf.metadata.num_rows)
     rows = 0
     reported = 0
@@ -207,7 +202,7 @@ def tokenize(
     if not writer.already_complete:
         for i, p in enumerate(paths):
             if _is_parquet(p):
-                _push_parquet(writer, p, i, field, skip_bad, parquet_batch_rows, int(threads))
+                _push_parquet(writer, p, i, field, skip_bad, parquet_batch_rows)
             else:
                 writer.add_file(p, i)
     return writer.finish()

@@ -3,8 +3,15 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 namespace tokenmill::dataset {
@@ -19,8 +26,8 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 
 class PlainSource final : public ByteSource {
  public:
-  PlainSource(std::FILE* f, std::string name, bool owned, uint64_t left = UINT64_MAX)
-      : ByteSource(f, std::move(name), owned), left_(left) {}
+  PlainSource(std::FILE* f, std::string name, bool owned, uint64_t origin = 0, uint64_t left = UINT64_MAX)
+      : ByteSource(f, std::move(name), owned, origin), left_(left) {}
   Status read(std::string& out, size_t max) override {
     if (left_ < max) max = size_t(left_);
     if (max == 0) return Status();
@@ -154,7 +161,100 @@ class ZstdSource final : public ByteSource {
 
 }  // namespace
 
+// Hashes bytes [origin, origin + n) of a file descriptor on its own thread, n growing as the reader consumes
+// them (consumed()); the same bytes as hashing what the reader got, as long as the file does not change.
+class ByteSource::OffsetHasher {
+ public:
+  OffsetHasher(int fd, uint64_t origin) : fd_(fd), origin_(origin), thread_(&OffsetHasher::run, this) {}
+  ~OffsetHasher() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  void consumed(uint64_t n) {
+    {
+      std::lock_guard lock(mutex_);
+      target_ = n;
+    }
+    changed_.notify_all();
+  }
+
+  // Waits until all n consumed bytes are hashed.
+  Result<std::string> digest(uint64_t n, const std::string& name) {
+    std::unique_lock lock(mutex_);
+    target_ = n;
+    final_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return hashed_ == target_ || error_ != 0; });
+    if (error_ != 0) {
+      return Status(ErrorCode::kIoError, name + ": read error at offset " + std::to_string(origin_ + hashed_) +
+                                             " while hashing it: " + std::strerror(error_));
+    }
+    return hash_.hex_digest();
+  }
+
+ private:
+  void run() {
+    std::vector<char> buf(size_t(1) << 20);
+    std::unique_lock lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [&] { return stop_ || hashed_ < target_ || final_; });
+      if (stop_ || (hashed_ == target_ && final_) || error_ != 0) break;
+      if (hashed_ == target_) continue;
+      const uint64_t want = target_;
+      lock.unlock();
+      // hashed_ is this thread's to change; the others read it under the mutex, so it is written there.
+      uint64_t at = hashed_;
+      int err = 0;
+      while (at < want && err == 0) {
+        const ssize_t n =
+            ::pread(fd_, buf.data(), size_t(std::min<uint64_t>(buf.size(), want - at)), off_t(origin_ + at));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          err = n < 0 ? errno : EIO;  // 0: the file got shorter than what was read from it
+          break;
+        }
+        hash_.update(std::string_view(buf.data(), size_t(n)));
+        at += uint64_t(n);
+      }
+      lock.lock();
+      hashed_ = at;
+      error_ = err;
+      changed_.notify_all();
+    }
+  }
+
+  const int fd_;
+  const uint64_t origin_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  uint64_t target_ = 0;  // bytes consumed by the reader
+  uint64_t hashed_ = 0;
+  bool final_ = false;  // target_ will not grow
+  bool stop_ = false;
+  int error_ = 0;
+  util::Sha256 hash_;   // the thread's until hashed_ == target_ with final_
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+ByteSource::ByteSource(std::FILE* f, std::string name, bool owned, uint64_t origin)
+    : file_(f), name_(std::move(name)), owned_(owned) {
+  struct stat st;
+  const int fd = fileno(f);
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
+  try {
+    hasher_ = std::make_unique<OffsetHasher>(fd, origin);
+  } catch (const std::system_error&) {
+    // No thread to be had: hashed as read.
+  }
+}
+
 ByteSource::~ByteSource() {
+  hasher_.reset();  // stops its thread before the descriptor it reads is closed
   if (owned_ && file_) std::fclose(file_);
 }
 
@@ -164,13 +264,26 @@ Status ByteSource::read_raw(char* buf, size_t max, size_t* got) {
     return Status(ErrorCode::kIoError, name_ + ": read error: " + std::strerror(errno));
   }
   raw_bytes_ += *got;
-  hash_.update(std::string_view(buf, *got));
+  if (hasher_) {
+    hasher_->consumed(raw_bytes_);
+  } else {
+    hash_.update(std::string_view(buf, *got));
+  }
   return Status();
+}
+
+Result<std::string> ByteSource::sha256() {
+  if (hasher_) return hasher_->digest(raw_bytes_, name_);
+  return hash_.hex_digest();
 }
 
 Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, uint64_t begin, uint64_t end) {
   const bool range = begin != 0 || end != UINT64_MAX;
-  if (path == "-" && !range) return std::unique_ptr<ByteSource>(new PlainSource(stdin, "standard input", false));
+  if (path == "-" && !range) {
+    // Standard input may be a file some of which was read before: reading (and hashing) starts where it is.
+    const off_t at = ::lseek(fileno(stdin), 0, SEEK_CUR);
+    return std::unique_ptr<ByteSource>(new PlainSource(stdin, "standard input", false, at < 0 ? 0 : uint64_t(at)));
+  }
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return Status(ErrorCode::kIoError, path + ": cannot open for reading: " + std::strerror(errno));
   if (range) {
@@ -182,7 +295,7 @@ Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, ui
       std::fclose(f);
       return Status(ErrorCode::kIoError, path + ": cannot seek to " + std::to_string(begin));
     }
-    return std::unique_ptr<ByteSource>(new PlainSource(f, path, true, end - begin));
+    return std::unique_ptr<ByteSource>(new PlainSource(f, path, true, begin, end - begin));
   }
   if (ends_with(path, ".gz")) return std::unique_ptr<ByteSource>(new GzipSource(f, path, true));
   if (ends_with(path, ".zst") || ends_with(path, ".zstd")) {

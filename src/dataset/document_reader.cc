@@ -242,7 +242,9 @@ Result<uint64_t> read_documents(const std::string& path, size_t input_index, uin
       break;
   }
   if (!s.ok()) return s;
-  writer.finish_input(input_index, (*src)->sha256());
+  auto digest = (*src)->sha256();
+  if (!digest.ok()) return digest.status();
+  writer.finish_input(input_index, std::move(*digest));
   return (*src)->raw_bytes();
 } catch (...) {
   return util::exception_status([&] { return "reading " + path; });

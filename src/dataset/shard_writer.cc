@@ -33,9 +33,9 @@ class OutFile {
     hash_ = util::Sha256();
     ok_ = true;
     if (Status s = file_->open(); !s.ok()) return s;
-    // Documents come a few KB at a time; the writer gathers them into blocks it writes past the page cache
-    // from a thread of its own (util/direct_writer.h).
-    writer_.emplace(fileno(file_->file()));
+    // Documents come a few KB at a time; the writer gathers them into blocks it hashes and writes past the
+    // page cache from a thread of its own (util/direct_writer.h).
+    writer_.emplace(fileno(file_->file()), &hash_);
     return Status();
   }
   template <class T>
@@ -47,7 +47,6 @@ class OutFile {
   void raw(const char* p, size_t n) {
     if (!ok_) return;
     writer_->append(p, n);
-    hash_.update(std::string_view(p, n));
     bytes_ += n;
   }
   // Tokens as `width`-byte little-endian integers. On a little-endian machine 4-byte ids are the bytes in
@@ -133,7 +132,7 @@ class OutFile {
   std::string path_;
   std::optional<util::AtomicFile> file_;
   std::optional<util::DirectWriter> writer_;  // writes file_'s descriptor; reset before file_ closes it
-  util::Sha256 hash_;
+  util::Sha256 hash_;                         // of what writer_ wrote: its thread's until finish_writes()
   uint64_t bytes_ = 0;
   bool ok_ = true;
   int errno_ = 0;

@@ -21,7 +21,7 @@ static_assert(DirectWriter::kBlock % kAlign == 0);
 
 void DirectWriter::FreeAligned::operator()(char* p) const { std::free(p); }
 
-DirectWriter::DirectWriter(int fd) : fd_(fd) {
+DirectWriter::DirectWriter(int fd, Sha256* digest) : fd_(fd), digest_(digest) {
 #if defined(O_DIRECT)
   const off_t at = ::lseek(fd_, 0, SEEK_CUR);  // fails on a pipe: no O_DIRECT there
   const int flags = ::fcntl(fd_, F_GETFL);
@@ -73,7 +73,7 @@ void DirectWriter::hand_off() {
     lock.unlock();
     changed_.notify_all();
   } else if (error_ == 0) {
-    error_ = write_all(buffers_[current_].get(), kBlock);
+    error_ = hash_and_write(buffers_[current_].get(), kBlock);
   }
   current_ ^= 1;
   fill_ = 0;
@@ -87,7 +87,7 @@ void DirectWriter::run() {
     const char* block = pending_;
     const bool failed = error_ != 0;
     lock.unlock();
-    const int err = failed ? 0 : write_all(block, kBlock);
+    const int err = failed ? 0 : hash_and_write(block, kBlock);
     lock.lock();
     if (error_ == 0) error_ = err;
     pending_ = nullptr;
@@ -98,9 +98,14 @@ void DirectWriter::run() {
 int DirectWriter::finish() {
   // Also clears O_DIRECT: the tail is not a whole block, and the caller may write the file itself after this.
   stop_thread();
-  if (error_ == 0 && fill_ > 0) error_ = write_all(buffers_[current_].get(), fill_);
+  if (error_ == 0 && fill_ > 0) error_ = hash_and_write(buffers_[current_].get(), fill_);
   fill_ = 0;
   return error_;
+}
+
+int DirectWriter::hash_and_write(const char* data, size_t size) {
+  if (digest_ != nullptr) digest_->update(std::string_view(data, size));
+  return write_all(data, size);
 }
 
 int DirectWriter::write_all(const char* data, size_t size) {
