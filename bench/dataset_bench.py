@@ -70,8 +70,8 @@ out.close()
 '''
 
 
-def run_measured(argv, env=None) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes) of one child process. The RSS comes from GNU time (/usr/bin/time, Debian's
+def run_measured(argv, env=None) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS bytes, CPU seconds: user + system of all its threads) of one child process. The RSS comes from GNU time (/usr/bin/time, Debian's
     `time`) when present: a child's ru_maxrss counts the memory of the process it was forked from until it
     execs, so wait4 here would add this script's size; time forks from a small process."""
     gnu_time = Path("/usr/bin/time")
@@ -82,13 +82,14 @@ def run_measured(argv, env=None) -> tuple[float, int]:
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    cpu = usage.ru_utime + usage.ru_stime  # includes the waited-for child of GNU time
     if status != 0:
         raise RuntimeError(f"{argv[:8]} failed with status {status}")
     if gnu_time.exists():
         rss = int(report.read_text().split()[-1]) * 1024
         report.unlink()
-        return wall, rss
-    return wall, usage.ru_maxrss * 1024
+        return wall, rss, cpu
+    return wall, usage.ru_maxrss * 1024, cpu
 
 
 def digest(ids: np.ndarray) -> tuple[int, str]:
@@ -155,9 +156,30 @@ def main() -> int:
         # the machine then costs every row a run, not one row its only run); outputs are removed after each.
         configs = [(name, path, threads) for name, path in make_variants(src, work).items() for threads in (1, 2)]
         walls = {c: [] for c in configs}
+        cpus = {c: [] for c in configs}
         peak = {c: 0 for c in configs}
         repeat = 1 if args.smoke else max(1, args.repeat)
+        # Bare encode speed of tokenmill on the same documents (no JSON, no output), measured in every round
+        # between the rows (the machine's speed drifts by a third within minutes; one measurement after all
+        # rows made the ratios below depend on that one moment).
+        texts = work / "texts.txt"
+        with open(src, encoding="utf-8", errors="replace") as f, open(texts, "w", encoding="utf-8") as out:
+            for line in f:
+                if line.strip():
+                    out.write(json.loads(line)["text"])
+        bare_rates = []
+
+        def measure_bare() -> None:
+            # `count --speed` reports the CPU time of the counting alone (stderr: "..., N tokens, S CPU-s, ...").
+            speed = subprocess.run([CLI, "count", "--speed", "-e", args.encoding, str(texts)], check=True,
+                                   capture_output=True, text=True).stderr
+            fields = speed.split(", ")
+            tokens = int(next(f for f in fields if f.endswith(" tokens")).split()[0])
+            cpu = float(next(f for f in fields if f.endswith(" CPU-s")).split()[0])
+            bare_rates.append(tokens / cpu)
+
         for _ in range(repeat):
+            measure_bare()
             for config in configs:
                 name, path, threads = config
                 prefix = work / f"tm_{name.replace('.', '_')}_{threads}"
@@ -167,8 +189,9 @@ def main() -> int:
                 else:
                     argv = [CLI, "tokenize", str(path), "-o", str(prefix), "-e", args.encoding, "-t", str(threads),
                             "-q", "--no-resume"]
-                wall, rss = run_measured(argv)
+                wall, rss, cpu = run_measured(argv)
                 walls[config].append(wall)
+                cpus[config].append(cpu)
                 peak[config] = max(peak[config], rss)
                 ids = digest(megatron_ids(prefix))
                 key = f"tokenmill {name} t{threads}"
@@ -179,7 +202,7 @@ def main() -> int:
         for config in configs:
             name, _, threads = config
             rows.append((f"tokenmill tokenize ({name})", threads, statistics.median(walls[config]),
-                         ids_by_run[f"tokenmill {name} t{threads}"][0], peak[config]))
+                         ids_by_run[f"tokenmill {name} t{threads}"][0], peak[config], statistics.median(cpus[config])))
         for which in ("tiktoken", "gigatoken"):
             if which == "gigatoken":
                 try:
@@ -190,39 +213,38 @@ def main() -> int:
             for threads in (1, 2):
                 dst = work / f"{which}_{threads}.bin"
                 env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-                wall, rss = run_measured([sys.executable, "-c", PREPARE, args.encoding, str(src), str(dst), which,
+                wall, rss, cpu = run_measured([sys.executable, "-c", PREPARE, args.encoding, str(src), str(dst), which,
                                           str(threads), str(ROOT / "tests" / "differential")], env=env)
                 ids_by_run[f"{which} t{threads}"] = digest(np.fromfile(dst, dtype=np.uint32))
-                rows.append((f"prepare.py-style + {which}", threads, wall, ids_by_run[f"{which} t{threads}"][0], rss))
+                rows.append((f"prepare.py-style + {which}", threads, wall, ids_by_run[f"{which} t{threads}"][0], rss,
+                             cpu))
                 dst.unlink()
-        # Bare encode speed of tokenmill on the same documents (no JSON, no output).
-        texts = work / "texts.txt"
-        with open(src, encoding="utf-8", errors="replace") as f, open(texts, "w", encoding="utf-8") as out:
-            for line in f:
-                if line.strip():
-                    out.write(json.loads(line)["text"])
-        # `count --speed` reports the CPU time of the counting alone (stderr: "..., N tokens, S CPU-s, ...").
-        speed = subprocess.run([CLI, "count", "--speed", "-e", args.encoding, str(texts)], check=True,
-                               capture_output=True, text=True).stderr
-        fields = speed.split(", ")
-        bare_tokens = int(next(f for f in fields if f.endswith(" tokens")).split()[0])
-        bare_cpu = float(next(f for f in fields if f.endswith(" CPU-s")).split()[0])
         reference = next(iter(ids_by_run.values()))
         mismatched = [k for k, v in ids_by_run.items() if v != reference]
         print(f"input {src} ({size / 1e6:.1f} MB), {args.encoding}, {time.strftime('%Y-%m-%d')}")
-        print(f"tokenmill rows: median wall of {repeat} interleaved runs, largest peak RSS; prepare.py rows: one run")
-        print(f"{'run':40} {'thr':>3} {'s':>8} {'MB/s':>8} {'Mtok/s':>8} {'peak RSS MB':>12}")
-        for name, threads, wall, ntok, rss in rows:
-            print(f"{name:40} {threads:>3} {wall:8.2f} {size / 1e6 / wall:8.1f} {ntok / wall / 1e6:8.2f} "
+        print(f"tokenmill rows: median wall and CPU of {repeat} interleaved runs, largest peak RSS; prepare.py rows: "
+              "one run. CPU s: user + system of all the process's threads (thr counts encoding threads; reading "
+              "and writing have threads of their own)")
+        print(f"{'run':40} {'thr':>3} {'s':>8} {'CPU s':>8} {'MB/s':>8} {'Mtok/s':>8} {'peak RSS MB':>12}")
+        for name, threads, wall, ntok, rss, cpu in rows:
+            print(f"{name:40} {threads:>3} {wall:8.2f} {cpu:8.2f} {size / 1e6 / wall:8.1f} {ntok / wall / 1e6:8.2f} "
                   f"{rss / 1e6:12.0f}")
-        bare_rate = bare_tokens / bare_cpu
-        print(f"tokenmill bare encode of the same texts (count --speed, 1 thread, CPU time of the encode alone): "
-              f"{bare_rate / 1e6:.2f} Mtok/s")
-        for name, threads, wall, ntok, rss in rows:
-            if name.startswith("tokenmill") and threads == 1:
-                print(f"  {name}, 1 thread: {ntok / wall / bare_rate:.0%} of bare encode (tokens/s, wall)")
-        one = {name: wall for name, threads, wall, _, _ in rows if threads == 1}
-        for name, threads, wall, _, _ in rows:
+        bare_rate = statistics.median(bare_rates)
+        print(f"tokenmill bare encode of the same texts (count --speed, 1 thread, CPU time of the encode alone, "
+              f"median of {len(bare_rates)}, one before each round of rows): {bare_rate / 1e6:.2f} Mtok/s "
+              f"(each: {', '.join(f'{r / 1e6:.2f}' for r in bare_rates)})")
+        # Each round's run against that round's bare encode, then the median over rounds.
+        for config in configs:
+            name, _, threads = config
+            if threads != 1:
+                continue
+            ntok = ids_by_run[f"tokenmill {name} t1"][0]
+            wall_ratio = statistics.median(ntok / w / b for w, b in zip(walls[config], bare_rates))
+            cpu_ratio = statistics.median(ntok / c / b for c, b in zip(cpus[config], bare_rates))
+            print(f"  tokenmill tokenize ({name}), 1 thread: {wall_ratio:.0%} of bare encode (tokens/s, wall); "
+                  f"{cpu_ratio:.0%} in tokens per CPU-s (medians over rounds of the run against its round's bare)")
+        one = {name: wall for name, threads, wall, *_ in rows if threads == 1}
+        for name, threads, wall, *_ in rows:
             if name.startswith("tokenmill") and threads == 2:
                 print(f"  {name}: 2 threads {one[name] / wall:.2f}x as fast as 1 (wall)")
         if mismatched:

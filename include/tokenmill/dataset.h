@@ -165,7 +165,9 @@ struct TokenizeOptions {
   // Tokens per shard: megatron / nanogpt close a shard after the document that reaches it (documents are
   // never split); llmc cuts exactly. 0 = one shard (llmc: 100,000,000 as fineweb.py).
   uint64_t shard_tokens = 0;
-  unsigned threads = 1;  // 0 = one per core
+  // Encoding threads (0 = one per core). Reading and writing add two threads of their own whatever this is:
+  // one re-reads each input file to hash it, one hashes and writes the shard blocks.
+  unsigned threads = 1;
   // Bad JSON Lines records: false = the run fails naming file and line; true = skipped and counted.
   bool skip_bad = false;
   // Keep the complete shards of an unfinished run with the same inputs, tokenizer and options (false:
