@@ -165,8 +165,10 @@ struct TokenizeOptions {
   // Tokens per shard: megatron / nanogpt close a shard after the document that reaches it (documents are
   // never split); llmc cuts exactly. 0 = one shard (llmc: 100,000,000 as fineweb.py).
   uint64_t shard_tokens = 0;
-  // Encoding threads (0 = one per core). Reading and writing add two threads of their own whatever this is:
-  // one re-reads each input file to hash it, one hashes and writes the shard blocks.
+  // Encoding threads (0 = one per core), workers of the library's pool. Whatever this is, the calling thread
+  // reads, decompresses and parses the documents and hands the ids to the shards (overlapping the encoding,
+  // one thread included), a thread re-reads each input file to hash it, and one hashes and writes the shard
+  // blocks.
   unsigned threads = 1;
   // Bad JSON Lines records: false = the run fails naming file and line; true = skipped and counted.
   bool skip_bad = false;
