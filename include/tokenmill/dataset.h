@@ -91,11 +91,9 @@ struct DatasetTokenizer {
   std::string sha256;  // for the manifest: of what defines the ids (encoding_sha256, the tokenizer file's sha256)
   uint32_t n_vocab = 0;
   std::optional<Rank> eot;  // the default separator: <|endoftext|> if the vocabulary has it
-  // Appends one document's ids to `out`.
-  std::function<Status(std::string_view text, std::vector<Rank>& out)> encode;
-  // Optional, for speed: a batch of documents as Encoding::encode_ordinary_documents takes them (document i
-  // is text[ends[i-1], ends[i]); begin/end tokens around each, kNoRank for none); the same ids as `encode`
-  // per document. Without it, `encode` is called per document.
+  // Appends the ids of a batch of documents to `out` (document i is text[ends[i-1], ends[i]), ends[-1] = 0),
+  // each between begin_token and end_token (kNoRank: none), and out.size() to token_ends after each. On an
+  // error, the documents before the failing one are complete in out and token_ends.
   std::function<Status(std::string_view text, std::span<const size_t> ends, std::vector<Rank>& out,
                        std::vector<size_t>& token_ends, Rank begin_token, Rank end_token)>
       encode_documents;

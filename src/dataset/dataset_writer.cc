@@ -103,7 +103,7 @@ DatasetTokenizer DatasetTokenizer::of(const Encoding& encoding, std::string name
   t.sha256 = encoding_sha256(encoding);
   t.n_vocab = encoding.n_vocab();
   t.eot = encoding.eot_token();
-  t.encode = [encoding](std::string_view text, std::vector<Rank>& out) { return encoding.encode_ordinary(text, out); };
+  // One pipelined pass over the batch (Encoding::encode_ordinary_documents).
   t.encode_documents = [encoding](std::string_view text, std::span<const size_t> ends, std::vector<Rank>& out,
                                   std::vector<size_t>& token_ends, Rank begin_token, Rank end_token) {
     return encoding.encode_ordinary_documents(text, ends, out, token_ends, begin_token, end_token);
@@ -123,10 +123,19 @@ DatasetTokenizer DatasetTokenizer::of(const Tokenizer& tokenizer, std::string na
   t.sha256 = std::move(file_sha256);
   t.n_vocab = uint32_t(tokenizer.vocab_size(true));
   t.eot = tokenizer.token_to_id("<|endoftext|>");
-  t.encode = [tokenizer, add_special_tokens](std::string_view text, std::vector<Rank>& out) -> Status {
-    auto ids = tokenizer.encode_ids(text, add_special_tokens);
-    if (!ids.ok()) return ids.status();
-    out.insert(out.end(), ids->begin(), ids->end());
+  t.encode_documents = [tokenizer, add_special_tokens](std::string_view text, std::span<const size_t> ends,
+                                                       std::vector<Rank>& out, std::vector<size_t>& token_ends,
+                                                       Rank begin_token, Rank end_token) -> Status {
+    size_t start = 0;
+    for (size_t end : ends) {
+      if (begin_token != kNoRank) out.push_back(begin_token);
+      auto ids = tokenizer.encode_ids(text.substr(start, end - start), add_special_tokens);
+      if (!ids.ok()) return ids.status();
+      out.insert(out.end(), ids->begin(), ids->end());
+      if (end_token != kNoRank) out.push_back(end_token);
+      token_ends.push_back(out.size());
+      start = end;
+    }
     return Status();
   };
   t.token_id = [tokenizer](std::string_view token) { return tokenizer.token_to_id(token); };
@@ -205,25 +214,10 @@ struct DatasetWriter::Impl {
   // batch's status.
   void encode(Batch& b) const try {
     b.tokens.reserve(b.text.size() / 3 + 2 * b.ends.size());
-    if (enc.encode_documents) {
-      const Rank begin = sep && opt.separator == Separator::kBos ? *sep : kNoRank;
-      const Rank end = sep && opt.separator == Separator::kEos ? *sep : kNoRank;
-      b.status = enc.encode_documents(b.text, b.ends, b.tokens, b.token_ends, begin, end);
-      if (!b.status.ok()) b.failed_document = b.token_ends.size();
-      return;
-    }
-    size_t start = 0;
-    for (size_t end : b.ends) {
-      if (sep && opt.separator == Separator::kBos) b.tokens.push_back(*sep);
-      b.status = enc.encode(std::string_view(b.text).substr(start, end - start), b.tokens);
-      if (!b.status.ok()) {
-        b.failed_document = b.token_ends.size();
-        return;
-      }
-      if (sep && opt.separator == Separator::kEos) b.tokens.push_back(*sep);
-      b.token_ends.push_back(b.tokens.size());
-      start = end;
-    }
+    const Rank begin = sep && opt.separator == Separator::kBos ? *sep : kNoRank;
+    const Rank end = sep && opt.separator == Separator::kEos ? *sep : kNoRank;
+    b.status = enc.encode_documents(b.text, b.ends, b.tokens, b.token_ends, begin, end);
+    if (!b.status.ok()) b.failed_document = b.token_ends.size();
   } catch (...) {
     b.status =
         util::exception_status([&] { return "encoding a batch of " + std::to_string(b.ends.size()) + " documents"; });

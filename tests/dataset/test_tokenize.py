@@ -10,6 +10,7 @@ import random
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -516,16 +517,32 @@ def test_tokenizer_json_unknown_separator_token_is_an_error(tmp_path):
 
 
 def peak_rss_of_tokenize(*args) -> int:
-    """Peak resident set of one `tokenmill tokenize` run, in bytes (the child's own ru_maxrss, via wait4)."""
-    proc = subprocess.Popen([CLI, "tokenize", *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """Peak resident set of one `tokenmill tokenize` run, in bytes. A child's ru_maxrss (wait4) counts the
+    memory of the process it was forked from until it execs, here this test's Python (~80 MB, more than a
+    small run's own peak), so where GNU time is installed it runs the child and reports its peak instead."""
+    argv = [CLI, "tokenize", *map(str, args)]
+    gnu_time = shutil.which("time", path="/usr/bin")
+    report = None
+    if gnu_time:
+        fd, report = tempfile.mkstemp(prefix="tokenmill_rss_")
+        os.close(fd)
+        argv = [gnu_time, "-f", "%M", "-o", report] + argv
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read().decode()
+    if report:
+        with open(report) as f:
+            kb = int(f.read().split()[-1])
+        os.unlink(report)
+        return kb * 1024
     return usage.ru_maxrss * 1024
 
 
 def test_memory_is_bounded_whatever_the_input_size(tmp_path):
-    """Issue #10: bounded memory. Ten times the input must not need more memory: the peak RSS of a 160 MB
-    run stays within a few MB of a 16 MB run's (batches in flight and one shard, not the corpus)."""
+    """Issue #10: bounded memory. Ten times the input must not need more memory than the bounded parts grow
+    to: the peak RSS of a 160 MB run stays within the piece caches' bound (16 MiB per encoding thread,
+    PieceCache in src/encoding/encoding.cc, which a 16 MB run does not fill) plus a few MB of a 16 MB run's
+    (batches in flight and one shard, not the corpus: keeping the ids would be 4 bytes a token, ~160 MB)."""
     rng = random.Random(3)
     block = "".join(random_text(rng, 3000).replace("\n", " ") + "\n" for _ in range(256)).encode()
     rss = {}
@@ -540,7 +557,7 @@ def test_memory_is_bounded_whatever_the_input_size(tmp_path):
                                        2_000_000, "-q")
         src.unlink()
         shutil.rmtree(d)
-    assert rss[160] < rss[16] + (16 << 20), {k: v >> 20 for k, v in rss.items()}
+    assert rss[160] < rss[16] + 2 * (16 << 20) + (8 << 20), {k: v >> 20 for k, v in rss.items()}
     assert rss[160] < 300 << 20, rss  # the issue's target: under 300 MB whatever the input size
 
 
