@@ -165,8 +165,8 @@ struct TokenizeOptions {
   uint64_t shard_tokens = 0;
   // Encoding threads (0 = one per core), workers of the library's pool. Whatever this is, the calling thread
   // reads, decompresses and parses the documents and hands the ids to the shards (overlapping the encoding,
-  // one thread included), a thread re-reads each input file to hash it, and one hashes and writes the shard
-  // blocks.
+  // one thread included), a thread re-reads each input that is a regular file to hash it, and one hashes and
+  // writes the shard blocks.
   unsigned threads = 1;
   // Bad JSON Lines records: false = the run fails naming file and line; true = skipped and counted.
   bool skip_bad = false;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -203,8 +204,8 @@ class ByteSource::OffsetHasher {
     std::unique_lock lock(mutex_);
     while (true) {
       changed_.wait(lock, [&] { return stop_ || hashed_ < target_ || final_; });
-      if (stop_ || (hashed_ == target_ && final_) || error_ != 0) break;
-      if (hashed_ == target_) continue;
+      // Past this, hashed_ < target_ (the wait ends with more consumed, or with final_ and nothing left).
+      if (stop_ || hashed_ == target_ || error_ != 0) break;
       const uint64_t want = target_;
       lock.unlock();
       // hashed_ is this thread's to change; the others read it under the mutex, so it is written there.
